@@ -1,0 +1,91 @@
+"""etomkit: product offering inventory and resource order issuing for telecom operators.
+
+TM Forum eTOM 1.2.4.2 (Manage Product Offering Inventory) and 1.5.6.7 (Issue
+Resource Orders), with TMF Open API JSON at the edge (:mod:`etomkit.tmf`).
+"""
+
+from etomkit import tmf
+from etomkit.adapters.memory import InMemoryStore
+from etomkit.adapters.runtime import (
+    InMemoryEventSink,
+    ManualClock,
+    RandomIdFactory,
+    SequentialIdFactory,
+    SystemClock,
+)
+from etomkit.errors import (
+    ConflictError,
+    EtomkitError,
+    NotFoundError,
+    TransitionError,
+    ValidationError,
+)
+from etomkit.inventory import ImportResult, ProductOfferingInventory
+from etomkit.model import (
+    OFFERING_LIFECYCLE,
+    PRODUCT_LIFECYCLE,
+    Characteristic,
+    CharacteristicValueUse,
+    EntityRef,
+    ExternalId,
+    Lifecycle,
+    Note,
+    OrderItemRef,
+    PartyRef,
+    Product,
+    ProductOffering,
+    RelatedParty,
+    TimePeriod,
+)
+from etomkit.model.events import Event
+from etomkit.model.queries import OfferingFilter, Page, ProductFilter
+from etomkit.ports import Clock, EventSink, IdFactory, OfferingRepository, ProductRepository, Store
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # services
+    "ProductOfferingInventory",
+    "ImportResult",
+    # domain model
+    "ProductOffering",
+    "Product",
+    "CharacteristicValueUse",
+    "Characteristic",
+    "EntityRef",
+    "PartyRef",
+    "RelatedParty",
+    "OrderItemRef",
+    "TimePeriod",
+    "Note",
+    "ExternalId",
+    "Event",
+    "Lifecycle",
+    "OFFERING_LIFECYCLE",
+    "PRODUCT_LIFECYCLE",
+    "OfferingFilter",
+    "ProductFilter",
+    "Page",
+    # ports and adapters
+    "Store",
+    "OfferingRepository",
+    "ProductRepository",
+    "Clock",
+    "IdFactory",
+    "EventSink",
+    "InMemoryStore",
+    "InMemoryEventSink",
+    "SystemClock",
+    "ManualClock",
+    "RandomIdFactory",
+    "SequentialIdFactory",
+    # errors
+    "EtomkitError",
+    "NotFoundError",
+    "ConflictError",
+    "ValidationError",
+    "TransitionError",
+    # the TMF JSON edge
+    "tmf",
+    "__version__",
+]

@@ -1,0 +1,67 @@
+"""The exceptions etomkit raises: one root, subclasses mixing in builtins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+__all__ = [
+    "ConflictError",
+    "EtomkitError",
+    "NotFoundError",
+    "Problem",
+    "TransitionError",
+    "ValidationError",
+]
+
+
+class EtomkitError(Exception):
+    """Root of every exception etomkit raises on purpose."""
+
+
+class NotFoundError(EtomkitError, KeyError):
+    """An entity with the given id does not exist."""
+
+    def __init__(self, entity: str, entity_id: str) -> None:
+        super().__init__(f"{entity} {entity_id!r} not found")
+        self.entity = entity
+        self.entity_id = entity_id
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+class ConflictError(EtomkitError):
+    """A write clashes with the stored state (stale revision, duplicate id, in use)."""
+
+
+Problem = tuple[str, str]
+"""One validation problem: ``(field path, message)``."""
+
+
+class ValidationError(EtomkitError, ValueError):
+    """Input is invalid; ``problems`` lists every ``(field path, message)`` found."""
+
+    def __init__(self, entity: str, problems: Iterable[Problem]) -> None:
+        self.entity = entity
+        self.problems: Sequence[Problem] = tuple(problems)
+        lines = "\n".join(f"  {path}: {msg}" for path, msg in self.problems)
+        count = len(self.problems)
+        super().__init__(f"invalid {entity} ({count} problem{'s' * (count != 1)}):\n{lines}")
+
+
+class TransitionError(EtomkitError):
+    """A lifecycle transition the entity's transition table does not allow."""
+
+    def __init__(
+        self, entity: str, entity_id: str | None, current: str, target: str, allowed: Sequence[str]
+    ) -> None:
+        self.entity = entity
+        self.entity_id = entity_id
+        self.current = current
+        self.target = target
+        self.allowed = tuple(allowed)
+        where = f" {entity_id!r}" if entity_id else ""
+        choices = ", ".join(repr(a) for a in self.allowed) or "none (terminal state)"
+        super().__init__(
+            f"{entity}{where} cannot go from {current!r} to {target!r}; allowed: {choices}"
+        )

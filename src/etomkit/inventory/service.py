@@ -1,0 +1,642 @@
+"""ProductOfferingInventory: the eTOM 1.2.4.2 use cases over a Store."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
+from datetime import datetime
+from typing import Any, Literal, TextIO, TypeVar
+
+import attrs
+
+from etomkit.adapters.runtime import RandomIdFactory, SystemClock
+from etomkit.errors import ConflictError, Problem, ValidationError
+from etomkit.inventory.transfer import Format, read_documents, write_documents
+from etomkit.model.events import Event
+from etomkit.model.lifecycle import OFFERING_LIFECYCLE, PRODUCT_LIFECYCLE, Lifecycle
+from etomkit.model.offering import ProductOffering, offering_problems
+from etomkit.model.product import Product, product_problems
+from etomkit.model.queries import OfferingFilter, Page, ProductFilter
+from etomkit.model.values import (
+    Characteristic,
+    EntityRef,
+    OrderItemRef,
+    PartyRef,
+    RelatedParty,
+)
+from etomkit.ports import Clock, EventSink, IdFactory, Store
+
+__all__ = ["ImportResult", "ProductOfferingInventory"]
+
+E = TypeVar("E", ProductOffering, Product)
+ImportMode = Literal["create", "upsert"]
+
+#: Attributes a caller may not change with modify_*: the store owns them.
+_MANAGED = frozenset({"id", "revision", "last_update"})
+_OFFERING_FIELDS = frozenset(attrs.fields_dict(ProductOffering)) - _MANAGED
+_PRODUCT_FIELDS = frozenset(attrs.fields_dict(Product)) - _MANAGED
+
+
+@attrs.frozen
+class ImportResult:
+    """What an import stored: ids created and ids replaced, in input order."""
+
+    created: tuple[str, ...]
+    replaced: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        """Entities stored in all."""
+        return len(self.created) + len(self.replaced)
+
+
+class ProductOfferingInventory:
+    """Create, read, modify, update, delete, transition and download product offerings,
+    and keep the products customers bought (eTOM 1.2.4.2).
+
+    Every change is validated first (nothing is stored on bad input) and
+    published as a TMF event to ``events``. Lifecycles default to DESIGN.md's
+    tables; pass ``offering_lifecycle``/``product_lifecycle`` to override.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        ids: IdFactory | None = None,
+        events: EventSink | None = None,
+        offering_lifecycle: Lifecycle = OFFERING_LIFECYCLE,
+        product_lifecycle: Lifecycle = PRODUCT_LIFECYCLE,
+        purchasable: Iterable[str] = ("Active", "Launched"),
+    ) -> None:
+        self.store = store
+        self._offerings = store.offerings
+        self._products = store.products
+        self._clock = clock or SystemClock()
+        self._ids = ids or RandomIdFactory()
+        self._events = events
+        self.offering_lifecycle = offering_lifecycle
+        self.product_lifecycle = product_lifecycle
+        self.purchasable = frozenset(offering_lifecycle.canonical(s) for s in purchasable)
+
+    # ------------------------------------------------------------------ offerings
+
+    def create_offering(self, offering: ProductOffering) -> ProductOffering:
+        """Store a new offering in the lifecycle's initial state; id assigned if unset.
+
+        Raises ValidationError (bad fields, not the initial state, unknown bundle
+        members) or ConflictError (id taken).
+        """
+        problems = offering_problems(offering)
+        lifecycle = self.offering_lifecycle
+        status = lifecycle.find(offering.lifecycle_status) or offering.lifecycle_status
+        if status != lifecycle.initial:
+            problems.append(
+                (
+                    "lifecycle_status",
+                    f"a new offering starts in {lifecycle.initial!r} (got "
+                    f"{offering.lifecycle_status!r}); use transition_offering or import_offerings",
+                )
+            )
+        problems.extend(self._bundle_problems(offering))
+        if problems:
+            raise ValidationError(f"ProductOffering {offering.name!r}", problems)
+        stored = self._offerings.add(
+            attrs.evolve(
+                offering,
+                id=offering.id or self._ids.new_id("ProductOffering"),
+                lifecycle_status=status,
+                last_update=self._clock.now(),
+                revision=0,
+            )
+        )
+        self._emit("ProductOfferingCreateEvent", stored)
+        return stored
+
+    def get_offering(self, offering_id: str) -> ProductOffering:
+        """The offering. Raises NotFoundError."""
+        return self._offerings.get(offering_id)
+
+    def find_offering(self, offering_id: str) -> ProductOffering | None:
+        """The offering, or None."""
+        return self._offerings.find(offering_id)
+
+    def modify_offering(
+        self, offering_id: str, changes: Mapping[str, Any], *, expected_revision: int | None = None
+    ) -> ProductOffering:
+        """Partial change (TMF PATCH) by attribute name, e.g. ``{"description": "…"}``.
+
+        A ``lifecycle_status`` change must be an allowed transition.
+        Raises NotFoundError, ValidationError, TransitionError, ConflictError.
+        """
+        current = self._offerings.get(offering_id)
+        if expected_revision is not None and expected_revision != current.revision:
+            raise _stale("ProductOffering", offering_id, current.revision, expected_revision)
+        changed = _apply_changes("ProductOffering", offering_id, current, changes, _OFFERING_FIELDS)
+        return self._store_offering_change(
+            current, changed, "ProductOfferingAttributeValueChangeEvent"
+        )
+
+    def update_offering(self, offering: ProductOffering) -> ProductOffering:
+        """Full replacement (TMF PUT); ``offering.revision`` must be the stored one.
+
+        Raises NotFoundError, ValidationError, TransitionError, ConflictError (stale).
+        """
+        if not offering.id:
+            raise ValidationError("ProductOffering", [("id", "is required to update")])
+        current = self._offerings.get(offering.id)
+        if offering.revision != current.revision:
+            raise _stale("ProductOffering", offering.id, current.revision, offering.revision)
+        return self._store_offering_change(
+            current, offering, "ProductOfferingAttributeValueChangeEvent"
+        )
+
+    def transition_offering(
+        self, offering_id: str, target: str, *, reason: str | None = None
+    ) -> ProductOffering:
+        """Move the offering's lifecycle_status to ``target``.
+
+        Raises NotFoundError, or TransitionError naming the allowed targets.
+        """
+        current = self._offerings.get(offering_id)
+        status = self.offering_lifecycle.check(current.lifecycle_status, target, offering_id)
+        stored = self._offerings.replace(
+            attrs.evolve(
+                current,
+                lifecycle_status=status,
+                status_reason=reason,
+                last_update=self._clock.now(),
+            )
+        )
+        self._emit("ProductOfferingStateChangeEvent", stored, "lifecycleStatus")
+        return stored
+
+    def delete_offering(
+        self, offering_id: str, *, expected_revision: int | None = None
+    ) -> ProductOffering:
+        """Remove the offering and return it.
+
+        Refused (ConflictError) while a non-terminal product or a live bundle
+        references it. Raises NotFoundError.
+        """
+        with self.store.transaction():
+            self._offerings.get(offering_id)  # NotFoundError first
+            live = self._live_products_of(offering_id)
+            if live:
+                shown = ", ".join(p.id or "?" for p in live[:5])
+                raise ConflictError(
+                    f"ProductOffering {offering_id!r} is referenced by {len(live)} product(s) "
+                    f"not yet terminated ({shown}); terminate them first"
+                )
+            bundles = self._bundles_containing(offering_id)
+            if bundles:
+                raise ConflictError(
+                    f"ProductOffering {offering_id!r} is bundled in {', '.join(bundles)}; "
+                    "remove it from those bundles first"
+                )
+            removed = self._offerings.remove(offering_id, expected_revision)
+        self._emit("ProductOfferingDeleteEvent", removed)
+        return removed
+
+    def list_offerings(
+        self,
+        where: OfferingFilter | None = None,
+        *,
+        offset: int = 0,
+        limit: int | None = 100,
+        **criteria: Any,
+    ) -> Page[ProductOffering]:
+        """A page of offerings, by ``where`` or ``lifecycle_status=``/``category_id=``/``name=``."""
+        return self._offerings.query(
+            _filter(OfferingFilter, where, criteria), offset=offset, limit=limit
+        )
+
+    def iter_offerings(
+        self, where: OfferingFilter | None = None, **criteria: Any
+    ) -> Iterator[ProductOffering]:
+        """Every matching offering (streamed)."""
+        return self._offerings.iterate(_filter(OfferingFilter, where, criteria))
+
+    def download_offerings(
+        self,
+        where: OfferingFilter | None = None,
+        *,
+        format: Format = "json",
+        out: TextIO | None = None,
+    ) -> str:
+        """Export offerings as TMF620 JSON (``"json"`` array or ``"jsonl"``).
+
+        Returns the text, or writes it to ``out`` and returns ``""``.
+        """
+        return _download(self._offerings.iterate(where), format, out)
+
+    def import_offerings(
+        self, source: str | bytes | Iterable[Any], *, mode: ImportMode = "create"
+    ) -> ImportResult:
+        """Import TMF620 JSON (array text, JSON lines, or parsed list), all or nothing.
+
+        States are kept as given (a migration, not a lifecycle step). ``mode``:
+        ``"create"`` refuses existing ids; ``"upsert"`` replaces them.
+        Raises ValidationError listing every problem, or ConflictError; stores nothing then.
+        """
+        offerings, problems = read_documents(source, ProductOffering)
+        incoming = {o.id for o in offerings if o.id is not None}
+        for i, offering in enumerate(offerings):
+            found = offering_problems(offering)
+            if self.offering_lifecycle.find(offering.lifecycle_status) is None:
+                found.append(
+                    (
+                        "lifecycle_status",
+                        _unknown_state(self.offering_lifecycle, offering.lifecycle_status),
+                    )
+                )
+            found.extend(self._bundle_problems(offering, also_known=incoming))
+            problems.extend((f"[{i}].{path}", msg) for path, msg in found)
+        return self._import(offerings, problems, mode, self._prepare_offering)
+
+    # ------------------------------------------------------------------ products
+
+    def record_purchase(
+        self,
+        *,
+        customer: PartyRef | RelatedParty,
+        offering_id: str,
+        order_item: OrderItemRef,
+        characteristics: Sequence[Characteristic] = (),
+        name: str | None = None,
+        status: str | None = None,
+        billing_account: EntityRef | None = None,
+    ) -> Product:
+        """Create the Product a customer bought through an Order Handling order item.
+
+        Only on a purchasable (Active/Launched, within valid_for) offering.
+        Idempotent per order item: the same item again returns the stored
+        product; the same item for another customer or offering is a ConflictError.
+        """
+        existing = self._products.find_by_order_item(order_item.order_id, order_item.item_id)
+        if existing is not None:
+            return self._same_purchase(existing, customer, offering_id, order_item)
+        offering = self._offerings.get(offering_id)
+        now = self._clock.now()
+        self._check_purchasable(offering, now)
+        party = (
+            customer
+            if isinstance(customer, RelatedParty)
+            else customer.as_related_party("customer")
+        )
+        initial = self.product_lifecycle.initial
+        product = Product(
+            id=self._ids.new_id("Product"),
+            name=name or offering.name,
+            product_offering=EntityRef(
+                id=offering_id,
+                name=offering.name,
+                href=offering.href,
+                referred_type="ProductOffering",
+            ),
+            related_party=(party,),
+            product_order_item=(order_item,),
+            product_characteristic=tuple(characteristics),
+            product_specification=offering.product_specification,
+            billing_account=billing_account,
+            status=initial,
+            order_date=now,
+            last_update=now,
+        )
+        problems = product_problems(product)
+        if problems:
+            raise ValidationError(f"Product for order item {order_item.key}", problems)
+        stored = self._products.add(product)
+        self._emit("ProductCreateEvent", stored)
+        if status is not None and self.product_lifecycle.canonical(status) != initial:
+            stored = self.transition_product(stored.id, status)  # type: ignore[arg-type]
+        return stored
+
+    def get_product(self, product_id: str) -> Product:
+        """The product. Raises NotFoundError."""
+        return self._products.get(product_id)
+
+    def find_product(self, product_id: str) -> Product | None:
+        """The product, or None."""
+        return self._products.find(product_id)
+
+    def transition_product(
+        self, product_id: str, target: str, *, when: datetime | None = None
+    ) -> Product:
+        """Move the product's status; sets start_date on first activation and
+        termination_date on termination. Raises NotFoundError, TransitionError.
+        """
+        current = self._products.get(product_id)
+        status = self.product_lifecycle.check(current.status, target, product_id)
+        now = self._clock.now()
+        moment = when or now
+        dates: dict[str, Any] = {}
+        if status == "active" and current.start_date is None:
+            dates["start_date"] = moment
+        if status == "terminated" and current.termination_date is None:
+            dates["termination_date"] = moment
+        stored = self._products.replace(
+            attrs.evolve(current, status=status, last_update=now, **dates)
+        )
+        self._emit("ProductStateChangeEvent", stored, "status")
+        return stored
+
+    def modify_product(
+        self, product_id: str, changes: Mapping[str, Any], *, expected_revision: int | None = None
+    ) -> Product:
+        """Partial change of a product by attribute name (status via transition rules)."""
+        current = self._products.get(product_id)
+        if expected_revision is not None and expected_revision != current.revision:
+            raise _stale("Product", product_id, current.revision, expected_revision)
+        changed = _apply_changes("Product", product_id, current, changes, _PRODUCT_FIELDS)
+        problems = product_problems(changed)
+        if changed.product_offering.id != current.product_offering.id:
+            problems.append(("product_offering", "cannot change; record a new purchase instead"))
+        if problems:
+            raise ValidationError(f"Product {product_id}", problems)
+        status = current.status
+        if self.product_lifecycle.find(changed.status) != status:
+            status = self.product_lifecycle.check(status, changed.status, product_id)
+        stored = self._products.replace(
+            attrs.evolve(changed, status=status, last_update=self._clock.now())
+        )
+        self._emit("ProductAttributeValueChangeEvent", stored)
+        if status != current.status:
+            self._emit("ProductStateChangeEvent", stored, "status")
+        return stored
+
+    def products_of_customer(
+        self, customer_id: str, *, status: str | Sequence[str] | None = None
+    ) -> list[Product]:
+        """The customer's products, oldest first, optionally only in ``status``."""
+        return list(self._products.iterate(ProductFilter(customer_id=customer_id, status=status)))
+
+    def customers_of_offering(
+        self, offering_id: str, *, include_terminal: bool = False
+    ) -> list[RelatedParty]:
+        """Distinct customers holding a product of the offering (live products only by default)."""
+        seen: dict[str, RelatedParty] = {}
+        terminal = self.product_lifecycle.terminal_states
+        for product in self._products.iterate(ProductFilter(offering_id=offering_id)):
+            party = product.customer
+            if party is not None and (include_terminal or product.status not in terminal):
+                seen.setdefault(party.id, party)
+        return list(seen.values())
+
+    def list_products(
+        self,
+        where: ProductFilter | None = None,
+        *,
+        offset: int = 0,
+        limit: int | None = 100,
+        **criteria: Any,
+    ) -> Page[Product]:
+        """A page of products, by ``where`` or ``status=``/``customer_id=``/``offering_id=``."""
+        return self._products.query(
+            _filter(ProductFilter, where, criteria), offset=offset, limit=limit
+        )
+
+    def download_products(
+        self,
+        where: ProductFilter | None = None,
+        *,
+        format: Format = "json",
+        out: TextIO | None = None,
+    ) -> str:
+        """Export products as TMF637 JSON; see :meth:`download_offerings`."""
+        return _download(self._products.iterate(where), format, out)
+
+    def import_products(
+        self, source: str | bytes | Iterable[Any], *, mode: ImportMode = "create"
+    ) -> ImportResult:
+        """Import TMF637 JSON, all or nothing; every product's offering must exist."""
+        products, problems = read_documents(source, Product)
+        for i, product in enumerate(products):
+            found = product_problems(product)
+            if self.product_lifecycle.find(product.status) is None:
+                found.append(("status", _unknown_state(self.product_lifecycle, product.status)))
+            if (
+                isinstance(product.product_offering, EntityRef)
+                and product.product_offering.id not in self._offerings
+            ):
+                found.append(
+                    ("product_offering.id", f"no ProductOffering {product.product_offering.id!r}")
+                )
+            problems.extend((f"[{i}].{path}", msg) for path, msg in found)
+        return self._import(products, problems, mode, self._prepare_product)
+
+    # ------------------------------------------------------------------ internals
+
+    def _store_offering_change(
+        self, current: ProductOffering, changed: ProductOffering, event_type: str
+    ) -> ProductOffering:
+        problems = offering_problems(changed)
+        problems.extend(self._bundle_problems(changed))
+        if problems:
+            raise ValidationError(f"ProductOffering {current.id}", problems)
+        status = current.lifecycle_status
+        if self.offering_lifecycle.find(changed.lifecycle_status) != status:
+            status = self.offering_lifecycle.check(status, changed.lifecycle_status, current.id)
+        stored = self._offerings.replace(
+            attrs.evolve(
+                changed, id=current.id, lifecycle_status=status, last_update=self._clock.now()
+            )
+        )
+        self._emit(event_type, stored)
+        if status != current.lifecycle_status:
+            self._emit("ProductOfferingStateChangeEvent", stored, "lifecycleStatus")
+        return stored
+
+    def _bundle_problems(
+        self, offering: ProductOffering, also_known: Set[str] = frozenset()
+    ) -> list[Problem]:
+        problems: list[Problem] = []
+        for i, member in enumerate(offering.bundled_product_offering):
+            if not isinstance(member, EntityRef):
+                continue  # reported by offering_problems
+            if member.id == offering.id and offering.id is not None:
+                problems.append(
+                    (f"bundled_product_offering[{i}].id", "an offering cannot bundle itself")
+                )
+            elif member.id not in also_known and member.id not in self._offerings:
+                problems.append(
+                    (f"bundled_product_offering[{i}].id", f"no ProductOffering {member.id!r}")
+                )
+        return problems
+
+    def _bundles_containing(self, offering_id: str) -> list[str]:
+        terminal = self.offering_lifecycle.terminal_states
+        return [
+            o.id or "?"
+            for o in self._offerings.iterate()
+            if o.lifecycle_status not in terminal
+            and any(m.id == offering_id for m in o.bundled_product_offering)
+        ]
+
+    def _live_products_of(self, offering_id: str) -> list[Product]:
+        terminal = self.product_lifecycle.terminal_states
+        return [
+            p
+            for p in self._products.iterate(ProductFilter(offering_id=offering_id))
+            if p.status not in terminal
+        ]
+
+    def _check_purchasable(self, offering: ProductOffering, now: datetime) -> None:
+        if offering.lifecycle_status not in self.purchasable:
+            allowed = " or ".join(repr(s) for s in sorted(self.purchasable))
+            raise ConflictError(
+                f"ProductOffering {offering.id!r} is {offering.lifecycle_status!r}; "
+                f"products can only be bought while it is {allowed}"
+            )
+        if offering.valid_for is not None and not offering.valid_for.contains(now):
+            raise ConflictError(
+                f"ProductOffering {offering.id!r} is not valid at {now.isoformat()}"
+            )
+
+    def _same_purchase(
+        self,
+        existing: Product,
+        customer: PartyRef | RelatedParty,
+        offering_id: str,
+        item: OrderItemRef,
+    ) -> Product:
+        if existing.customer_id != customer.id or existing.product_offering.id != offering_id:
+            raise ConflictError(
+                f"order item {item.order_id}/{item.item_id} already created Product "
+                f"{existing.id!r} for customer {existing.customer_id!r} "
+                f"on offering {existing.product_offering.id!r}"
+            )
+        return existing
+
+    def _prepare_offering(self, offering: ProductOffering) -> ProductOffering:
+        status = self.offering_lifecycle.canonical(offering.lifecycle_status)
+        return attrs.evolve(
+            offering,
+            id=offering.id or self._ids.new_id("ProductOffering"),
+            lifecycle_status=status,
+            last_update=offering.last_update or self._clock.now(),
+        )
+
+    def _prepare_product(self, product: Product) -> Product:
+        return attrs.evolve(
+            product,
+            id=product.id or self._ids.new_id("Product"),
+            status=self.product_lifecycle.canonical(product.status),
+            last_update=product.last_update or self._clock.now(),
+        )
+
+    def _import(
+        self, entities: list[E], problems: list[Problem], mode: ImportMode, prepare: Any
+    ) -> ImportResult:
+        entity = "ProductOffering" if self._is_offering_list(entities) else "Product"
+        if mode not in ("create", "upsert"):
+            raise ValidationError(
+                f"{entity} import", [("mode", f"must be 'create' or 'upsert', not {mode!r}")]
+            )
+        repo: Any = self._offerings if entity == "ProductOffering" else self._products
+        seen: set[str] = set()
+        for i, e in enumerate(entities):
+            if e.id is None:
+                continue
+            if e.id in seen:
+                problems.append((f"[{i}].id", f"{e.id!r} appears twice in the import"))
+            seen.add(e.id)
+            if mode == "create" and e.id in repo:
+                problems.append(
+                    (f"[{i}].id", f"{entity} {e.id!r} already exists (use mode='upsert')")
+                )
+        if problems:
+            raise ValidationError(f"{entity} import", problems)
+        created: list[str] = []
+        replaced: list[str] = []
+        stored_all: list[tuple[str, Any]] = []
+        with self.store.transaction():
+            for e in entities:
+                ready = prepare(e)
+                old = repo.find(ready.id)
+                if old is None:
+                    stored_all.append(("Create", repo.add(attrs.evolve(ready, revision=0))))
+                    created.append(ready.id)
+                else:
+                    stored_all.append(
+                        (
+                            "AttributeValueChange",
+                            repo.replace(attrs.evolve(ready, revision=old.revision)),
+                        )
+                    )
+                    replaced.append(ready.id)
+        for kind, stored in stored_all:
+            self._emit(f"{entity}{kind}Event", stored)
+        return ImportResult(tuple(created), tuple(replaced))
+
+    @staticmethod
+    def _is_offering_list(entities: Sequence[Any]) -> bool:
+        return not entities or isinstance(entities[0], ProductOffering)
+
+    def _emit(
+        self, event_type: str, entity: ProductOffering | Product, field_path: str | None = None
+    ) -> None:
+        if self._events is not None:
+            self._events.publish(
+                Event(
+                    event_id=self._ids.new_id("Event"),
+                    event_time=self._clock.now(),
+                    event_type=event_type,
+                    entity=entity,
+                    field_path=field_path,
+                )
+            )
+
+
+def _filter(cls: Any, where: Any, criteria: Mapping[str, Any]) -> Any:
+    if not criteria:
+        return where
+    if where is not None:
+        raise ValidationError(
+            "query", [("where", "pass a filter object or keyword criteria, not both")]
+        )
+    allowed = [a.name for a in attrs.fields(cls)]
+    unknown = sorted(set(criteria) - set(allowed))
+    if unknown:
+        raise ValidationError(
+            "query", [(k, f"unknown criterion; allowed: {', '.join(allowed)}") for k in unknown]
+        )
+    return cls(**criteria)
+
+
+def _apply_changes(
+    entity: str, entity_id: str, current: E, changes: Mapping[str, Any], allowed: frozenset[str]
+) -> E:
+    if not isinstance(changes, Mapping):
+        raise ValidationError(
+            f"{entity} {entity_id}", [("changes", "must be a mapping of attribute names to values")]
+        )
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        names = ", ".join(sorted(allowed))
+        raise ValidationError(
+            f"{entity} {entity_id}",
+            [(k, f"cannot be changed; changeable attributes: {names}") for k in unknown],
+        )
+    return attrs.evolve(current, **changes)
+
+
+def _unknown_state(lifecycle: Lifecycle, value: object) -> str:
+    return f"unknown state {value!r}; allowed: {', '.join(repr(s) for s in lifecycle.states)}"
+
+
+def _stale(entity: str, entity_id: str, stored: int, expected: int) -> ConflictError:
+    return ConflictError(
+        f"{entity} {entity_id!r} is at revision {stored}, "
+        f"the change was based on revision {expected}"
+    )
+
+
+def _download(entities: Iterable[Any], fmt: Format, out: TextIO | None) -> str:
+    if out is not None:
+        write_documents(entities, fmt, out)
+        return ""
+    buffer = io.StringIO()
+    write_documents(entities, fmt, buffer)
+    return buffer.getvalue()

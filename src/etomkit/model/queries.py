@@ -1,0 +1,74 @@
+"""Query filters and result pages for repositories (pure values)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Generic, TypeVar
+
+import attrs
+
+from etomkit.model.offering import ProductOffering
+from etomkit.model.product import Product
+
+__all__ = ["OfferingFilter", "Page", "ProductFilter"]
+
+T = TypeVar("T")
+
+
+def _as_set(value: str | Sequence[str] | None) -> frozenset[str] | None:
+    if value is None:
+        return None
+    return frozenset([value] if isinstance(value, str) else value)
+
+
+@attrs.frozen(kw_only=True)
+class OfferingFilter:
+    """Select offerings by lifecycle status (one or several), category id or exact name."""
+
+    lifecycle_status: frozenset[str] | None = attrs.field(default=None, converter=_as_set)
+    category_id: str | None = None
+    name: str | None = None
+
+    def matches(self, offering: ProductOffering) -> bool:
+        """True if ``offering`` passes every set criterion."""
+        if (
+            self.lifecycle_status is not None
+            and offering.lifecycle_status not in self.lifecycle_status
+        ):
+            return False
+        if self.category_id is not None and self.category_id not in offering.category_ids:
+            return False
+        return self.name is None or offering.name == self.name
+
+
+@attrs.frozen(kw_only=True)
+class ProductFilter:
+    """Select products by status (one or several), customer id or offering id."""
+
+    status: frozenset[str] | None = attrs.field(default=None, converter=_as_set)
+    customer_id: str | None = None
+    offering_id: str | None = None
+
+    def matches(self, product: Product) -> bool:
+        """True if ``product`` passes every set criterion."""
+        if self.status is not None and product.status not in self.status:
+            return False
+        if self.customer_id is not None and product.customer_id != self.customer_id:
+            return False
+        return self.offering_id is None or product.product_offering.id == self.offering_id
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    """One page of a query: ``items``, the ``total`` matching, and where it starts."""
+
+    items: tuple[T, ...]
+    total: int
+    offset: int
+    limit: int | None
+
+    @property
+    def next_offset(self) -> int | None:
+        """Offset of the next page, or None if this is the last."""
+        end = self.offset + len(self.items)
+        return end if end < self.total else None

@@ -1,0 +1,141 @@
+"""Ports: the repository ABCs and small injectables the services depend on.
+
+Contracts are stated here once; adapters document only what they add.
+Every adapter passes ``etomkit.testing.contracts``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import ClassVar, Generic, Protocol, TypeVar
+
+from etomkit.model.events import Event
+from etomkit.model.offering import ProductOffering
+from etomkit.model.product import Product
+from etomkit.model.queries import OfferingFilter, Page, ProductFilter
+
+__all__ = [
+    "Clock",
+    "EventSink",
+    "IdFactory",
+    "OfferingRepository",
+    "ProductRepository",
+    "Repository",
+    "Store",
+]
+
+T = TypeVar("T", ProductOffering, Product)
+F = TypeVar("F", OfferingFilter, ProductFilter)
+
+
+class Repository(ABC, Generic[T, F]):
+    """Keyed storage of one entity type with optimistic concurrency.
+
+    Entities carry a ``revision``: 0 means never stored; each successful
+    ``add``/``replace`` returns the entity with the revision the store gave it.
+    Iteration order is insertion order and is stable across pages.
+    """
+
+    entity_name: ClassVar[str]
+
+    @abstractmethod
+    def get(self, entity_id: str) -> T:
+        """The entity with ``entity_id``. Raises NotFoundError."""
+
+    @abstractmethod
+    def find(self, entity_id: str) -> T | None:
+        """The entity with ``entity_id``, or None."""
+
+    @abstractmethod
+    def add(self, entity: T) -> T:
+        """Store a new entity (its id set) at revision 1 and return it.
+
+        Raises ConflictError if the id is taken, ValidationError if the id is unset.
+        """
+
+    @abstractmethod
+    def replace(self, entity: T) -> T:
+        """Overwrite the stored entity and return it with revision + 1.
+
+        ``entity.revision`` must equal the stored revision, else ConflictError
+        (someone else changed it). Raises NotFoundError if absent.
+        """
+
+    @abstractmethod
+    def remove(self, entity_id: str, expected_revision: int | None = None) -> T:
+        """Delete and return the entity. Raises NotFoundError; ConflictError if stale."""
+
+    @abstractmethod
+    def query(
+        self, where: F | None = None, *, offset: int = 0, limit: int | None = None
+    ) -> Page[T]:
+        """One page of the entities matching ``where`` (all if None), in insertion order."""
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """Number of stored entities."""
+
+    def __contains__(self, entity_id: object) -> bool:
+        return isinstance(entity_id, str) and self.find(entity_id) is not None
+
+    def iterate(self, where: F | None = None, *, page_size: int = 1000) -> Iterator[T]:
+        """Every matching entity, fetched ``page_size`` at a time."""
+        offset: int | None = 0
+        while offset is not None:
+            page = self.query(where, offset=offset, limit=page_size)
+            yield from page.items
+            offset = page.next_offset
+
+
+class OfferingRepository(Repository[ProductOffering, OfferingFilter]):
+    """Product offerings (TMF620)."""
+
+    entity_name = "ProductOffering"
+
+
+class ProductRepository(Repository[Product, ProductFilter]):
+    """Product instances (TMF637), queryable by customer and offering."""
+
+    entity_name = "Product"
+
+    @abstractmethod
+    def find_by_order_item(self, order_id: str, item_id: str) -> Product | None:
+        """The product created by that Order Handling order item, or None."""
+
+
+class Store(ABC):
+    """A set of repositories that share one unit of work."""
+
+    offerings: OfferingRepository
+    products: ProductRepository
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """A unit of work: every write inside commits together or not at all.
+
+        Nested blocks join the outer one. An exception inside rolls back.
+        """
+
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
+        """Release resources; the store is unusable afterwards."""
+
+
+class Clock(Protocol):
+    """Where services read the time (timezone-aware UTC)."""
+
+    def now(self) -> datetime: ...
+
+
+class IdFactory(Protocol):
+    """Where services get new entity ids."""
+
+    def new_id(self, entity: str) -> str: ...
+
+
+class EventSink(Protocol):
+    """Where services publish TMF notification events."""
+
+    def publish(self, event: Event) -> None: ...

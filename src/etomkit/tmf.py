@@ -1,0 +1,288 @@
+"""TMF Open API JSON at the edge: one cattrs converter for every etomkit entity.
+
+camelCase names, ``@type``/``@baseType``/``@schemaLocation``/``@referredType``,
+None and empty defaults omitted, date-times as ISO 8601 with ``Z``. Attributes
+etomkit does not model are kept in each object's ``extras`` and written back,
+so ``to_json(from_json(cls, doc)) == doc`` up to date-time spelling.
+
+>>> from etomkit import tmf, ProductOffering
+>>> tmf.to_json(ProductOffering(name="Fibre 1G", id="po-1"))
+{'name': 'Fibre 1G', 'id': 'po-1', 'lifecycleStatus': 'In study', '@type': 'ProductOffering'}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.errors import BaseValidationError
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from etomkit.errors import ValidationError
+from etomkit.model.events import Event
+from etomkit.model.lifecycle import OFFERING_LIFECYCLE, PRODUCT_LIFECYCLE
+from etomkit.model.offering import CharacteristicValueUse, ProductOffering
+from etomkit.model.product import Product
+from etomkit.model.values import (
+    Characteristic,
+    EntityRef,
+    ExternalId,
+    Note,
+    OrderItemRef,
+    RelatedParty,
+    TimePeriod,
+)
+
+__all__ = ["converter", "dumps", "event_to_json", "from_json", "loads", "to_json"]
+
+T = TypeVar("T")
+
+_AT_NAMES = {
+    "type": "@type",
+    "base_type": "@baseType",
+    "schema_location": "@schemaLocation",
+    "referred_type": "@referredType",
+}
+_SPECIAL_NAMES: dict[type, dict[str, str]] = {
+    OrderItemRef: {
+        "order_id": "productOrderId",
+        "item_id": "orderItemId",
+        "action": "orderItemAction",
+        "order_href": "productOrderHref",
+    },
+}
+#: Fields written even when they hold their default (status is always explicit).
+_ALWAYS_WRITTEN = frozenset({"type", "referred_type", "lifecycle_status", "status"})
+#: TMF637 v4 spells one status with a trailing space; etomkit writes it that way.
+_PRODUCT_STATUS_SPELLING = {"aborted": "aborted "}
+
+
+def camel(name: str) -> str:
+    """``valid_for`` -> ``validFor``; ``base_type`` -> ``@baseType``."""
+    if name in _AT_NAMES:
+        return _AT_NAMES[name]
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _json_names(cls: type) -> dict[str, str]:
+    special = _SPECIAL_NAMES.get(cls, {})
+    return {
+        a.name: special.get(a.name, camel(a.name))
+        for a in attrs.fields(cls)
+        if a.name not in ("extras", "revision")
+    }
+
+
+def _unstructure_datetime(moment: datetime) -> str:
+    text = moment.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _structure_datetime(value: Any, _: type) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        moment = datetime.fromisoformat(value)
+    else:
+        raise TypeError(f"expected an ISO 8601 date-time string, got {type(value).__name__}")
+    if moment.tzinfo is None:
+        raise ValueError(f"date-time {value!r} needs a UTC offset or 'Z'")
+    return moment
+
+
+def _structure_str(value: Any, _: type) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _structure_bool(value: Any, _: type) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _structure_int(value: Any, _: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer, got {value!r}")
+    return value
+
+
+def _passthrough(value: Any, _: type) -> Any:
+    return value
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter()
+    conv.register_unstructure_hook(datetime, _unstructure_datetime)
+    conv.register_structure_hook(datetime, _structure_datetime)
+    conv.register_structure_hook(str, _structure_str)
+    conv.register_structure_hook(bool, _structure_bool)
+    conv.register_structure_hook(int, _structure_int)
+    conv.register_structure_hook(Any, _passthrough)
+    conv.register_structure_hook_func(lambda t: t == Mapping[str, Any], _structure_object)
+    for cls in (
+        TimePeriod,
+        EntityRef,
+        RelatedParty,
+        OrderItemRef,
+        Characteristic,
+        Note,
+        ExternalId,
+        CharacteristicValueUse,
+        ProductOffering,
+        Product,
+    ):
+        _register_entity(conv, cls)
+    return conv
+
+
+def _structure_object(value: Any, _: type) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _register_entity(conv: cattrs.Converter, cls: type) -> None:
+    names = _json_names(cls)
+    has_extras = "extras" in attrs.fields_dict(cls)
+    defaults = {a.name: a.default for a in attrs.fields(cls)}
+    overrides: dict[str, Any] = {
+        field: override(
+            rename=json_name,
+            omit_if_default=not (field in _ALWAYS_WRITTEN and defaults[field] is not None),
+        )
+        for field, json_name in names.items()
+    }
+    for name in ("extras", "revision"):
+        if name in attrs.fields_dict(cls):
+            overrides[name] = override(omit=True)
+    base_out: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(cls, conv, **overrides)
+    base_in: Callable[[Any, type], Any] = make_dict_structure_fn(cls, conv, **overrides)
+    known = frozenset(names.values())
+    fix_out, fix_in = _status_fixes(cls)
+
+    def unstructure(obj: Any) -> dict[str, Any]:
+        doc = base_out(obj)
+        if has_extras and obj.extras:
+            doc.update(obj.extras)
+        if fix_out is not None:
+            fix_out(doc)
+        return doc
+
+    def structure(doc: Any, _: type) -> Any:
+        if not isinstance(doc, dict):
+            raise TypeError(f"expected a JSON object for {cls.__name__}, got {type(doc).__name__}")
+        if fix_in is not None:
+            doc = fix_in(doc)
+        obj = base_in(doc, cls)
+        if has_extras:
+            unknown = doc.keys() - known
+            if unknown:
+                obj = attrs.evolve(obj, extras={k: doc[k] for k in doc if k in unknown})
+        return obj
+
+    conv.register_unstructure_hook(cls, unstructure)
+    conv.register_structure_hook(cls, structure)
+
+
+_Fix = Callable[[dict[str, Any]], Any]
+
+
+def _status_fixes(cls: type) -> tuple[_Fix | None, _Fix | None]:
+    """Lenient reading and TMF writing of lifecycle status spellings."""
+    if cls is ProductOffering:
+        return None, _canonical_field("lifecycleStatus", OFFERING_LIFECYCLE.find)
+    if cls is Product:
+
+        def write(doc: dict[str, Any]) -> None:
+            status = doc.get("status")
+            if status in _PRODUCT_STATUS_SPELLING:
+                doc["status"] = _PRODUCT_STATUS_SPELLING[status]
+
+        return write, _canonical_field("status", PRODUCT_LIFECYCLE.find)
+    return None, None
+
+
+def _canonical_field(key: str, find: Callable[[str], str | None]) -> _Fix:
+    def read(doc: dict[str, Any]) -> dict[str, Any]:
+        value = doc.get(key)
+        if isinstance(value, str):
+            spelled = find(value)
+            if spelled is not None and spelled != value:
+                return {**doc, key: spelled}
+        return doc
+
+    return read
+
+
+converter = _make_converter()
+"""The one cattrs converter for TMF JSON; use :func:`to_json`/:func:`from_json`."""
+
+
+def to_json(obj: Any) -> Any:
+    """The TMF JSON (dicts, lists, strings…) of an etomkit entity or value."""
+    if isinstance(obj, Event):
+        return event_to_json(obj)
+    return converter.unstructure(obj)
+
+
+def from_json(cls: type[T], data: Any) -> T:
+    """Build a ``cls`` from TMF JSON; ValidationError lists every problem with its path."""
+    try:
+        return converter.structure(data, cls)
+    except BaseValidationError as exc:
+        problems = []
+        for line in cattrs.transform_error(exc, path="$"):
+            message, _, path = line.rpartition(" @ ")
+            problems.append((_json_path(path), message))
+        raise ValidationError(cls.__name__, problems) from None
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(cls.__name__, [("$", str(exc))]) from None
+
+
+_PATH_SEGMENT = re.compile(r"\.([a-z_]+)")
+_SPECIAL_BY_FIELD = {f: j for names in _SPECIAL_NAMES.values() for f, j in names.items()}
+
+
+def _json_path(path: str) -> str:
+    """``$.valid_for.end_date_time`` -> ``$.validFor.endDateTime``."""
+    return _PATH_SEGMENT.sub(lambda m: "." + _SPECIAL_BY_FIELD.get(m[1], camel(m[1])), path)
+
+
+def dumps(obj: Any, **kwargs: Any) -> str:
+    """``json.dumps(to_json(obj))``; keyword arguments go to :func:`json.dumps`."""
+    return json.dumps(to_json(obj), ensure_ascii=False, **kwargs)
+
+
+def loads(cls: type[T], text: str | bytes) -> T:
+    """Parse JSON text into a ``cls`` (ValidationError on bad JSON or bad content)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(cls.__name__, [("$", f"not valid JSON: {exc}")]) from None
+    return from_json(cls, data)
+
+
+def event_to_json(event: Event) -> dict[str, Any]:
+    """A TMF notification: ``{eventId, eventTime, eventType, event: {<domain>: …}}``."""
+    doc: dict[str, Any] = {
+        "eventId": event.event_id,
+        "eventTime": _unstructure_datetime(event.event_time),
+        "eventType": event.event_type,
+        "event": {event.domain: converter.unstructure(event.entity)},
+    }
+    if event.field_path is not None:
+        doc["fieldPath"] = event.field_path
+    return doc
+
+
+def utc(text: str) -> datetime:
+    """Parse an ISO 8601 date-time (a convenience for notebooks and tests)."""
+    return _structure_datetime(text, datetime).astimezone(UTC)
