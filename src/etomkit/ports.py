@@ -51,17 +51,18 @@ class Repository(ABC, Generic[T, F]):
 
     @abstractmethod
     def add(self, entity: T) -> T:
-        """Store a new entity (its id set) at revision 1 and return it.
+        """Store a new entity (its id set) at revision 1 and return what was stored.
 
         Raises ConflictError if the id is taken, ValidationError if the id is unset.
         """
 
     @abstractmethod
-    def replace(self, entity: T) -> T:
-        """Overwrite the stored entity and return it with revision + 1.
+    def replace(self, entity: T, *, expected_revision: int | None = None) -> T:
+        """Overwrite the stored entity; return what was stored, at revision expected + 1.
 
-        ``entity.revision`` must equal the stored revision, else ConflictError
-        (someone else changed it). Raises NotFoundError if absent.
+        The stored revision must equal ``expected_revision`` (default:
+        ``entity.revision``, i.e. the revision the caller read), else
+        ConflictError: someone else changed it first. Raises NotFoundError if absent.
         """
 
     @abstractmethod

@@ -7,9 +7,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import ClassVar, Generic, TypeVar
 
-import attrs
-
 from etomkit.errors import ConflictError, NotFoundError, ValidationError
+from etomkit.model._copy import replace
 from etomkit.model.offering import ProductOffering
 from etomkit.model.product import Product
 from etomkit.model.queries import OfferingFilter, Page, ProductFilter
@@ -54,6 +53,7 @@ class _DictRepository(Generic[T, F]):
     """Shared mechanics: a dict of entities keyed by id, plus index hooks."""
 
     entity_name: ClassVar[str]
+    _has_indexes: ClassVar[bool] = False
 
     def __init__(self, unit: _UnitOfWork | None = None) -> None:
         self._unit = unit or _UnitOfWork()
@@ -87,29 +87,34 @@ class _DictRepository(Generic[T, F]):
         entity_id = entity.id
         if not isinstance(entity_id, str) or not entity_id:
             raise ValidationError(self.entity_name, [("id", "must be set before storing")])
-        stored = attrs.evolve(entity, revision=1)
-        with self._unit.lock:
+        stored = entity if entity.revision == 1 else replace(entity, revision=1)
+        unit = self._unit
+        with unit.lock:
             if entity_id in self._data:
                 raise ConflictError(f"{self.entity_name} {entity_id!r} already exists")
             self._data[entity_id] = stored
             self._seq[entity_id] = self._next_seq
             self._next_seq += 1
-            self._indexed(stored)
-            self._unit.record(lambda: self._drop(entity_id))
+            if self._has_indexes:
+                self._indexed(stored)
+            if unit.depth:
+                unit.undo.append(lambda: self._drop(entity_id))
         return stored
 
-    def replace(self, entity: T) -> T:
+    def replace(self, entity: T, *, expected_revision: int | None = None) -> T:
         entity_id = entity.id
+        expected = entity.revision if expected_revision is None else expected_revision
         with self._unit.lock:
             old = self._data.get(entity_id) if isinstance(entity_id, str) else None
             if old is None:
                 raise NotFoundError(self.entity_name, str(entity_id))
-            if old.revision != entity.revision:
+            if old.revision != expected:
                 raise ConflictError(
                     f"{self.entity_name} {entity_id!r} is at revision {old.revision}, "
-                    f"the change was based on revision {entity.revision}"
+                    f"the change was based on revision {expected}"
                 )
-            stored = attrs.evolve(entity, revision=old.revision + 1)
+            revision = expected + 1
+            stored = entity if entity.revision == revision else replace(entity, revision=revision)
             self._put(old, stored)
             self._unit.record(lambda: self._put(stored, old))
         return stored
@@ -187,6 +192,7 @@ class InMemoryProductRepository(_DictRepository[Product, ProductFilter], Product
     """Products in a dict, indexed by customer, offering and order item."""
 
     entity_name = "Product"
+    _has_indexes = True
 
     def __init__(self, unit: _UnitOfWork | None = None) -> None:
         super().__init__(unit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from datetime import datetime
 from typing import Any, Literal, TextIO, TypeVar
@@ -12,6 +13,7 @@ import attrs
 from etomkit.adapters.runtime import RandomIdFactory, SystemClock
 from etomkit.errors import ConflictError, Problem, ValidationError
 from etomkit.inventory.transfer import Format, read_documents, write_documents
+from etomkit.model._copy import replace
 from etomkit.model.events import Event
 from etomkit.model.lifecycle import OFFERING_LIFECYCLE, PRODUCT_LIFECYCLE, Lifecycle
 from etomkit.model.offering import ProductOffering, offering_problems
@@ -76,6 +78,9 @@ class ProductOfferingInventory:
         self._clock = clock or SystemClock()
         self._ids = ids or RandomIdFactory()
         self._events = events
+        # Event ids: one random prefix per inventory plus a counter (cheap, unique).
+        self._event_prefix = f"{RandomIdFactory().new_id('Event')[:18]}-"
+        self._event_counter = itertools.count(1)
         self.offering_lifecycle = offering_lifecycle
         self.product_lifecycle = product_lifecycle
         self.purchasable = frozenset(offering_lifecycle.canonical(s) for s in purchasable)
@@ -102,16 +107,17 @@ class ProductOfferingInventory:
         problems.extend(self._bundle_problems(offering))
         if problems:
             raise ValidationError(f"ProductOffering {offering.name!r}", problems)
+        now = self._clock.now()
         stored = self._offerings.add(
-            attrs.evolve(
+            replace(
                 offering,
                 id=offering.id or self._ids.new_id("ProductOffering"),
                 lifecycle_status=status,
-                last_update=self._clock.now(),
-                revision=0,
+                last_update=now,
+                revision=1,
             )
         )
-        self._emit("ProductOfferingCreateEvent", stored)
+        self._emit("ProductOfferingCreateEvent", stored, now=now)
         return stored
 
     def get_offering(self, offering_id: str) -> ProductOffering:
@@ -161,15 +167,18 @@ class ProductOfferingInventory:
         """
         current = self._offerings.get(offering_id)
         status = self.offering_lifecycle.check(current.lifecycle_status, target, offering_id)
+        now = self._clock.now()
         stored = self._offerings.replace(
-            attrs.evolve(
+            replace(
                 current,
                 lifecycle_status=status,
                 status_reason=reason,
-                last_update=self._clock.now(),
-            )
+                last_update=now,
+                revision=current.revision + 1,
+            ),
+            expected_revision=current.revision,
         )
-        self._emit("ProductOfferingStateChangeEvent", stored, "lifecycleStatus")
+        self._emit("ProductOfferingStateChangeEvent", stored, "lifecycleStatus", now=now)
         return stored
 
     def delete_offering(
@@ -303,12 +312,13 @@ class ProductOfferingInventory:
             status=initial,
             order_date=now,
             last_update=now,
+            revision=1,
         )
         problems = product_problems(product)
         if problems:
             raise ValidationError(f"Product for order item {order_item.key}", problems)
         stored = self._products.add(product)
-        self._emit("ProductCreateEvent", stored)
+        self._emit("ProductCreateEvent", stored, now=now)
         if status is not None and self.product_lifecycle.canonical(status) != initial:
             stored = self.transition_product(stored.id, status)  # type: ignore[arg-type]
         return stored
@@ -337,9 +347,12 @@ class ProductOfferingInventory:
         if status == "terminated" and current.termination_date is None:
             dates["termination_date"] = moment
         stored = self._products.replace(
-            attrs.evolve(current, status=status, last_update=now, **dates)
+            replace(
+                current, status=status, last_update=now, revision=current.revision + 1, **dates
+            ),
+            expected_revision=current.revision,
         )
-        self._emit("ProductStateChangeEvent", stored, "status")
+        self._emit("ProductStateChangeEvent", stored, "status", now=now)
         return stored
 
     def modify_product(
@@ -575,13 +588,18 @@ class ProductOfferingInventory:
         return not entities or isinstance(entities[0], ProductOffering)
 
     def _emit(
-        self, event_type: str, entity: ProductOffering | Product, field_path: str | None = None
+        self,
+        event_type: str,
+        entity: ProductOffering | Product,
+        field_path: str | None = None,
+        *,
+        now: datetime | None = None,
     ) -> None:
         if self._events is not None:
             self._events.publish(
                 Event(
-                    event_id=self._ids.new_id("Event"),
-                    event_time=self._clock.now(),
+                    event_id=f"{self._event_prefix}{next(self._event_counter)}",
+                    event_time=now or self._clock.now(),
                     event_type=event_type,
                     entity=entity,
                     field_path=field_path,

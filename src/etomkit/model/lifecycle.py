@@ -38,7 +38,9 @@ class Lifecycle:
         states = set(self.transitions)
         for targets in self.transitions.values():
             states.update(targets)
-        object.__setattr__(self, "_by_key", {_normalise(s): s for s in states})
+        by_key = {_normalise(s): s for s in states}
+        by_key.update({s: s for s in states})  # the TMF spelling itself: no regex needed
+        object.__setattr__(self, "_by_key", by_key)
         if self.initial not in states:
             raise ValueError(f"initial state {self.initial!r} is not in the table")
 
@@ -58,7 +60,7 @@ class Lifecycle:
     @property
     def states(self) -> tuple[str, ...]:
         """Every state, in TMF spelling."""
-        return tuple(self._by_key.values())
+        return tuple(dict.fromkeys(self._by_key.values()))
 
     @property
     def terminal_states(self) -> frozenset[str]:

@@ -116,8 +116,42 @@ def check_period(problems: list[Problem], path: str, period: object) -> None:
         problems.append((f"{path}.end_date_time", "must not be before start_date_time"))
 
 
+def _refs_ok(refs: object) -> bool:
+    return type(refs) is tuple and all(
+        type(r) is EntityRef and type(r.id) is str and r.id for r in refs
+    )
+
+
+def _looks_well_formed(o: ProductOffering) -> bool:
+    """A quick pass over the common case; False means: look closely."""
+    name = o.name
+    return (
+        type(name) is str
+        and bool(name.strip())
+        and (o.id is None or type(o.id) is str)
+        and (o.href is None or type(o.href) is str)
+        and (o.version is None or type(o.version) is str)
+        and (o.description is None or type(o.description) is str)
+        and (o.status_reason is None or type(o.status_reason) is str)
+        and type(o.lifecycle_status) is str
+        and o.valid_for is None
+        and o.is_bundle in (None, True, False)
+        and o.is_sellable in (None, True, False)
+        and (o.category == () or _refs_ok(o.category))
+        and (
+            o.bundled_product_offering == ()
+            or (o.is_bundle is not False and _refs_ok(o.bundled_product_offering))
+        )
+        and (o.product_offering_price == () or _refs_ok(o.product_offering_price))
+        and (o.product_specification is None or _refs_ok((o.product_specification,)))
+        and o.prod_spec_char_value_use == ()
+    )
+
+
 def offering_problems(offering: ProductOffering) -> list[Problem]:
     """Every field-level problem of ``offering`` (empty if it is well formed)."""
+    if _looks_well_formed(offering):
+        return []
     problems: list[Problem] = []
     _check_str(problems, "name", offering.name, required=True)
     for name in ("id", "href", "version", "description", "status_reason"):
