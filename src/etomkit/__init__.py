@@ -5,6 +5,7 @@ Resource Orders), with TMF Open API JSON at the edge (:mod:`etomkit.tmf`).
 """
 
 from etomkit import tmf
+from etomkit.adapters.file import FileStore, RecoveryReport, verify
 from etomkit.adapters.memory import InMemoryStore
 from etomkit.adapters.runtime import (
     InMemoryEventSink,
@@ -17,6 +18,9 @@ from etomkit.errors import (
     ConflictError,
     EtomkitError,
     NotFoundError,
+    StorageCorruptedError,
+    StorageError,
+    StoreLockedError,
     TransitionError,
     ValidationError,
 )
@@ -74,6 +78,9 @@ __all__ = [
     "IdFactory",
     "EventSink",
     "InMemoryStore",
+    "FileStore",
+    "RecoveryReport",
+    "verify",
     "InMemoryEventSink",
     "SystemClock",
     "ManualClock",
@@ -85,6 +92,9 @@ __all__ = [
     "ConflictError",
     "ValidationError",
     "TransitionError",
+    "StorageError",
+    "StorageCorruptedError",
+    "StoreLockedError",
     # the TMF JSON edge
     "tmf",
     "__version__",

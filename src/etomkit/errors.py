@@ -9,6 +9,9 @@ __all__ = [
     "EtomkitError",
     "NotFoundError",
     "Problem",
+    "StorageCorruptedError",
+    "StorageError",
+    "StoreLockedError",
     "TransitionError",
     "ValidationError",
 ]
@@ -65,3 +68,24 @@ class TransitionError(EtomkitError):
         super().__init__(
             f"{entity}{where} cannot go from {current!r} to {target!r}; allowed: {choices}"
         )
+
+
+class StorageError(EtomkitError):
+    """A durable store could not read or write (disk full, I/O error, closed, read-only).
+
+    The write that failed is not visible; earlier acknowledged writes are intact.
+    """
+
+
+class StorageCorruptedError(StorageError):
+    """Stored data fails its checksum or framing somewhere other than a torn tail."""
+
+    def __init__(self, path: str, offset: int, reason: str) -> None:
+        super().__init__(f"{path}: corrupted at byte {offset}: {reason}")
+        self.path = path
+        self.offset = offset
+        self.reason = reason
+
+
+class StoreLockedError(StorageError):
+    """Another process holds the store's writer lock."""

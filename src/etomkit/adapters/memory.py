@@ -1,17 +1,28 @@
-"""In-memory repositories: the reference adapter, thread-safe, with rollback."""
+"""In-memory repositories: the reference adapter, thread-safe, with rollback.
+
+The same classes carry the durable FileStore: it gives the unit of work a
+journal to commit to and fills repositories with records decoded on first use.
+"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from etomkit.errors import ConflictError, NotFoundError, ValidationError
 from etomkit.model._copy import replace
 from etomkit.model.offering import ProductOffering
 from etomkit.model.product import Product
-from etomkit.model.queries import OfferingFilter, Page, ProductFilter
+from etomkit.model.queries import (
+    OfferingFilter,
+    Page,
+    ProductFilter,
+    offering_terms,
+    order_item_term,
+    product_terms,
+)
 from etomkit.ports import OfferingRepository, ProductRepository, Store
 
 __all__ = ["InMemoryOfferingRepository", "InMemoryProductRepository", "InMemoryStore"]
@@ -19,69 +30,152 @@ __all__ = ["InMemoryOfferingRepository", "InMemoryProductRepository", "InMemoryS
 T = TypeVar("T", ProductOffering, Product)
 F = TypeVar("F", OfferingFilter, ProductFilter)
 
+Write = tuple[str, str, Any]
+"""One change for a journal: ``(namespace, key, entity or None for a removal)``."""
+
+
+class Journal(Protocol):
+    """Where a durable store commits the writes of a unit of work, all or none."""
+
+    def commit(self, writes: Sequence[Write]) -> None: ...
+
+
+class Pending:
+    """A stored record not decoded yet: its revision, index terms and where it lies."""
+
+    __slots__ = ("length", "loader", "offset", "revision", "terms")
+
+    def __init__(
+        self, revision: int, terms: tuple[str, ...], loader: Any, offset: int, length: int
+    ) -> None:
+        self.revision = revision
+        self.terms = terms
+        self.loader = loader  # loader(offset, length, revision) -> entity
+        self.offset = offset
+        self.length = length
+
+    def load(self) -> Any:
+        """Decode the entity."""
+        return self.loader(self.offset, self.length, self.revision)
+
 
 class _UnitOfWork:
-    """A re-entrant lock plus an undo log, shared by the repositories of one store."""
+    """A re-entrant lock, an undo log and (for durable stores) a journal."""
 
-    def __init__(self) -> None:
+    def __init__(self, journal: Journal | None = None) -> None:
         self.lock = threading.RLock()
         self.depth = 0
         self.undo: list[Callable[[], None]] = []
+        self.pending: list[Write] = []
+        self.journal = journal
 
-    def record(self, undo: Callable[[], None]) -> None:
+    def written(self, write: Write, undo: Callable[[], None]) -> None:
+        """Called under the lock after an in-memory change."""
         if self.depth:
             self.undo.append(undo)
+            if self.journal is not None:
+                self.pending.append(write)
+        elif self.journal is not None:
+            try:
+                self.journal.commit((write,))
+            except BaseException:
+                undo()
+                raise
+
+    def _rollback(self, mark: int) -> None:
+        while len(self.undo) > mark:
+            self.undo.pop()()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         with self.lock:
             self.depth += 1
-            mark = len(self.undo)
+            mark, pending_mark = len(self.undo), len(self.pending)
             try:
                 yield
             except BaseException:
-                while len(self.undo) > mark:
-                    self.undo.pop()()
+                self._rollback(mark)
+                del self.pending[pending_mark:]
+                self.depth -= 1
+                raise
+            self.depth -= 1
+            if self.depth:
+                return
+            try:
+                if self.pending and self.journal is not None:
+                    self.journal.commit(self.pending)
+            except BaseException:
+                self._rollback(0)
                 raise
             finally:
-                self.depth -= 1
-                if not self.depth:
-                    self.undo.clear()
+                self.pending = []
+                self.undo.clear()
 
 
 class _DictRepository(Generic[T, F]):
-    """Shared mechanics: a dict of entities keyed by id, plus index hooks."""
+    """Shared mechanics: entities keyed by id, an index of terms, insertion order."""
 
     entity_name: ClassVar[str]
-    _has_indexes: ClassVar[bool] = False
+    entity_class: ClassVar[type]
+    namespace: ClassVar[str]
+
+    def _terms_of_entity(self, entity: T) -> tuple[str, ...]:
+        raise NotImplementedError
 
     def __init__(self, unit: _UnitOfWork | None = None) -> None:
         self._unit = unit or _UnitOfWork()
-        self._data: dict[str, T] = {}
+        self._data: dict[str, T | Pending] = {}
+        self._by_term: dict[str, dict[str, None]] = {}
         self._seq: dict[str, int] = {}  # insertion order, survives rollback
         self._next_seq = 0
 
-    # hooks for secondary indexes
-    def _indexed(self, entity: T) -> None:
-        pass
-
-    def _unindexed(self, entity: T) -> None:
-        pass
-
-    def _candidates(self, where: F | None) -> Iterable[T]:
-        return self._data.values()
+    # ------------------------------------------------------------------ reads
 
     def get(self, entity_id: str) -> T:
         try:
-            return self._data[entity_id]
+            value = self._data[entity_id]
         except (KeyError, TypeError):
             raise NotFoundError(self.entity_name, entity_id) from None
+        if type(value) is Pending:
+            return self._decode(entity_id, value)
+        return value  # type: ignore[return-value]
 
     def find(self, entity_id: str) -> T | None:
         try:
-            return self._data.get(entity_id)
+            value = self._data.get(entity_id)
         except TypeError:
             return None
+        if type(value) is Pending:
+            return self._decode(entity_id, value)
+        return value  # type: ignore[return-value]
+
+    def query(
+        self, where: F | None = None, *, offset: int = 0, limit: int | None = None
+    ) -> Page[T]:
+        if offset < 0 or (limit is not None and limit < 0):
+            raise ValidationError("query", [("offset/limit", "must not be negative")])
+        with self._unit.lock:
+            ids = self._matching_ids(where)
+            end = None if limit is None else offset + limit
+            items = tuple(self._entities(ids[offset:end]))
+        return Page(items, len(ids), offset, limit)
+
+    def iterate(self, where: F | None = None, *, page_size: int = 1000) -> Iterator[T]:
+        with self._unit.lock:
+            ids = self._matching_ids(where)
+        for start in range(0, len(ids), page_size):
+            with self._unit.lock:
+                chunk = [i for i in ids[start : start + page_size] if i in self._data]
+                items = self._entities(chunk)
+            yield from items
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, entity_id: object) -> bool:
+        return isinstance(entity_id, str) and entity_id in self._data
+
+    # ------------------------------------------------------------------ writes
 
     def add(self, entity: T) -> T:
         entity_id = entity.id
@@ -95,16 +189,16 @@ class _DictRepository(Generic[T, F]):
             self._data[entity_id] = stored
             self._seq[entity_id] = self._next_seq
             self._next_seq += 1
-            if self._has_indexes:
-                self._indexed(stored)
-            if unit.depth:
-                unit.undo.append(lambda: self._drop(entity_id))
+            self._index(entity_id, self._terms_of_entity(stored))
+            if unit.depth or unit.journal is not None:
+                unit.written((self.namespace, entity_id, stored), lambda: self._drop(entity_id))
         return stored
 
     def replace(self, entity: T, *, expected_revision: int | None = None) -> T:
-        entity_id = entity.id
+        entity_id: str = entity.id  # type: ignore[assignment]
         expected = entity.revision if expected_revision is None else expected_revision
-        with self._unit.lock:
+        unit = self._unit
+        with unit.lock:
             old = self._data.get(entity_id) if isinstance(entity_id, str) else None
             if old is None:
                 raise NotFoundError(self.entity_name, str(entity_id))
@@ -115,12 +209,17 @@ class _DictRepository(Generic[T, F]):
                 )
             revision = expected + 1
             stored = entity if entity.revision == revision else replace(entity, revision=revision)
-            self._put(old, stored)
-            self._unit.record(lambda: self._put(stored, old))
+            self._put(entity_id, old, stored)
+            if unit.depth or unit.journal is not None:
+                unit.written(
+                    (self.namespace, entity_id, stored),
+                    lambda: self._put(entity_id, stored, old),
+                )
         return stored
 
     def remove(self, entity_id: str, expected_revision: int | None = None) -> T:
-        with self._unit.lock:
+        unit = self._unit
+        with unit.lock:
             old = self.get(entity_id)
             if expected_revision is not None and old.revision != expected_revision:
                 raise ConflictError(
@@ -129,108 +228,135 @@ class _DictRepository(Generic[T, F]):
                 )
             seq = self._seq[entity_id]
             self._drop(entity_id)
-            self._unit.record(lambda: self._restore(old, seq))
+            if unit.depth or unit.journal is not None:
+                unit.written((self.namespace, entity_id, None), lambda: self._restore(old, seq))
         return old
 
-    def query(
-        self, where: F | None = None, *, offset: int = 0, limit: int | None = None
-    ) -> Page[T]:
-        if offset < 0 or (limit is not None and limit < 0):
-            raise ValidationError("query", [("offset/limit", "must not be negative")])
+    # ------------------------------------------------------------------ loading (durable stores)
+
+    def load_records(self, entries: Iterable[tuple[str, Pending]]) -> None:
+        """Fill an empty repository with stored records, in insertion order (no journalling)."""
+        data, seq, index = self._data, self._seq, self._index
+        n = self._next_seq
+        for entity_id, record in entries:
+            data[entity_id] = record
+            seq[entity_id] = n
+            n += 1
+            index(entity_id, record.terms)
+        self._next_seq = n
+
+    def stored_items(self) -> Iterator[tuple[str, T | Pending]]:
+        """Every ``(id, entity or undecoded record)`` in insertion order."""
+        return iter(list(self._data.items()))
+
+    # ------------------------------------------------------------------ internals
+
+    def _decode(self, entity_id: str, pending: Pending) -> T:
+        entity: T = pending.load()
         with self._unit.lock:
-            hits = self._matching(where)
-        end = None if limit is None else offset + limit
-        return Page(tuple(hits[offset:end]), len(hits), offset, limit)
+            if self._data.get(entity_id) is pending:
+                self._data[entity_id] = entity
+        return entity
 
-    def iterate(self, where: F | None = None, *, page_size: int = 1000) -> Iterator[T]:
-        with self._unit.lock:
-            hits = self._matching(where)
-        return iter(hits)
+    def _entities(self, ids: Iterable[str]) -> list[T]:
+        data = self._data
+        out: list[T] = []
+        for i in ids:
+            value = data[i]
+            out.append(self._decode(i, value) if type(value) is Pending else value)  # type: ignore[arg-type]
+        return out
 
-    def __len__(self) -> int:
-        return len(self._data)
+    def _terms(self, value: T | Pending) -> tuple[str, ...]:
+        if isinstance(value, Pending):
+            return value.terms
+        return self._terms_of_entity(value)
 
-    def __contains__(self, entity_id: object) -> bool:
-        return isinstance(entity_id, str) and entity_id in self._data
+    def _index(self, entity_id: str, terms: tuple[str, ...]) -> None:
+        by_term = self._by_term
+        for term in terms:
+            ids = by_term.get(term)
+            if ids is None:
+                by_term[term] = {entity_id: None}
+            else:
+                ids[entity_id] = None
 
-    def _matching(self, where: F | None) -> list[T]:
+    def _unindex(self, entity_id: str, terms: tuple[str, ...]) -> None:
+        by_term = self._by_term
+        for term in terms:
+            ids = by_term.get(term)
+            if ids is not None:
+                ids.pop(entity_id, None)
+                if not ids:
+                    del by_term[term]
+
+    def _matching_ids(self, where: F | None) -> list[str]:
         if where is None:
-            return list(self._data.values())
-        return [e for e in self._candidates(where) if where.matches(e)]  # type: ignore[arg-type]
+            return list(self._data)
+        term_sets = where.term_sets()
+        if not term_sets:
+            return list(self._data)
+        groups = [self._ids_with_any(terms) for terms in term_sets]
+        groups.sort(key=len)
+        first, rest = groups[0], groups[1:]
+        hits = [i for i in first if all(i in g for g in rest)]
+        seq = self._seq
+        hits.sort(key=seq.__getitem__)
+        return hits
 
-    def _put(self, old: T, new: T) -> None:
-        self._unindexed(old)
-        self._data[new.id] = new  # type: ignore[index]
-        self._indexed(new)
+    def _ids_with_any(self, terms: list[str]) -> dict[str, None]:
+        if len(terms) == 1:
+            return self._by_term.get(terms[0], {})
+        merged: dict[str, None] = {}
+        for term in terms:
+            merged.update(self._by_term.get(term, {}))
+        return merged
+
+    def _put(self, entity_id: str, old: T | Pending, new: T | Pending) -> None:
+        old_terms, new_terms = self._terms(old), self._terms(new)
+        if old_terms != new_terms:
+            self._unindex(entity_id, old_terms)
+            self._index(entity_id, new_terms)
+        self._data[entity_id] = new
 
     def _drop(self, entity_id: str) -> None:
         del self._seq[entity_id]
-        self._unindexed(self._data.pop(entity_id))
+        self._unindex(entity_id, self._terms(self._data.pop(entity_id)))
 
     def _restore(self, entity: T, seq: int) -> None:
         entity_id: str = entity.id  # type: ignore[assignment]
         self._data[entity_id] = entity
         self._seq[entity_id] = seq
-        self._indexed(entity)
+        self._index(entity_id, self._terms_of_entity(entity))
         if seq < self._next_seq - 1:  # put it back where it was
             self._data = dict(sorted(self._data.items(), key=lambda kv: self._seq[kv[0]]))
-
-    def _in_order(self, ids: Iterable[str]) -> list[T]:
-        seq, data = self._seq, self._data
-        return [data[i] for i in sorted(ids, key=seq.__getitem__)]
 
 
 class InMemoryOfferingRepository(
     _DictRepository[ProductOffering, OfferingFilter], OfferingRepository
 ):
-    """Offerings in a dict."""
+    """Offerings in a dict, indexed by status, category and name."""
 
     entity_name = "ProductOffering"
+    entity_class = ProductOffering
+    namespace = "productOffering"
+
+    def _terms_of_entity(self, entity: ProductOffering) -> tuple[str, ...]:
+        return offering_terms(entity)
 
 
 class InMemoryProductRepository(_DictRepository[Product, ProductFilter], ProductRepository):
-    """Products in a dict, indexed by customer, offering and order item."""
+    """Products in a dict, indexed by status, customer, offering and order item."""
 
     entity_name = "Product"
-    _has_indexes = True
+    entity_class = Product
+    namespace = "product"
 
-    def __init__(self, unit: _UnitOfWork | None = None) -> None:
-        super().__init__(unit)
-        self._by_customer: dict[str, dict[str, None]] = {}
-        self._by_offering: dict[str, dict[str, None]] = {}
-        self._by_order_item: dict[tuple[str, str], str] = {}
-
-    def _indexed(self, entity: Product) -> None:
-        entity_id: str = entity.id  # type: ignore[assignment]
-        customer = entity.customer_id
-        if customer is not None:
-            self._by_customer.setdefault(customer, {})[entity_id] = None
-        self._by_offering.setdefault(entity.product_offering.id, {})[entity_id] = None
-        for item in entity.product_order_item:
-            self._by_order_item[item.key] = entity_id
-
-    def _unindexed(self, entity: Product) -> None:
-        entity_id: str = entity.id  # type: ignore[assignment]
-        customer = entity.customer_id
-        if customer is not None:
-            self._by_customer.get(customer, {}).pop(entity_id, None)
-        self._by_offering.get(entity.product_offering.id, {}).pop(entity_id, None)
-        for item in entity.product_order_item:
-            if self._by_order_item.get(item.key) == entity_id:
-                del self._by_order_item[item.key]
-
-    def _candidates(self, where: ProductFilter | None) -> Iterable[Product]:
-        if where is not None and where.customer_id is not None:
-            ids: Iterable[str] = self._by_customer.get(where.customer_id, {})
-        elif where is not None and where.offering_id is not None:
-            ids = self._by_offering.get(where.offering_id, {})
-        else:
-            return self._data.values()
-        return self._in_order(ids)
+    def _terms_of_entity(self, entity: Product) -> tuple[str, ...]:
+        return product_terms(entity)
 
     def find_by_order_item(self, order_id: str, item_id: str) -> Product | None:
-        entity_id = self._by_order_item.get((order_id, item_id))
-        return None if entity_id is None else self._data.get(entity_id)
+        ids = self._by_term.get(order_item_term(order_id, item_id))
+        return None if not ids else self.find(next(iter(ids)))
 
 
 class InMemoryStore(Store):

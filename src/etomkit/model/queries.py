@@ -10,7 +10,7 @@ import attrs
 from etomkit.model.offering import ProductOffering
 from etomkit.model.product import Product
 
-__all__ = ["OfferingFilter", "Page", "ProductFilter"]
+__all__ = ["OfferingFilter", "Page", "ProductFilter", "offering_terms", "product_terms"]
 
 T = TypeVar("T")
 
@@ -19,6 +19,35 @@ def _as_set(value: str | Sequence[str] | None) -> frozenset[str] | None:
     if value is None:
         return None
     return frozenset([value] if isinstance(value, str) else value)
+
+
+# Index terms: the strings a repository may index an entity under, so that
+# filtered queries and reopening a durable store need not decode every record.
+_SEP = "\x1f"  # cannot clash with ids joined around it
+
+
+def order_item_term(order_id: str, item_id: str) -> str:
+    """The index term of one Order Handling order item."""
+    return f"item={order_id}{_SEP}{item_id}"
+
+
+def offering_terms(offering: ProductOffering) -> tuple[str, ...]:
+    """Index terms of an offering: its status, categories and name."""
+    return (
+        f"status={offering.lifecycle_status}",
+        f"name={offering.name}",
+        *[f"category={c.id}" for c in offering.category],
+    )
+
+
+def product_terms(product: Product) -> tuple[str, ...]:
+    """Index terms of a product: status, customer, offering and order items."""
+    terms = [f"status={product.status}", f"offering={product.product_offering.id}"]
+    customer = product.customer_id
+    if customer is not None:
+        terms.append(f"customer={customer}")
+    terms.extend(order_item_term(i.order_id, i.item_id) for i in product.product_order_item)
+    return tuple(terms)
 
 
 @attrs.frozen(kw_only=True)
@@ -40,6 +69,17 @@ class OfferingFilter:
             return False
         return self.name is None or offering.name == self.name
 
+    def term_sets(self) -> list[list[str]]:
+        """Per criterion, the index terms any of which a match must carry."""
+        sets = []
+        if self.category_id is not None:
+            sets.append([f"category={self.category_id}"])
+        if self.name is not None:
+            sets.append([f"name={self.name}"])
+        if self.lifecycle_status is not None:
+            sets.append([f"status={s}" for s in sorted(self.lifecycle_status)])
+        return sets
+
 
 @attrs.frozen(kw_only=True)
 class ProductFilter:
@@ -56,6 +96,17 @@ class ProductFilter:
         if self.customer_id is not None and product.customer_id != self.customer_id:
             return False
         return self.offering_id is None or product.product_offering.id == self.offering_id
+
+    def term_sets(self) -> list[list[str]]:
+        """Per criterion, the index terms any of which a match must carry."""
+        sets = []
+        if self.customer_id is not None:
+            sets.append([f"customer={self.customer_id}"])
+        if self.offering_id is not None:
+            sets.append([f"offering={self.offering_id}"])
+        if self.status is not None:
+            sets.append([f"status={s}" for s in sorted(self.status)])
+        return sets
 
 
 @attrs.frozen

@@ -1,0 +1,243 @@
+"""FileStore: every repository of the library on one crash-safe journal directory."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from etomkit import tmf
+from etomkit.adapters.file.journal import (
+    DURABILITIES,
+    Durability,
+    FileJournal,
+    RecoveryReport,
+)
+from etomkit.adapters.file.lock import WriterLock
+from etomkit.adapters.memory import (
+    InMemoryOfferingRepository,
+    InMemoryProductRepository,
+    Pending,
+    _DictRepository,
+    _UnitOfWork,
+)
+from etomkit.errors import StorageError, ValidationError
+from etomkit.model._copy import replace
+from etomkit.ports import Store
+
+__all__ = ["FileStore", "verify"]
+
+
+class _Decoder:
+    """Turns a stored value back into an entity of one class."""
+
+    __slots__ = ("cls", "record_source")
+
+    def __init__(self, cls: type, record_source: Any) -> None:
+        self.cls = cls
+        self.record_source = record_source
+
+    def __call__(self, offset: int, length: int, revision: int) -> Any:
+        raw = self.record_source.value(offset, length)
+        try:
+            entity: Any = tmf.from_json(self.cls, json.loads(raw))
+        except (ValueError, ValidationError) as exc:
+            raise StorageError(
+                f"{self.record_source.path}: value at byte {offset} does not decode: {exc}"
+            ) from exc
+        return replace(entity, revision=revision)
+
+
+class _JournalUnit(_UnitOfWork):
+    """A unit of work whose commits go to the journal (autocommits flagged as such)."""
+
+    def __init__(self, journal: FileJournal, after_commit: Callable[[], None]) -> None:
+        super().__init__(journal)
+        self.file_journal = journal
+        self.after_commit = after_commit
+
+    def written(self, write: Any, undo: Any) -> None:
+        if self.depth:
+            super().written(write, undo)
+            return
+        try:
+            self.file_journal.commit((write,), explicit=False)
+        except BaseException:
+            undo()
+            raise
+        self.after_commit()
+
+
+class FileStore(Store):
+    """Offerings and products (and later issues' repositories) in a directory.
+
+    ``durability``: ``"always"`` fsyncs every commit before returning;
+    ``"batch"`` fsyncs at the end of each ``transaction()`` block (group commit)
+    and leaves single writes outside one in the OS until the next block,
+    :meth:`flush` or :meth:`close` — they survive a process crash, not a power
+    cut; ``"none"`` never fsyncs (tests, notebooks). One writer per directory
+    (StoreLockedError for a second); ``read_only=True`` opens share it.
+    Compaction writes a snapshot when the journal outgrows ``compact_ratio``
+    times the last snapshot (and ``compact_min_bytes``), or on :meth:`compact`.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        durability: Durability = "batch",
+        read_only: bool = False,
+        compact_ratio: float = 2.0,
+        compact_min_bytes: int = 16 << 20,
+    ) -> None:
+        if durability not in DURABILITIES:
+            raise ValidationError(
+                "FileStore",
+                [("durability", f"must be one of {', '.join(DURABILITIES)}, not {durability!r}")],
+            )
+        self.path = Path(path)
+        if not read_only:
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot create store directory {self.path}: {exc}") from exc
+        elif not self.path.is_dir():
+            raise StorageError(f"{self.path} is not a store directory")
+        self.read_only = read_only
+        self.compact_ratio = compact_ratio
+        self.compact_min_bytes = compact_min_bytes
+        self.last_compaction_error: StorageError | None = None
+        self._lock = None if read_only else WriterLock(str(self.path))
+        self._repositories: dict[str, _DictRepository[Any, Any]] = {}
+        try:
+            self._journal = FileJournal(
+                str(self.path), durability=durability, read_only=read_only, encode=self._encode
+            )
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
+        self._unit = _JournalUnit(self._journal, self._maybe_compact)
+        self.offerings = InMemoryOfferingRepository(self._unit)
+        self.products = InMemoryProductRepository(self._unit)
+        for repo in (self.offerings, self.products):
+            self._attach(repo)
+        self._journal.state.clear()  # the repositories own the records now
+
+    # ------------------------------------------------------------------ Store
+
+    def transaction(self) -> contextmanager[None]:  # type: ignore[valid-type]
+        return self._transaction()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self._unit.transaction():
+            yield
+        if not self._unit.depth:
+            self._maybe_compact()
+
+    def close(self) -> None:
+        """fsync, close the journal and release the writer lock (idempotent)."""
+        try:
+            self._journal.close()
+        except OSError as exc:
+            raise StorageError(f"closing {self.path} failed: {exc}") from exc
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
+
+    def __enter__(self) -> FileStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ upkeep
+
+    @property
+    def recovery_report(self) -> RecoveryReport:
+        """What opening found: frames replayed, torn tails cut (see ``.clean``)."""
+        return self._journal.report
+
+    @property
+    def durability(self) -> Durability:
+        """The durability mode the store was opened with."""
+        return self._journal.durability
+
+    def flush(self) -> None:
+        """fsync now: makes single writes of a "batch" store power-safe."""
+        self._journal.flush()
+
+    def compact(self) -> None:
+        """Write a snapshot of every live record and start a fresh journal."""
+        with self._unit.lock:
+            items: list[tuple[Pending | None, tuple[str, str, int, tuple[str, ...], bytes]]] = []
+            for namespace, repo in self._repositories.items():
+                for key, value in repo.stored_items():
+                    if type(value) is Pending:
+                        raw = value.loader.record_source.value(value.offset, value.length)
+                        items.append((value, (namespace, key, value.revision, value.terms, raw)))
+                    else:
+                        raw, terms = self._encode(namespace, value)
+                        items.append((None, (namespace, key, value.revision, terms, raw)))
+            locations = self._journal.write_snapshot(record for _, record in items)
+            source = self._journal.sources[-1]
+            decoders: dict[type, _Decoder] = {}
+            for (pending, _), (offset, length) in zip(items, locations, strict=True):
+                if pending is not None:  # re-point undecoded records at the snapshot
+                    cls = pending.loader.cls
+                    decoder = decoders.get(cls) or decoders.setdefault(cls, _Decoder(cls, source))
+                    pending.loader, pending.offset, pending.length = decoder, offset, length
+
+    def _maybe_compact(self) -> None:
+        journal = self._journal
+        size = journal.journal_bytes
+        if size > self.compact_min_bytes and size > self.compact_ratio * journal.snapshot_bytes:
+            try:
+                self.compact()
+            except StorageError as exc:  # the commit itself succeeded; keep going
+                self.last_compaction_error = exc
+
+    # ------------------------------------------------------------------ wiring
+
+    def _attach(self, repo: _DictRepository[Any, Any]) -> None:
+        namespace = repo.namespace
+        self._repositories[namespace] = repo
+        records = self._journal.state.get(namespace, {})
+        cls = type(repo).entity_class
+        decoders: dict[int, _Decoder] = {}
+        entries = []
+        for key, record in records.items():
+            source = record.source
+            decoder = decoders.get(id(source))
+            if decoder is None:
+                decoder = decoders[id(source)] = _Decoder(cls, source)
+            entries.append(
+                (key, Pending(record.revision, record.terms, decoder, record.offset, record.length))
+            )
+        repo.load_records(entries)
+
+    def _encode(self, namespace: str, entity: Any) -> tuple[bytes, tuple[str, ...]]:
+        repo = self._repositories[namespace]
+        doc = tmf.to_json(entity)
+        return json.dumps(
+            doc, ensure_ascii=False, separators=(",", ":")
+        ).encode(), repo._terms_of_entity(entity)
+
+
+def _never_encode(namespace: str, _entity: Any) -> tuple[bytes, tuple[str, ...]]:
+    raise StorageError(f"verify() opens read-only; cannot write {namespace}")
+
+
+def verify(path: str | os.PathLike[str]) -> RecoveryReport:
+    """Check a store's files (checksums, framing) without opening it for writing.
+
+    Returns the report (``.clean`` is False if a torn tail would be cut on the
+    next writable open); raises StorageCorruptedError for real corruption.
+    """
+    journal = FileJournal(str(path), durability="none", read_only=True, encode=_never_encode)
+    return journal.report
