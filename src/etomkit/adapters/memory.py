@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from etomkit.errors import ConflictError, NotFoundError, ValidationError
@@ -367,5 +367,5 @@ class InMemoryStore(Store):
         self.offerings = InMemoryOfferingRepository(self._unit)
         self.products = InMemoryProductRepository(self._unit)
 
-    def transaction(self) -> contextmanager[None]:  # type: ignore[valid-type]
+    def transaction(self) -> AbstractContextManager[None]:
         return self._unit.transaction()

@@ -86,6 +86,10 @@ class Source:
             size = os.fstat(f.fileno()).st_size
             self.data: Any = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
 
+    def close(self) -> None:
+        if isinstance(self.data, mmap.mmap):
+            self.data.close()
+
     def value(self, offset: int, length: int) -> bytes:
         return bytes(self.data[offset : offset + length])
 
@@ -145,7 +149,11 @@ class FileJournal:
         self.sources: list[Source] = []
         self.state: dict[str, dict[str, Record]] = {}
         self.report = RecoveryReport()
-        self._open()
+        try:
+            self._open()
+        except BaseException:
+            self.close()
+            raise
 
     # ------------------------------------------------------------------ opening
 
@@ -416,14 +424,17 @@ class FileJournal:
         return pos + len(frame)
 
     def close(self) -> None:
-        """fsync (unless durability is "none") and close the journal."""
-        if self._fd is not None:
-            try:
-                if self.durability != "none":
-                    _fsync(self._fd)
-            finally:
+        """fsync (unless durability is "none"), close the journal and unmap the files."""
+        try:
+            if self._fd is not None and self.durability != "none":
+                _fsync(self._fd)
+        finally:
+            if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None
+            for source in self.sources:
+                source.close()
+            self.sources.clear()
 
 
 def _offset_in(message: str) -> int:

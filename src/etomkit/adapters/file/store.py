@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +129,7 @@ class FileStore(Store):
 
     # ------------------------------------------------------------------ Store
 
-    def transaction(self) -> contextmanager[None]:  # type: ignore[valid-type]
+    def transaction(self) -> AbstractContextManager[None]:
         return self._transaction()
 
     @contextmanager
@@ -240,4 +240,5 @@ def verify(path: str | os.PathLike[str]) -> RecoveryReport:
     next writable open); raises StorageCorruptedError for real corruption.
     """
     journal = FileJournal(str(path), durability="none", read_only=True, encode=_never_encode)
+    journal.close()
     return journal.report
