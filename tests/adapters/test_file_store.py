@@ -80,10 +80,14 @@ def test_reopening_decodes_no_value_until_one_is_read(
         assert decoded == [ProductOffering]
 
 
+def _frames_end(path: Path) -> int:
+    """Where the last frame ends (the journal is preallocated with zeros after it)."""
+    return len(path.read_bytes().rstrip(b"\0"))
+
+
 def test_a_truncated_tail_is_cut_and_reported(filled: Path) -> None:
     path = _journal(filled)
-    size = path.stat().st_size
-    os.truncate(path, size - 7)
+    os.truncate(path, _frames_end(path) - 7)
     with FileStore(filled) as store:
         report = store.recovery_report
         assert not report.clean
@@ -97,11 +101,22 @@ def test_a_truncated_tail_is_cut_and_reported(filled: Path) -> None:
         assert "o-21" in store.offerings and len(store.offerings) == 20
 
 
-def test_trailing_zeros_from_a_crash_are_a_torn_tail(filled: Path) -> None:
+def test_a_partly_written_last_frame_in_preallocated_space_is_a_torn_tail(filled: Path) -> None:
+    path = _journal(filled)
+    end = _frames_end(path)
+    with open(path, "r+b") as f:  # the last bytes of the frame never reached the disk
+        f.seek(end - 5)
+        f.write(b"\0" * 5)
+    with FileStore(filled) as store:
+        assert len(store.recovery_report.torn_tails) == 1
+        assert len(store.offerings) == 19 and "o-20" not in store.offerings
+
+
+def test_zeros_after_the_last_frame_are_free_space_not_damage(filled: Path) -> None:
     with open(_journal(filled), "ab") as f:
         f.write(b"\0" * 4096)
     with FileStore(filled) as store:
-        assert len(store.recovery_report.torn_tails) == 1
+        assert store.recovery_report.clean
         assert len(store.offerings) == 20
 
 
@@ -165,19 +180,19 @@ def _abandoned_transaction(store: FileStore) -> None:
 
 
 def _failing_once(error: int, after_bytes: int = 0) -> Callable[..., int]:
-    """An os.write that writes ``after_bytes`` then fails once with ``error``."""
+    """An os.pwrite that writes ``after_bytes`` then fails once with ``error``."""
     state = {"failed": False}
-    real = os.write
+    real = os.pwrite
 
-    def write(fd: int, data: Any) -> int:
+    def pwrite(fd: int, data: Any, offset: int) -> int:
         if state["failed"]:
-            return real(fd, data)
+            return real(fd, data, offset)
         state["failed"] = True
         if after_bytes:
-            real(fd, bytes(data[:after_bytes]))
+            real(fd, bytes(data[:after_bytes]), offset)
         raise OSError(error, os.strerror(error))
 
-    return write
+    return pwrite
 
 
 @pytest.mark.parametrize("error", [errno.ENOSPC, errno.EIO])
@@ -209,12 +224,15 @@ def test_a_failed_fsync_is_a_storage_error_and_the_write_is_not_kept(
 
     with FileStore(filled, durability="always") as store:
         monkeypatch.setattr(journal_module, "_fsync", broken_fsync)
+        monkeypatch.setattr(journal_module, "_fdatasync", broken_fsync)
         with pytest.raises(StorageError):
             store.offerings.add(_offering(60))
         assert "o-60" not in store.offerings
-        monkeypatch.setattr(journal_module, "_fsync", os.fsync)
+        monkeypatch.undo()
+        store.offerings.add(_offering(61))
     with FileStore(filled) as store:
-        assert "o-60" not in store.offerings and store.recovery_report.clean
+        assert "o-60" not in store.offerings and "o-61" in store.offerings
+        assert store.recovery_report.clean
 
 
 def test_transactions_commit_as_one_frame_and_roll_back_whole(directory: Path) -> None:

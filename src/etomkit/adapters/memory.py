@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
 
 from etomkit.errors import ConflictError, NotFoundError, ValidationError
 from etomkit.model._copy import replace
@@ -30,8 +30,8 @@ __all__ = ["InMemoryOfferingRepository", "InMemoryProductRepository", "InMemoryS
 T = TypeVar("T", ProductOffering, Product)
 F = TypeVar("F", OfferingFilter, ProductFilter)
 
-Write = tuple[str, str, Any]
-"""One change for a journal: ``(namespace, key, entity or None for a removal)``."""
+Write = tuple[str, str, Any, tuple[str, ...]]
+"""One change for a journal: ``(namespace, key, entity or None to remove, index terms)``."""
 
 
 class Journal(Protocol):
@@ -40,19 +40,14 @@ class Journal(Protocol):
     def commit(self, writes: Sequence[Write]) -> None: ...
 
 
-class Pending:
+class Pending(NamedTuple):
     """A stored record not decoded yet: its revision, index terms and where it lies."""
 
-    __slots__ = ("length", "loader", "offset", "revision", "terms")
-
-    def __init__(
-        self, revision: int, terms: tuple[str, ...], loader: Any, offset: int, length: int
-    ) -> None:
-        self.revision = revision
-        self.terms = terms
-        self.loader = loader  # loader(offset, length, revision) -> entity
-        self.offset = offset
-        self.length = length
+    revision: int
+    terms: tuple[str, ...]
+    loader: Any  # loader(offset, length, revision) -> entity
+    offset: int
+    length: int
 
     def load(self) -> Any:
         """Decode the entity."""
@@ -181,6 +176,10 @@ class _DictRepository(Generic[T, F]):
         entity_id = entity.id
         if not isinstance(entity_id, str) or not entity_id:
             raise ValidationError(self.entity_name, [("id", "must be set before storing")])
+        if "\x1e" in entity_id:
+            raise ValidationError(
+                self.entity_name, [("id", "must not contain the control character U+001E")]
+            )
         stored = entity if entity.revision == 1 else replace(entity, revision=1)
         unit = self._unit
         with unit.lock:
@@ -189,9 +188,12 @@ class _DictRepository(Generic[T, F]):
             self._data[entity_id] = stored
             self._seq[entity_id] = self._next_seq
             self._next_seq += 1
-            self._index(entity_id, self._terms_of_entity(stored))
+            terms = self._terms_of_entity(stored)
+            self._index(entity_id, terms)
             if unit.depth or unit.journal is not None:
-                unit.written((self.namespace, entity_id, stored), lambda: self._drop(entity_id))
+                unit.written(
+                    (self.namespace, entity_id, stored, terms), lambda: self._drop(entity_id)
+                )
         return stored
 
     def replace(self, entity: T, *, expected_revision: int | None = None) -> T:
@@ -209,12 +211,13 @@ class _DictRepository(Generic[T, F]):
                 )
             revision = expected + 1
             stored = entity if entity.revision == revision else replace(entity, revision=revision)
-            self._put(entity_id, old, stored)
+            terms = self._put(entity_id, old, stored)
             if unit.depth or unit.journal is not None:
-                unit.written(
-                    (self.namespace, entity_id, stored),
-                    lambda: self._put(entity_id, stored, old),
-                )
+
+                def undo() -> None:
+                    self._put(entity_id, stored, old)
+
+                unit.written((self.namespace, entity_id, stored, terms), undo)
         return stored
 
     def remove(self, entity_id: str, expected_revision: int | None = None) -> T:
@@ -229,21 +232,31 @@ class _DictRepository(Generic[T, F]):
             seq = self._seq[entity_id]
             self._drop(entity_id)
             if unit.depth or unit.journal is not None:
-                unit.written((self.namespace, entity_id, None), lambda: self._restore(old, seq))
+                unit.written((self.namespace, entity_id, None, ()), lambda: self._restore(old, seq))
         return old
 
     # ------------------------------------------------------------------ loading (durable stores)
 
     def load_records(self, entries: Iterable[tuple[str, Pending]]) -> None:
         """Fill an empty repository with stored records, in insertion order (no journalling)."""
-        data, seq, index = self._data, self._seq, self._index
+        data, seq, by_term = self._data, self._seq, self._by_term
         n = self._next_seq
         for entity_id, record in entries:
             data[entity_id] = record
             seq[entity_id] = n
             n += 1
-            index(entity_id, record.terms)
+            for term in record.terms:
+                ids = by_term.get(term)
+                if ids is None:
+                    by_term[term] = {entity_id: None}
+                else:
+                    ids[entity_id] = None
         self._next_seq = n
+
+    def repoint(self, entity_id: str, old: Pending, new: Pending) -> None:
+        """Swap an undecoded record for one at a new location (after compaction)."""
+        if self._data.get(entity_id) is old:
+            self._data[entity_id] = new
 
     def stored_items(self) -> Iterator[tuple[str, T | Pending]]:
         """Every ``(id, entity or undecoded record)`` in insertion order."""
@@ -311,12 +324,13 @@ class _DictRepository(Generic[T, F]):
             merged.update(self._by_term.get(term, {}))
         return merged
 
-    def _put(self, entity_id: str, old: T | Pending, new: T | Pending) -> None:
+    def _put(self, entity_id: str, old: T | Pending, new: T | Pending) -> tuple[str, ...]:
         old_terms, new_terms = self._terms(old), self._terms(new)
         if old_terms != new_terms:
             self._unindex(entity_id, old_terms)
             self._index(entity_id, new_terms)
         self._data[entity_id] = new
+        return new_terms
 
     def _drop(self, entity_id: str) -> None:
         del self._seq[entity_id]

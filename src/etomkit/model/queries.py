@@ -23,30 +23,39 @@ def _as_set(value: str | Sequence[str] | None) -> frozenset[str] | None:
 
 # Index terms: the strings a repository may index an entity under, so that
 # filtered queries and reopening a durable store need not decode every record.
-_SEP = "\x1f"  # cannot clash with ids joined around it
+_SEP = "\x1f"  # joins the two halves of an order item term
+_STORE_SEP = "\x1e"  # separates terms in a durable store's records: never inside a term
+
+
+def _t(value: object) -> str:
+    text = str(value)
+    return text.replace(_STORE_SEP, "\ufffd") if _STORE_SEP in text else text
 
 
 def order_item_term(order_id: str, item_id: str) -> str:
     """The index term of one Order Handling order item."""
-    return f"item={order_id}{_SEP}{item_id}"
+    return f"item={_t(order_id)}{_SEP}{_t(item_id)}"
 
 
 def offering_terms(offering: ProductOffering) -> tuple[str, ...]:
     """Index terms of an offering: its status, categories and name."""
     return (
-        f"status={offering.lifecycle_status}",
-        f"name={offering.name}",
-        *[f"category={c.id}" for c in offering.category],
+        f"status={_t(offering.lifecycle_status)}",
+        f"name={_t(offering.name)}",
+        *[f"category={_t(c.id)}" for c in offering.category],
     )
 
 
 def product_terms(product: Product) -> tuple[str, ...]:
-    """Index terms of a product: status, customer, offering and order items."""
-    terms = [f"status={product.status}", f"offering={product.product_offering.id}"]
-    customer = product.customer_id
-    if customer is not None:
-        terms.append(f"customer={customer}")
-    terms.extend(order_item_term(i.order_id, i.item_id) for i in product.product_order_item)
+    """Index terms of a product: status, offering, customer and order items."""
+    terms = [f"status={_t(product.status)}", f"offering={_t(product.product_offering.id)}"]
+    for party in product.related_party:
+        role = getattr(party, "role", None)
+        if isinstance(role, str) and role.lower() == "customer":
+            terms.append(f"customer={_t(party.id)}")
+            break
+    for item in product.product_order_item:
+        terms.append(order_item_term(item.order_id, item.item_id))
     return tuple(terms)
 
 
@@ -73,11 +82,11 @@ class OfferingFilter:
         """Per criterion, the index terms any of which a match must carry."""
         sets = []
         if self.category_id is not None:
-            sets.append([f"category={self.category_id}"])
+            sets.append([f"category={_t(self.category_id)}"])
         if self.name is not None:
-            sets.append([f"name={self.name}"])
+            sets.append([f"name={_t(self.name)}"])
         if self.lifecycle_status is not None:
-            sets.append([f"status={s}" for s in sorted(self.lifecycle_status)])
+            sets.append([f"status={_t(s)}" for s in sorted(self.lifecycle_status)])
         return sets
 
 
@@ -101,11 +110,11 @@ class ProductFilter:
         """Per criterion, the index terms any of which a match must carry."""
         sets = []
         if self.customer_id is not None:
-            sets.append([f"customer={self.customer_id}"])
+            sets.append([f"customer={_t(self.customer_id)}"])
         if self.offering_id is not None:
-            sets.append([f"offering={self.offering_id}"])
+            sets.append([f"offering={_t(self.offering_id)}"])
         if self.status is not None:
-            sets.append([f"status={s}" for s in sorted(self.status)])
+            sets.append([f"status={_t(s)}" for s in sorted(self.status)])
         return sets
 
 

@@ -2,12 +2,15 @@
 
 One directory holds ``snapshot-<gen>.dat`` (all live records, written
 atomically) and ``journal-<gen>.log`` (every commit since), in the frame
-format of :mod:`etomkit.adapters.file.format`. Reopening loads the snapshot
-and replays the journal; values stay on disk (memory-mapped) until first read.
+format of :mod:`etomkit.adapters.file.format`. Reopening maps the files,
+replays them into ``state`` (namespace -> key -> undecoded record) and cuts a
+torn tail; values stay on disk until first read. The layer knows nothing of
+entities: records are ``(namespace, key, revision, terms, value bytes)``.
 """
 
 from __future__ import annotations
 
+import gc
 import mmap
 import os
 import re
@@ -18,28 +21,36 @@ import attrs
 
 from etomkit.adapters.file.format import (
     DELETE,
+    FRAME,
     HEADER,
+    OP,
     PUT,
+    TERM_SEP,
     TornTailError,
     decode_header,
     encode_frame,
     encode_header,
     encode_op,
-    iter_ops,
     scan_frames,
 )
+from etomkit.adapters.memory import Pending
 from etomkit.errors import StorageCorruptedError, StorageError
 
-__all__ = ["Durability", "FileJournal", "Record", "RecoveryReport", "TornTailCut"]
+__all__ = ["Durability", "FileJournal", "RecordWrite", "RecoveryReport", "Source", "TornTailCut"]
 
 Durability = Literal["always", "batch", "none"]
 DURABILITIES: tuple[str, ...] = ("always", "batch", "none")
+RecordWrite = tuple[str, str, int, tuple[str, ...], bytes | None]
+"""``(namespace, key, revision, terms, value)``; value None removes the key."""
+
 _FILE = re.compile(r"^(snapshot|journal)-(\d+)\.(dat|log)$")
 _SNAPSHOT_FRAME_BYTES = 1 << 20
+_PREALLOCATE = 4 << 20  # journal space reserved at a time, so commits need only fdatasync
 
-# Indirections so tests can inject disk faults (ENOSPC, EIO) without mocks of os.
-_write = os.write
+# Indirections so tests can inject disk faults (ENOSPC, EIO) without mocking os.
+_write = os.pwrite
 _fsync = os.fsync
+_fdatasync = os.fdatasync
 
 
 @attrs.frozen
@@ -86,34 +97,21 @@ class Source:
             size = os.fstat(f.fileno()).st_size
             self.data: Any = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
 
+    def value(self, offset: int, length: int) -> bytes:
+        """The ``length`` bytes at ``offset``."""
+        return bytes(self.data[offset : offset + length])
+
     def close(self) -> None:
         if isinstance(self.data, mmap.mmap):
             self.data.close()
 
-    def value(self, offset: int, length: int) -> bytes:
-        return bytes(self.data[offset : offset + length])
+
+LoaderFactory = Callable[[str, Source], Any]
+"""``(namespace, source) -> loader`` for the Pending records replay creates."""
 
 
-@attrs.define(slots=True)
-class Record:
-    """A live record as replayed: revision, index terms and where its value lies."""
-
-    revision: int
-    terms: tuple[str, ...]
-    source: Source | None
-    offset: int
-    length: int
-    value: bytes | None = None  # set instead of source for records written this session
-
-    def raw(self) -> bytes:
-        if self.value is not None:
-            return self.value
-        assert self.source is not None
-        return self.source.value(self.offset, self.length)
-
-
-Encoder = Callable[[str, Any], tuple[bytes, tuple[str, ...]]]
-"""``(namespace, entity) -> (value bytes, index terms)``."""
+def _source_as_loader(_namespace: str, source: Source) -> Source:
+    return source
 
 
 def _fsync_dir(directory: str) -> None:
@@ -133,21 +131,22 @@ class FileJournal:
         *,
         durability: Durability,
         read_only: bool,
-        encode: Encoder,
+        make_loader: LoaderFactory | None = None,
     ) -> None:
         if durability not in DURABILITIES:
             raise ValueError(f"durability must be one of {DURABILITIES}, not {durability!r}")
         self.directory = directory
         self.durability = durability
         self.read_only = read_only
-        self._encode = encode
+        self._make_loader = make_loader or _source_as_loader
         self._fd: int | None = None
-        self._size = 0
+        self._size = 0  # end of the last frame
+        self._allocated = 0  # file size (zeros past _size)
         self._snapshot_size = 0
         self._unsynced = False
         self.generation = 0
         self.sources: list[Source] = []
-        self.state: dict[str, dict[str, Record]] = {}
+        self.state: dict[str, dict[str, Pending]] = {}
         self.report = RecoveryReport()
         try:
             self._open()
@@ -167,8 +166,7 @@ class FileJournal:
             m = _FILE.match(name)
             if m:
                 found[(m[1], int(m[2]))] = name
-        generation = max((g for _, g in found), default=0)
-        self.generation = generation
+        generation = self.generation = max((g for _, g in found), default=0)
         snapshot = found.get(("snapshot", generation))
         journal = found.get(("journal", generation))
         if generation and snapshot is None:
@@ -177,15 +175,16 @@ class FileJournal:
         frames = 0
         torn: list[TornTailCut] = []
         if snapshot is not None:
-            frames += self._replay(os.path.join(self.directory, snapshot), b"S", torn)
-            self._snapshot_size = os.path.getsize(os.path.join(self.directory, snapshot))
+            path = os.path.join(self.directory, snapshot)
+            frames += self._replay(path, b"S", torn)
+            self._snapshot_size = os.path.getsize(path)
         journal_path = os.path.join(self.directory, f"journal-{generation}.log")
         if journal is not None:
             frames += self._replay(journal_path, b"J", torn)
         removed: list[str] = []
         if not self.read_only:
             removed = self._remove_stale(names, generation)
-            self._open_for_append(journal_path, exists=journal is not None, torn=torn)
+            self._open_for_append(journal_path, exists=journal is not None, torn=bool(torn))
         records = sum(len(v) for v in self.state.values())
         self.report = RecoveryReport(
             frames, records, tuple(torn), tuple(removed), not self.read_only
@@ -211,20 +210,14 @@ class FileJournal:
                 path, 0, f"header says {found_kind!r} generation {generation}"
             )
         frames = 0
-        state = self.state
+        log_end = HEADER.size
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # replay makes millions of acyclic objects; collecting them is waste
         try:
             for offset, length in scan_frames(data, HEADER.size):
                 frames += 1
-                for op, namespace, key, revision, terms, at, size in iter_ops(data, offset, length):
-                    records = state.get(namespace)
-                    if records is None:
-                        records = state[namespace] = {}
-                    if op == PUT:
-                        records[key] = Record(revision, terms, source, at, size)
-                    elif op == DELETE:
-                        records.pop(key, None)
-                    else:
-                        raise ValueError(f"unknown operation {op} in frame at byte {offset}")
+                self._apply_frame(source, offset, length)
+                log_end = offset + length
         except TornTailError as tail:
             if kind == b"S":
                 raise StorageCorruptedError(
@@ -233,10 +226,39 @@ class FileJournal:
             torn.append(TornTailCut(path, tail.offset, len(data) - tail.offset, tail.reason))
             self._size = tail.offset
             return frames
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, KeyError) as exc:
             raise StorageCorruptedError(path, _offset_in(str(exc)), str(exc)) from None
-        self._size = len(data)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        self._size = log_end  # preallocated zeros may follow
         return frames
+
+    def _apply_frame(self, source: Source, offset: int, length: int) -> None:
+        data, state = source.data, self.state
+        loaders: dict[str, Any] = {}
+        unpack, size, sep, new = OP.unpack_from, OP.size, TERM_SEP, tuple.__new__
+        pos, end = offset, offset + length
+        while pos < end:
+            kind, meta_len, revision, value_len = unpack(data, pos)
+            pos += size
+            namespace, key, *terms = data[pos : pos + meta_len].decode().split(sep)
+            pos += meta_len
+            records = state.get(namespace)
+            if records is None:
+                records = state[namespace] = {}
+            if kind == PUT:
+                loader = loaders.get(namespace)
+                if loader is None:
+                    loader = loaders[namespace] = self._make_loader(namespace, source)
+                records[key] = new(Pending, (revision, tuple(terms), loader, pos, value_len))
+            elif kind == DELETE:
+                records.pop(key, None)
+            else:
+                raise ValueError(f"unknown operation {kind} in frame at byte {offset}")
+            pos += value_len
+        if pos != end:
+            raise ValueError(f"operation overruns its frame at byte {offset}")
 
     def _remove_stale(self, names: Iterable[str], generation: int) -> list[str]:
         removed = []
@@ -245,29 +267,30 @@ class FileJournal:
             if name.endswith(".tmp") or (m and int(m[2]) < generation):
                 try:
                     os.remove(os.path.join(self.directory, name))
-                    removed.append(name)
                 except OSError as exc:
                     raise StorageError(f"cannot remove stale {name}: {exc}") from exc
+                removed.append(name)
         if removed:
             _fsync_dir(self.directory)
         return removed
 
-    def _open_for_append(self, path: str, *, exists: bool, torn: list[TornTailCut]) -> None:
+    def _open_for_append(self, path: str, *, exists: bool, torn: bool) -> None:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            self._fd = fd
             if not exists or os.fstat(fd).st_size < HEADER.size:
                 os.ftruncate(fd, 0)
-                os.write(fd, encode_header(b"J", self.generation))
+                os.pwrite(fd, encode_header(b"J", self.generation), 0)
                 _fsync(fd)
                 _fsync_dir(self.directory)
                 self._size = HEADER.size
-            elif torn:
-                os.ftruncate(fd, self._size)  # cut the torn tail off
+            elif torn:  # zero the torn tail, keep the space
+                tail = os.fstat(fd).st_size - self._size
+                os.pwrite(fd, bytes(tail), self._size)
                 _fsync(fd)
-            os.lseek(fd, self._size, os.SEEK_SET)
+            self._allocated = os.fstat(fd).st_size
         except OSError as exc:
             raise StorageError(f"cannot open {path} for writing: {exc}") from exc
-        self._fd = fd
 
     # ------------------------------------------------------------------ writing
 
@@ -277,7 +300,7 @@ class FileJournal:
 
     @property
     def journal_bytes(self) -> int:
-        """Size of the current journal file."""
+        """Bytes of frames in the current journal."""
         return self._size
 
     @property
@@ -285,56 +308,73 @@ class FileJournal:
         """Size of the current snapshot file (0 if none)."""
         return self._snapshot_size
 
-    def commit(self, writes: Sequence[tuple[str, str, Any]], *, explicit: bool = True) -> None:
+    def commit(self, writes: Sequence[RecordWrite], *, explicit: bool = True) -> None:
         """Append one transaction as one frame; fsync per the durability mode.
 
-        Raises StorageError and leaves the file as before if the disk refuses.
+        ``explicit`` is False for a single write outside a transaction block
+        (which "batch" durability does not fsync). Raises StorageError and
+        leaves the journal as before if the disk refuses.
         """
         if self._fd is None:
             raise StorageError(f"{self.directory} is {self._state_word}; nothing was written")
-        parts = []
-        encode = self._encode
-        for namespace, key, entity in writes:
-            if entity is None:
-                parts.append(encode_op(DELETE, namespace, key, 0, (), b""))
-            else:
-                value, terms = encode(namespace, entity)
-                parts.append(encode_op(PUT, namespace, key, entity.revision, terms, value))
-        frame = encode_frame(b"".join(parts))
+        if not writes:
+            return
+        payload = b"".join(
+            encode_op(PUT, ns, key, rev, terms, value)
+            if value is not None
+            else encode_op(DELETE, ns, key, 0, (), b"")
+            for ns, key, rev, terms, value in writes
+        )
+        durability = self.durability
         self._append(
-            frame, sync=self.durability == "always" or (explicit and self.durability == "batch")
+            encode_frame(payload),
+            sync=durability == "always" or (explicit and durability == "batch"),
         )
 
     def _append(self, frame: bytes, *, sync: bool) -> None:
         fd = self._fd
         assert fd is not None
         good = self._size
+        end = good + len(frame)
         try:
+            grew = end > self._allocated
+            if grew:
+                self._preallocate(fd, end)
             view = memoryview(frame)
+            at = good
             while view:
-                written = _write(fd, view)
-                view = view[written:]
-            if sync:  # also covers earlier unsynced commits: fsync is per file
-                _fsync(fd)
+                written = _write(fd, view, at)
+                view, at = view[written:], at + written
+            if sync:  # fsync covers earlier unsynced commits too: it is per file
+                (_fsync if grew else _fdatasync)(fd)
                 self._unsynced = False
             elif self.durability != "none":
                 self._unsynced = True
         except OSError as exc:
-            self._undo_append(good)
+            self._undo_append(good, end)
             raise StorageError(
                 f"write to {self.directory} failed, nothing was stored: {exc}"
             ) from exc
-        self._size = good + len(frame)
+        self._size = end
 
-    def _undo_append(self, good: int) -> None:
+    def _preallocate(self, fd: int, needed: int) -> None:
+        size = max(needed, self._allocated + _PREALLOCATE)
+        zeros = bytes(size - self._allocated)
+        written = 0
+        while written < len(zeros):
+            written += _write(fd, memoryview(zeros)[written:], self._allocated + written)
+        self._allocated = size
+
+    def _undo_append(self, good: int, end: int) -> None:
         fd = self._fd
         assert fd is not None
-        try:
-            os.ftruncate(fd, good)
-            os.lseek(fd, good, os.SEEK_SET)
+        try:  # zero whatever part of the frame reached the file
+            span = min(end, os.fstat(fd).st_size) - good
+            if span > 0:
+                os.pwrite(fd, bytes(span), good)
         except OSError:
-            # The file may now end in a partial frame; reopening cuts it as a
-            # torn tail. Refuse further writes so none lands after it.
+            # The file may end in a partial frame; reopening cuts it as a torn
+            # tail. Refuse further writes so that none lands after it.
             os.close(fd)
             self._fd = None
 
@@ -363,43 +403,47 @@ class FileJournal:
         generation = self.generation + 1
         final = os.path.join(self.directory, f"snapshot-{generation}.dat")
         temp = final + ".tmp"
+        journal = os.path.join(self.directory, f"journal-{generation}.log")
         locations: list[tuple[int, int]] = []
         try:
             with open(temp, "wb") as f:
                 f.write(encode_header(b"S", generation))
                 pos = HEADER.size
                 parts: list[bytes] = []
+                starts: list[tuple[int, int]] = []
                 size = 0
-                frame_start_locations: list[tuple[int, int]] = []
                 for namespace, key, revision, terms, value in records:
                     op = encode_op(PUT, namespace, key, revision, terms, value)
-                    frame_start_locations.append((size + len(op) - len(value), len(value)))
+                    starts.append((size + len(op) - len(value), len(value)))
                     parts.append(op)
                     size += len(op)
                     if size >= _SNAPSHOT_FRAME_BYTES:
-                        pos = self._snapshot_frame(f, parts, pos, frame_start_locations, locations)
-                        parts, size, frame_start_locations = [], 0, []
+                        pos = _write_snapshot_frame(f, parts, pos, starts, locations)
+                        parts, starts, size = [], [], 0
                 if parts:
-                    pos = self._snapshot_frame(f, parts, pos, frame_start_locations, locations)
+                    pos = _write_snapshot_frame(f, parts, pos, starts, locations)
                 f.flush()
                 _fsync(f.fileno())
             os.replace(temp, final)
             _fsync_dir(self.directory)
-            journal = os.path.join(self.directory, f"journal-{generation}.log")
             fd = os.open(journal, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
-            os.write(fd, encode_header(b"J", generation))
-            _fsync(fd)
+            try:
+                os.pwrite(fd, encode_header(b"J", generation), 0)
+                _fsync(fd)
+            except OSError:
+                os.close(fd)
+                raise
             _fsync_dir(self.directory)
         except OSError as exc:
-            for path in (temp,):
-                if os.path.exists(path):
-                    os.remove(path)
+            if os.path.exists(temp):
+                os.remove(temp)
             raise StorageError(
                 f"snapshot of {self.directory} failed, the store is unchanged: {exc}"
             ) from exc
         old_fd, old_generation = self._fd, self.generation
         self._fd, self.generation = fd, generation
-        self._size, self._snapshot_size, self._unsynced = HEADER.size, pos, False
+        self._size = self._allocated = HEADER.size
+        self._snapshot_size, self._unsynced = pos, False
         os.close(old_fd)
         for name in (f"snapshot-{old_generation}.dat", f"journal-{old_generation}.log"):
             path = os.path.join(self.directory, name)
@@ -408,20 +452,6 @@ class FileJournal:
         _fsync_dir(self.directory)
         self.sources.append(Source(final))
         return locations
-
-    @staticmethod
-    def _snapshot_frame(
-        f: Any,
-        parts: list[bytes],
-        pos: int,
-        starts: list[tuple[int, int]],
-        locations: list[tuple[int, int]],
-    ) -> int:
-        frame = encode_frame(b"".join(parts))
-        f.write(frame)
-        body = pos + 8
-        locations.extend((body + start, length) for start, length in starts)
-        return pos + len(frame)
 
     def close(self) -> None:
         """fsync (unless durability is "none"), close the journal and unmap the files."""
@@ -435,6 +465,20 @@ class FileJournal:
             for source in self.sources:
                 source.close()
             self.sources.clear()
+
+
+def _write_snapshot_frame(
+    f: Any,
+    parts: list[bytes],
+    pos: int,
+    starts: list[tuple[int, int]],
+    locations: list[tuple[int, int]],
+) -> int:
+    frame = encode_frame(b"".join(parts))
+    f.write(frame)
+    body = pos + FRAME.size
+    locations.extend((body + start, length) for start, length in starts)
+    return pos + len(frame)
 
 
 def _offset_in(message: str) -> int:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -14,13 +15,16 @@ from etomkit.adapters.file.journal import (
     DURABILITIES,
     Durability,
     FileJournal,
+    RecordWrite,
     RecoveryReport,
+    Source,
 )
 from etomkit.adapters.file.lock import WriterLock
 from etomkit.adapters.memory import (
     InMemoryOfferingRepository,
     InMemoryProductRepository,
     Pending,
+    Write,
     _DictRepository,
     _UnitOfWork,
 )
@@ -30,41 +34,71 @@ from etomkit.ports import Store
 
 __all__ = ["FileStore", "verify"]
 
+#: The repositories a FileStore holds, by journal namespace.
+_REPOSITORIES: dict[str, type[_DictRepository[Any, Any]]] = {
+    repo.namespace: repo for repo in (InMemoryOfferingRepository, InMemoryProductRepository)
+}
+
 
 class _Decoder:
-    """Turns a stored value back into an entity of one class."""
+    """Turns a stored value (TMF JSON) back into an entity of one class."""
 
-    __slots__ = ("cls", "record_source")
+    __slots__ = ("cls", "source")
 
-    def __init__(self, cls: type, record_source: Any) -> None:
+    def __init__(self, cls: type, source: Source) -> None:
         self.cls = cls
-        self.record_source = record_source
+        self.source = source
 
     def __call__(self, offset: int, length: int, revision: int) -> Any:
-        raw = self.record_source.value(offset, length)
+        raw = self.source.value(offset, length)
         try:
             entity: Any = tmf.from_json(self.cls, json.loads(raw))
         except (ValueError, ValidationError) as exc:
             raise StorageError(
-                f"{self.record_source.path}: value at byte {offset} does not decode: {exc}"
+                f"{self.source.path}: value at byte {offset} does not decode: {exc}"
             ) from exc
         return replace(entity, revision=revision)
 
 
+def _make_decoder(namespace: str, source: Source) -> _Decoder:
+    repo = _REPOSITORIES.get(namespace)
+    if repo is None:
+        raise KeyError(f"unknown namespace {namespace!r}")
+    return _Decoder(repo.entity_class, source)
+
+
+def _encode(entity: Any) -> bytes:
+    doc = tmf.to_json(entity)
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _records(writes: Sequence[Write]) -> list[RecordWrite]:
+    return [
+        (ns, key, 0, (), None)
+        if entity is None
+        else (ns, key, entity.revision, terms, _encode(entity))
+        for ns, key, entity, terms in writes
+    ]
+
+
 class _JournalUnit(_UnitOfWork):
-    """A unit of work whose commits go to the journal (autocommits flagged as such)."""
+    """A unit of work whose commits go to the journal as TMF JSON records."""
 
     def __init__(self, journal: FileJournal, after_commit: Callable[[], None]) -> None:
-        super().__init__(journal)
+        super().__init__(self)
         self.file_journal = journal
         self.after_commit = after_commit
 
-    def written(self, write: Any, undo: Any) -> None:
+    def commit(self, writes: Sequence[Write]) -> None:
+        """The end of a transaction block: one frame, fsynced in "batch" mode."""
+        self.file_journal.commit(_records(writes), explicit=True)
+
+    def written(self, write: Write, undo: Callable[[], None]) -> None:
         if self.depth:
             super().written(write, undo)
             return
         try:
-            self.file_journal.commit((write,), explicit=False)
+            self.file_journal.commit(_records((write,)), explicit=False)
         except BaseException:
             undo()
             raise
@@ -79,7 +113,7 @@ class FileStore(Store):
     and leaves single writes outside one in the OS until the next block,
     :meth:`flush` or :meth:`close` — they survive a process crash, not a power
     cut; ``"none"`` never fsyncs (tests, notebooks). One writer per directory
-    (StoreLockedError for a second); ``read_only=True`` opens share it.
+    (StoreLockedError for a second); ``read_only=True`` opens may share it.
     Compaction writes a snapshot when the journal outgrows ``compact_ratio``
     times the last snapshot (and ``compact_min_bytes``), or on :meth:`compact`.
     """
@@ -94,9 +128,9 @@ class FileStore(Store):
         compact_min_bytes: int = 16 << 20,
     ) -> None:
         if durability not in DURABILITIES:
+            allowed = ", ".join(DURABILITIES)
             raise ValidationError(
-                "FileStore",
-                [("durability", f"must be one of {', '.join(DURABILITIES)}, not {durability!r}")],
+                "FileStore", [("durability", f"must be one of {allowed}, not {durability!r}")]
             )
         self.path = Path(path)
         if not read_only:
@@ -111,10 +145,12 @@ class FileStore(Store):
         self.compact_min_bytes = compact_min_bytes
         self.last_compaction_error: StorageError | None = None
         self._lock = None if read_only else WriterLock(str(self.path))
-        self._repositories: dict[str, _DictRepository[Any, Any]] = {}
         try:
             self._journal = FileJournal(
-                str(self.path), durability=durability, read_only=read_only, encode=self._encode
+                str(self.path),
+                durability=durability,
+                read_only=read_only,
+                make_loader=_make_decoder,
             )
         except BaseException:
             if self._lock is not None:
@@ -123,8 +159,17 @@ class FileStore(Store):
         self._unit = _JournalUnit(self._journal, self._maybe_compact)
         self.offerings = InMemoryOfferingRepository(self._unit)
         self.products = InMemoryProductRepository(self._unit)
-        for repo in (self.offerings, self.products):
-            self._attach(repo)
+        self._repositories: dict[str, _DictRepository[Any, Any]] = {
+            repo.namespace: repo for repo in (self.offerings, self.products)
+        }
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # millions of acyclic objects: collecting them now is waste
+        try:
+            for namespace, records in self._journal.state.items():
+                self._repositories[namespace].load_records(records.items())
+        finally:
+            if gc_was_enabled:
+                gc.enable()
         self._journal.state.clear()  # the repositories own the records now
 
     # ------------------------------------------------------------------ Store
@@ -175,23 +220,32 @@ class FileStore(Store):
     def compact(self) -> None:
         """Write a snapshot of every live record and start a fresh journal."""
         with self._unit.lock:
-            items: list[tuple[Pending | None, tuple[str, str, int, tuple[str, ...], bytes]]] = []
+            undecoded: list[tuple[_DictRepository[Any, Any], str, Pending] | None] = []
+            records: list[tuple[str, str, int, tuple[str, ...], bytes]] = []
             for namespace, repo in self._repositories.items():
                 for key, value in repo.stored_items():
-                    if type(value) is Pending:
-                        raw = value.loader.record_source.value(value.offset, value.length)
-                        items.append((value, (namespace, key, value.revision, value.terms, raw)))
+                    if isinstance(value, Pending):
+                        raw = value.loader.source.value(value.offset, value.length)
+                        records.append((namespace, key, value.revision, value.terms, raw))
+                        undecoded.append((repo, key, value))
                     else:
-                        raw, terms = self._encode(namespace, value)
-                        items.append((None, (namespace, key, value.revision, terms, raw)))
-            locations = self._journal.write_snapshot(record for _, record in items)
+                        terms = repo._terms_of_entity(value)
+                        records.append((namespace, key, value.revision, terms, _encode(value)))
+                        undecoded.append(None)
+            locations = self._journal.write_snapshot(records)
             source = self._journal.sources[-1]
             decoders: dict[type, _Decoder] = {}
-            for (pending, _), (offset, length) in zip(items, locations, strict=True):
-                if pending is not None:  # re-point undecoded records at the snapshot
-                    cls = pending.loader.cls
-                    decoder = decoders.get(cls) or decoders.setdefault(cls, _Decoder(cls, source))
-                    pending.loader, pending.offset, pending.length = decoder, offset, length
+            for entry, (offset, length) in zip(undecoded, locations, strict=True):
+                if entry is None:
+                    continue
+                repo, key, pending = entry  # re-point undecoded records at the snapshot
+                cls = pending.loader.cls
+                decoder = decoders.get(cls)
+                if decoder is None:
+                    decoder = decoders[cls] = _Decoder(cls, source)
+                repo.repoint(
+                    key, pending, pending._replace(loader=decoder, offset=offset, length=length)
+                )
 
     def _maybe_compact(self) -> None:
         journal = self._journal
@@ -202,36 +256,6 @@ class FileStore(Store):
             except StorageError as exc:  # the commit itself succeeded; keep going
                 self.last_compaction_error = exc
 
-    # ------------------------------------------------------------------ wiring
-
-    def _attach(self, repo: _DictRepository[Any, Any]) -> None:
-        namespace = repo.namespace
-        self._repositories[namespace] = repo
-        records = self._journal.state.get(namespace, {})
-        cls = type(repo).entity_class
-        decoders: dict[int, _Decoder] = {}
-        entries = []
-        for key, record in records.items():
-            source = record.source
-            decoder = decoders.get(id(source))
-            if decoder is None:
-                decoder = decoders[id(source)] = _Decoder(cls, source)
-            entries.append(
-                (key, Pending(record.revision, record.terms, decoder, record.offset, record.length))
-            )
-        repo.load_records(entries)
-
-    def _encode(self, namespace: str, entity: Any) -> tuple[bytes, tuple[str, ...]]:
-        repo = self._repositories[namespace]
-        doc = tmf.to_json(entity)
-        return json.dumps(
-            doc, ensure_ascii=False, separators=(",", ":")
-        ).encode(), repo._terms_of_entity(entity)
-
-
-def _never_encode(namespace: str, _entity: Any) -> tuple[bytes, tuple[str, ...]]:
-    raise StorageError(f"verify() opens read-only; cannot write {namespace}")
-
 
 def verify(path: str | os.PathLike[str]) -> RecoveryReport:
     """Check a store's files (checksums, framing) without opening it for writing.
@@ -239,6 +263,6 @@ def verify(path: str | os.PathLike[str]) -> RecoveryReport:
     Returns the report (``.clean`` is False if a torn tail would be cut on the
     next writable open); raises StorageCorruptedError for real corruption.
     """
-    journal = FileJournal(str(path), durability="none", read_only=True, encode=_never_encode)
+    journal = FileJournal(str(path), durability="none", read_only=True)
     journal.close()
     return journal.report
