@@ -113,7 +113,7 @@ def record(p: ek.Product) -> RecordWrite:
     return ("product", p.id or "", 1, product_terms(p), value)
 
 
-CASES = [  # label, writes per transaction, FileStore durability, records per round
+CASES: list[tuple[str, int, Durability, int]] = [  # label, writes/tx, durability, records
     ("1 write / tx", 1, "always", 200),
     ("100 writes / tx", 100, "batch", 10_000),
     ("1000 writes / tx", 1000, "batch", 30_000),
@@ -137,7 +137,7 @@ def compare_writes(
             d = work / f"w-{per_tx}-{r}"
             ours: Any = (
                 JournalSide(d / "j", durability) if layer else FileStoreSide(d / "fs", durability)
-            )  # type: ignore[arg-type]
+            )
             theirs = SqliteSide(d.with_suffix(".sqlite"), serialise=not layer)
             try:
                 for batch in batches:  # interleaved batch by batch: drift hits both alike

@@ -273,7 +273,10 @@ def render(rows: list[dict[str, Any]], rounds: int, n: int, argv: list[str]) -> 
             f"| >= {r['target']:.2f} | {ok} |"
         )
     command = "python bench/run.py " + " ".join(argv)
-    lines += ["", f"{n} operations per batch, Python {sys.version.split()[0]}; re-run: `{command.strip()}`"]
+    lines += [
+        "",
+        f"{n} operations per batch, Python {sys.version.split()[0]}; re-run: `{command.strip()}`",
+    ]
     return "\n".join(lines)
 
 

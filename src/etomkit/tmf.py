@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import json
 import re
+import typing
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import attrs
 import cattrs
-from cattrs.errors import BaseValidationError
+from cattrs.errors import AttributeValidationNote, BaseValidationError, ClassValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.v import format_exception
 
 from etomkit.errors import ValidationError
 from etomkit.model.events import Event
@@ -167,9 +169,15 @@ def _register_entity(conv: cattrs.Converter, cls: type) -> None:
     base_in: Callable[[Any, type], Any] = make_dict_structure_fn(cls, conv, **overrides)
     known = frozenset(names.values())
     fix_out, fix_in = _status_fixes(cls)
+    # Written even at their default, but never as null (TMF has no null @type).
+    nullable = [names[f] for f in names if f in _ALWAYS_WRITTEN and defaults[f] is not None]
+    arrays = _array_attributes(cls, names)
 
     def unstructure(obj: Any) -> dict[str, Any]:
         doc = base_out(obj)
+        for key in nullable:
+            if doc.get(key, "") is None:
+                del doc[key]
         if has_extras and obj.extras:
             doc.update(obj.extras)
         if fix_out is not None:
@@ -179,6 +187,10 @@ def _register_entity(conv: cattrs.Converter, cls: type) -> None:
     def structure(doc: Any, _: type) -> Any:
         if not isinstance(doc, dict):
             raise TypeError(f"expected a JSON object for {cls.__name__}, got {type(doc).__name__}")
+        for key, attribute in arrays:  # cattrs would take any iterable, even a string
+            value = doc.get(key)
+            if value is not None and not isinstance(value, list):
+                raise _attribute_error(cls, attribute, f"expected a JSON array, got {_kind(value)}")
         if fix_in is not None:
             doc = fix_in(doc)
         obj = base_in(doc, cls)
@@ -190,6 +202,27 @@ def _register_entity(conv: cattrs.Converter, cls: type) -> None:
 
     conv.register_unstructure_hook(cls, unstructure)
     conv.register_structure_hook(cls, structure)
+
+
+def _array_attributes(cls: type, names: Mapping[str, str]) -> list[tuple[str, str]]:
+    """``(json key, attribute)`` of the attributes typed as tuples (JSON arrays)."""
+    hints = typing.get_type_hints(cls)
+    return [(names[f], f) for f in names if typing.get_origin(hints.get(f)) is tuple]
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _attribute_error(cls: type, attribute: str, message: str) -> ClassValidationError:
+    """An error cattrs' transform_error reports at ``$.<attribute>``."""
+    error = TypeError(message)
+    error.__notes__ = [
+        AttributeValidationNote(f"Structuring {cls.__name__} @ {attribute}", attribute, Any)
+    ]
+    return ClassValidationError(f"While structuring {cls.__name__}", [error], cls)
 
 
 _Fix = Callable[[dict[str, Any]], Any]
@@ -239,19 +272,26 @@ def from_json(cls: type[T], data: Any) -> T:
         return converter.structure(data, cls)
     except BaseValidationError as exc:
         problems = []
-        for line in cattrs.transform_error(exc, path="$"):
+        for line in cattrs.transform_error(exc, path="$", format_exception=_message):
             message, _, path = line.rpartition(" @ ")
-            problems.append((_json_path(path), message))
+            problems.append((json_path(path), message))
         raise ValidationError(cls.__name__, problems) from None
     except (TypeError, ValueError) as exc:
         raise ValidationError(cls.__name__, [("$", str(exc))]) from None
+
+
+def _message(exc: BaseException, expected: type | None) -> str:
+    """Our hooks' own words where they have some; cattrs' otherwise."""
+    if isinstance(exc, (TypeError, ValueError)) and str(exc) and not isinstance(exc, KeyError):
+        return str(exc)
+    return format_exception(exc, expected)
 
 
 _PATH_SEGMENT = re.compile(r"\.([a-z_]+)")
 _SPECIAL_BY_FIELD = {f: j for names in _SPECIAL_NAMES.values() for f, j in names.items()}
 
 
-def _json_path(path: str) -> str:
+def json_path(path: str) -> str:
     """``$.valid_for.end_date_time`` -> ``$.validFor.endDateTime``."""
     return _PATH_SEGMENT.sub(lambda m: "." + _SPECIAL_BY_FIELD.get(m[1], camel(m[1])), path)
 

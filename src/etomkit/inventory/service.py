@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from datetime import datetime
 from typing import Any, Literal, TextIO, TypeVar
 
 import attrs
 
 from etomkit.adapters.runtime import RandomIdFactory, SystemClock
-from etomkit.errors import ConflictError, Problem, ValidationError
-from etomkit.inventory.transfer import Format, read_documents, write_documents
+from etomkit.errors import ConflictError, Problem, TransitionError, ValidationError
+from etomkit.inventory.transfer import Format, located, read_documents, write_documents
 from etomkit.model._copy import replace
 from etomkit.model.events import Event
 from etomkit.model.lifecycle import OFFERING_LIFECYCLE, PRODUCT_LIFECYCLE, Lifecycle
@@ -218,14 +218,18 @@ class ProductOfferingInventory:
     ) -> Page[ProductOffering]:
         """A page of offerings, by ``where`` or ``lifecycle_status=``/``category_id=``/``name=``."""
         return self._offerings.query(
-            _filter(OfferingFilter, where, criteria), offset=offset, limit=limit
+            _filter(OfferingFilter, where, criteria, self.offering_lifecycle),
+            offset=offset,
+            limit=limit,
         )
 
     def iter_offerings(
         self, where: OfferingFilter | None = None, **criteria: Any
     ) -> Iterator[ProductOffering]:
         """Every matching offering (streamed)."""
-        return self._offerings.iterate(_filter(OfferingFilter, where, criteria))
+        return self._offerings.iterate(
+            _filter(OfferingFilter, where, criteria, self.offering_lifecycle)
+        )
 
     def download_offerings(
         self,
@@ -238,7 +242,11 @@ class ProductOfferingInventory:
 
         Returns the text, or writes it to ``out`` and returns ``""``.
         """
-        return _download(self._offerings.iterate(where), format, out)
+        return _download(
+            self._offerings.iterate(_filter(OfferingFilter, where, {}, self.offering_lifecycle)),
+            format,
+            out,
+        )
 
     def import_offerings(
         self, source: str | bytes | Iterable[Any], *, mode: ImportMode = "create"
@@ -250,19 +258,15 @@ class ProductOfferingInventory:
         Raises ValidationError listing every problem, or ConflictError; stores nothing then.
         """
         offerings, problems = read_documents(source, ProductOffering)
-        incoming = {o.id for o in offerings if o.id is not None}
-        for i, offering in enumerate(offerings):
+        incoming = {o.id for _, o in offerings if o.id is not None}
+        for where, offering in offerings:
             found = offering_problems(offering)
             if self.offering_lifecycle.find(offering.lifecycle_status) is None:
-                found.append(
-                    (
-                        "lifecycle_status",
-                        _unknown_state(self.offering_lifecycle, offering.lifecycle_status),
-                    )
-                )
+                state = _unknown_state(self.offering_lifecycle, offering.lifecycle_status)
+                found.append(("lifecycle_status", state))
             found.extend(self._bundle_problems(offering, also_known=incoming))
-            problems.extend((f"[{i}].{path}", msg) for path, msg in found)
-        return self._import(offerings, problems, mode, self._prepare_offering)
+            problems.extend(located(where, found))
+        return self._import("ProductOffering", offerings, problems, mode, self._prepare_offering)
 
     # ------------------------------------------------------------------ products
 
@@ -289,12 +293,19 @@ class ProductOfferingInventory:
         offering = self._offerings.get(offering_id)
         now = self._clock.now()
         self._check_purchasable(offering, now)
+        lifecycle = self.product_lifecycle
+        target = initial = lifecycle.initial
+        if status is not None:  # checked before anything is stored
+            target = lifecycle.canonical(status)
+            if target != initial and target not in lifecycle.allowed_from(initial):
+                raise TransitionError(
+                    "Product", None, initial, target, lifecycle.allowed_from(initial)
+                )
         party = (
             customer
             if isinstance(customer, RelatedParty)
             else customer.as_related_party("customer")
         )
-        initial = self.product_lifecycle.initial
         product = Product(
             id=self._ids.new_id("Product"),
             name=name or offering.name,
@@ -317,11 +328,18 @@ class ProductOfferingInventory:
         problems = product_problems(product)
         if problems:
             raise ValidationError(f"Product for order item {order_item.key}", problems)
-        stored = self._products.add(product)
+        if target == initial:
+            stored = self._products.add(product)
+            self._emit("ProductCreateEvent", stored, now=now)
+            return stored
+        with self.store.transaction():  # created and moved on together, or not at all
+            stored = self._products.add(product)
+            moved = self._products.replace(
+                self._moved(stored, target, now, now), expected_revision=stored.revision
+            )
         self._emit("ProductCreateEvent", stored, now=now)
-        if status is not None and self.product_lifecycle.canonical(status) != initial:
-            stored = self.transition_product(stored.id, status)  # type: ignore[arg-type]
-        return stored
+        self._emit("ProductStateChangeEvent", moved, "status", now=now)
+        return moved
 
     def get_product(self, product_id: str) -> Product:
         """The product. Raises NotFoundError."""
@@ -340,20 +358,23 @@ class ProductOfferingInventory:
         current = self._products.get(product_id)
         status = self.product_lifecycle.check(current.status, target, product_id)
         now = self._clock.now()
-        moment = when or now
-        dates: dict[str, Any] = {}
-        if status == "active" and current.start_date is None:
-            dates["start_date"] = moment
-        if status == "terminated" and current.termination_date is None:
-            dates["termination_date"] = moment
         stored = self._products.replace(
-            replace(
-                current, status=status, last_update=now, revision=current.revision + 1, **dates
-            ),
-            expected_revision=current.revision,
+            self._moved(current, status, now, when or now), expected_revision=current.revision
         )
         self._emit("ProductStateChangeEvent", stored, "status", now=now)
         return stored
+
+    @staticmethod
+    def _moved(product: Product, status: str, now: datetime, moment: datetime) -> Product:
+        """``product`` in ``status`` at its next revision, dated on activation/termination."""
+        dates: dict[str, Any] = {}
+        if status == "active" and product.start_date is None:
+            dates["start_date"] = moment
+        if status == "terminated" and product.termination_date is None:
+            dates["termination_date"] = moment
+        return replace(
+            product, status=status, last_update=now, revision=product.revision + 1, **dates
+        )
 
     def modify_product(
         self, product_id: str, changes: Mapping[str, Any], *, expected_revision: int | None = None
@@ -364,26 +385,36 @@ class ProductOfferingInventory:
             raise _stale("Product", product_id, current.revision, expected_revision)
         changed = _apply_changes("Product", product_id, current, changes, _PRODUCT_FIELDS)
         problems = product_problems(changed)
-        if changed.product_offering.id != current.product_offering.id:
+        if getattr(changed.product_offering, "id", None) != current.product_offering.id:
             problems.append(("product_offering", "cannot change; record a new purchase instead"))
         if problems:
             raise ValidationError(f"Product {product_id}", problems)
         status = current.status
         if self.product_lifecycle.find(changed.status) != status:
             status = self.product_lifecycle.check(status, changed.status, product_id)
+        now = self._clock.now()
         stored = self._products.replace(
-            attrs.evolve(changed, status=status, last_update=self._clock.now())
+            self._moved(changed, status, now, now), expected_revision=current.revision
         )
-        self._emit("ProductAttributeValueChangeEvent", stored)
+        self._emit("ProductAttributeValueChangeEvent", stored, now=now)
         if status != current.status:
-            self._emit("ProductStateChangeEvent", stored, "status")
+            self._emit("ProductStateChangeEvent", stored, "status", now=now)
         return stored
 
     def products_of_customer(
         self, customer_id: str, *, status: str | Sequence[str] | None = None
     ) -> list[Product]:
         """The customer's products, oldest first, optionally only in ``status``."""
-        return list(self._products.iterate(ProductFilter(customer_id=customer_id, status=status)))
+        return list(
+            self._products.iterate(
+                _filter(
+                    ProductFilter,
+                    None,
+                    {"customer_id": customer_id, "status": status},
+                    self.product_lifecycle,
+                )
+            )
+        )
 
     def customers_of_offering(
         self, offering_id: str, *, include_terminal: bool = False
@@ -407,7 +438,9 @@ class ProductOfferingInventory:
     ) -> Page[Product]:
         """A page of products, by ``where`` or ``status=``/``customer_id=``/``offering_id=``."""
         return self._products.query(
-            _filter(ProductFilter, where, criteria), offset=offset, limit=limit
+            _filter(ProductFilter, where, criteria, self.product_lifecycle),
+            offset=offset,
+            limit=limit,
         )
 
     def download_products(
@@ -418,26 +451,26 @@ class ProductOfferingInventory:
         out: TextIO | None = None,
     ) -> str:
         """Export products as TMF637 JSON; see :meth:`download_offerings`."""
-        return _download(self._products.iterate(where), format, out)
+        return _download(
+            self._products.iterate(_filter(ProductFilter, where, {}, self.product_lifecycle)),
+            format,
+            out,
+        )
 
     def import_products(
         self, source: str | bytes | Iterable[Any], *, mode: ImportMode = "create"
     ) -> ImportResult:
         """Import TMF637 JSON, all or nothing; every product's offering must exist."""
         products, problems = read_documents(source, Product)
-        for i, product in enumerate(products):
+        for where, product in products:
             found = product_problems(product)
             if self.product_lifecycle.find(product.status) is None:
                 found.append(("status", _unknown_state(self.product_lifecycle, product.status)))
-            if (
-                isinstance(product.product_offering, EntityRef)
-                and product.product_offering.id not in self._offerings
-            ):
-                found.append(
-                    ("product_offering.id", f"no ProductOffering {product.product_offering.id!r}")
-                )
-            problems.extend((f"[{i}].{path}", msg) for path, msg in found)
-        return self._import(products, problems, mode, self._prepare_product)
+            offering = product.product_offering
+            if isinstance(offering, EntityRef) and offering.id not in self._offerings:
+                found.append(("product_offering.id", f"no ProductOffering {offering.id!r}"))
+            problems.extend(located(where, found))
+        return self._import("Product", products, problems, mode, self._prepare_product)
 
     # ------------------------------------------------------------------ internals
 
@@ -540,24 +573,28 @@ class ProductOfferingInventory:
         )
 
     def _import(
-        self, entities: list[E], problems: list[Problem], mode: ImportMode, prepare: Any
+        self,
+        entity: str,
+        entities: list[tuple[str, E]],
+        problems: list[Problem],
+        mode: ImportMode,
+        prepare: Callable[[E], E],
     ) -> ImportResult:
-        entity = "ProductOffering" if self._is_offering_list(entities) else "Product"
         if mode not in ("create", "upsert"):
             raise ValidationError(
                 f"{entity} import", [("mode", f"must be 'create' or 'upsert', not {mode!r}")]
             )
         repo: Any = self._offerings if entity == "ProductOffering" else self._products
         seen: set[str] = set()
-        for i, e in enumerate(entities):
+        for where, e in entities:
             if e.id is None:
                 continue
             if e.id in seen:
-                problems.append((f"[{i}].id", f"{e.id!r} appears twice in the import"))
+                problems.append((f"{where}.id", f"{e.id!r} appears twice in the import"))
             seen.add(e.id)
             if mode == "create" and e.id in repo:
                 problems.append(
-                    (f"[{i}].id", f"{entity} {e.id!r} already exists (use mode='upsert')")
+                    (f"{where}.id", f"{entity} {e.id!r} already exists (use mode='upsert')")
                 )
         if problems:
             raise ValidationError(f"{entity} import", problems)
@@ -565,27 +602,20 @@ class ProductOfferingInventory:
         replaced: list[str] = []
         stored_all: list[tuple[str, Any]] = []
         with self.store.transaction():
-            for e in entities:
+            for _, e in entities:
                 ready = prepare(e)
-                old = repo.find(ready.id)
+                key: str = ready.id  # type: ignore[assignment]  # prepare() sets it
+                old = repo.find(key)
                 if old is None:
-                    stored_all.append(("Create", repo.add(attrs.evolve(ready, revision=0))))
-                    created.append(ready.id)
+                    stored_all.append(("Create", repo.add(replace(ready, revision=0))))
+                    created.append(key)
                 else:
-                    stored_all.append(
-                        (
-                            "AttributeValueChange",
-                            repo.replace(attrs.evolve(ready, revision=old.revision)),
-                        )
-                    )
-                    replaced.append(ready.id)
+                    changed = repo.replace(replace(ready, revision=old.revision))
+                    stored_all.append(("AttributeValueChange", changed))
+                    replaced.append(key)
         for kind, stored in stored_all:
             self._emit(f"{entity}{kind}Event", stored)
         return ImportResult(tuple(created), tuple(replaced))
-
-    @staticmethod
-    def _is_offering_list(entities: Sequence[Any]) -> bool:
-        return not entities or isinstance(entities[0], ProductOffering)
 
     def _emit(
         self,
@@ -607,20 +637,29 @@ class ProductOfferingInventory:
             )
 
 
-def _filter(cls: Any, where: Any, criteria: Mapping[str, Any]) -> Any:
-    if not criteria:
+def _filter(cls: Any, where: Any, criteria: Mapping[str, Any], lifecycle: Lifecycle) -> Any:
+    """The filter to query with: ``where`` or one built from keyword criteria, its
+    statuses read leniently (``"launched"``, ``"aborted "``) and checked."""
+    if criteria:
+        if where is not None:
+            raise ValidationError(
+                "query", [("where", "pass a filter object or keyword criteria, not both")]
+            )
+        allowed = [a.name for a in attrs.fields(cls)]
+        unknown = sorted(set(criteria) - set(allowed))
+        if unknown:
+            raise ValidationError(
+                "query", [(k, f"unknown criterion; allowed: {', '.join(allowed)}") for k in unknown]
+            )
+        where = cls(**criteria)
+    if where is None:
+        return None
+    field = lifecycle.field
+    statuses = getattr(where, field)
+    if statuses is None:
         return where
-    if where is not None:
-        raise ValidationError(
-            "query", [("where", "pass a filter object or keyword criteria, not both")]
-        )
-    allowed = [a.name for a in attrs.fields(cls)]
-    unknown = sorted(set(criteria) - set(allowed))
-    if unknown:
-        raise ValidationError(
-            "query", [(k, f"unknown criterion; allowed: {', '.join(allowed)}") for k in unknown]
-        )
-    return cls(**criteria)
+    canonical = frozenset(lifecycle.canonical(s) for s in statuses)
+    return where if canonical == statuses else attrs.evolve(where, **{field: canonical})
 
 
 def _apply_changes(

@@ -9,7 +9,7 @@ from typing import Any, Literal, TextIO, TypeVar
 from etomkit import tmf
 from etomkit.errors import Problem, ValidationError
 
-__all__ = ["Format", "read_documents", "write_documents"]
+__all__ = ["Format", "located", "read_documents", "write_documents"]
 
 Format = Literal["json", "jsonl"]
 T = TypeVar("T")
@@ -53,7 +53,9 @@ def _raw_documents(source: str | bytes | Iterable[Any], entity: str) -> Iterator
         for i, doc in enumerate(docs):
             yield f"[{i}]", doc
         return
-    for number, line in enumerate(source.splitlines(), start=1):
+    # split on "\n" only: str.splitlines() would also break on U+2028 and friends,
+    # which json.dumps(ensure_ascii=False) leaves raw inside strings
+    for number, line in enumerate(source.split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -66,13 +68,21 @@ def _raw_documents(source: str | bytes | Iterable[Any], entity: str) -> Iterator
 
 def read_documents(
     source: str | bytes | Iterable[Any], cls: type[T]
-) -> tuple[list[T], list[Problem]]:
-    """Parse every document; return the entities and every problem (path-prefixed)."""
-    entities: list[T] = []
+) -> tuple[list[tuple[str, T]], list[Problem]]:
+    """Parse every document: ``(where, entity)`` for each that parsed, and every
+    problem, its path prefixed with where the document stands (``[3]``, ``line 4``)."""
+    entities: list[tuple[str, T]] = []
     problems: list[Problem] = []
     for where, doc in _raw_documents(source, cls.__name__):
         try:
-            entities.append(tmf.from_json(cls, doc))
+            entities.append((where, tmf.from_json(cls, doc)))
         except ValidationError as exc:
             problems.extend((f"{where}{path.removeprefix('$')}", msg) for path, msg in exc.problems)
     return entities, problems
+
+
+def located(where: str, problems: Iterable[Problem]) -> list[Problem]:
+    """Model problems (attribute paths) of one document, as JSON paths under ``where``."""
+    return [
+        (f"{where}{tmf.json_path('$.' + path).removeprefix('$')}", msg) for path, msg in problems
+    ]

@@ -33,16 +33,22 @@ class Lifecycle:
     initial: str
     transitions: Mapping[str, tuple[str, ...]]
     _by_key: Mapping[str, str] = attrs.field(init=False, repr=False, eq=False)
+    _states: tuple[str, ...] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        states = set(self.transitions)
+        states = dict.fromkeys(self.transitions)  # table order, stable in messages
         for targets in self.transitions.values():
-            states.update(targets)
+            states.update(dict.fromkeys(targets))
         by_key = {_normalise(s): s for s in states}
         by_key.update({s: s for s in states})  # the TMF spelling itself: no regex needed
         object.__setattr__(self, "_by_key", by_key)
+        object.__setattr__(self, "_states", tuple(states))
         if self.initial not in states:
-            raise ValueError(f"initial state {self.initial!r} is not in the table")
+            allowed = ", ".join(repr(s) for s in states)
+            raise ValidationError(
+                f"{self.entity} lifecycle",
+                [("initial", f"{self.initial!r} is not a state of the table; states: {allowed}")],
+            )
 
     @classmethod
     def from_table(
@@ -59,8 +65,8 @@ class Lifecycle:
 
     @property
     def states(self) -> tuple[str, ...]:
-        """Every state, in TMF spelling."""
-        return tuple(dict.fromkeys(self._by_key.values()))
+        """Every state, in TMF spelling, in table order."""
+        return self._states
 
     @property
     def terminal_states(self) -> frozenset[str]:
@@ -69,8 +75,10 @@ class Lifecycle:
 
     def find(self, text: str) -> str | None:
         """The TMF spelling of ``text``, or None if it names no state."""
+        if not isinstance(text, str):
+            return None
         hit = self._by_key.get(text)
-        if hit is None and isinstance(text, str):
+        if hit is None:
             hit = self._by_key.get(_normalise(text))
         return hit
 

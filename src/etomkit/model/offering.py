@@ -118,7 +118,7 @@ def check_period(problems: list[Problem], path: str, period: object) -> None:
 
 def _refs_ok(refs: object) -> bool:
     return type(refs) is tuple and all(
-        type(r) is EntityRef and type(r.id) is str and r.id for r in refs
+        type(r) is EntityRef and type(r.id) is str and r.id.strip() for r in refs
     )
 
 
@@ -134,9 +134,10 @@ def _looks_well_formed(o: ProductOffering) -> bool:
         and (o.description is None or type(o.description) is str)
         and (o.status_reason is None or type(o.status_reason) is str)
         and type(o.lifecycle_status) is str
+        and bool(o.lifecycle_status.strip())
         and o.valid_for is None
-        and o.is_bundle in (None, True, False)
-        and o.is_sellable in (None, True, False)
+        and (o.is_bundle is None or type(o.is_bundle) is bool)
+        and (o.is_sellable is None or type(o.is_sellable) is bool)
         and (o.category == () or _refs_ok(o.category))
         and (
             o.bundled_product_offering == ()

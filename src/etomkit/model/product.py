@@ -56,7 +56,8 @@ class Product:
     def customer(self) -> RelatedParty | None:
         """The related party in the ``customer`` role, if any."""
         for party in self.related_party:
-            if party.role is not None and party.role.lower() == CUSTOMER_ROLE:
+            role = getattr(party, "role", None)
+            if isinstance(role, str) and role.lower() == CUSTOMER_ROLE:
                 return party
         return None
 
@@ -74,6 +75,13 @@ class Product:
         return None
 
 
+def _check_tuple(problems: list[Problem], name: str, items: object, cls: type) -> tuple[Any, ...]:
+    if not isinstance(items, tuple):
+        problems.append((name, f"must be a tuple of {cls.__name__}, got {type(items).__name__}"))
+        return ()
+    return items
+
+
 def product_problems(product: Product) -> list[Problem]:
     """Every field-level problem of ``product`` (empty if it is well formed)."""
     problems: list[Problem] = []
@@ -81,26 +89,27 @@ def product_problems(product: Product) -> list[Problem]:
     for name in ("id", "href", "name", "description", "product_serial_number"):
         _check_str(problems, name, getattr(product, name), required=False)
     _check_str(problems, "status", product.status, required=True)
-    if not isinstance(product.related_party, tuple):
-        problems.append(("related_party", "must be a tuple of RelatedParty"))
-    else:
-        for i, party in enumerate(product.related_party):
-            check_ref(problems, f"related_party[{i}]", party, RelatedParty)
-        if product.customer is None:
-            problems.append(("related_party", f"needs a party with role {CUSTOMER_ROLE!r}"))
+    for name in ("is_bundle", "is_customer_visible"):
+        value = getattr(product, name)
+        if value is not None and not isinstance(value, bool):
+            problems.append((name, f"must be a bool, got {type(value).__name__}"))
+    for name in ("product_specification", "billing_account"):
+        if getattr(product, name) is not None:
+            check_ref(problems, name, getattr(product, name))
+    parties = _check_tuple(problems, "related_party", product.related_party, RelatedParty)
+    for i, party in enumerate(parties):
+        check_ref(problems, f"related_party[{i}]", party, RelatedParty)
+    if isinstance(product.related_party, tuple) and product.customer is None:
+        problems.append(("related_party", f"needs a party with role {CUSTOMER_ROLE!r}"))
     for name, cls in (
         ("product_order_item", OrderItemRef),
         ("product_characteristic", Characteristic),
     ):
-        items = getattr(product, name)
-        if not isinstance(items, tuple):
-            problems.append((name, f"must be a tuple of {cls.__name__}"))
-            continue
-        for i, item in enumerate(items):
+        for i, item in enumerate(_check_tuple(problems, name, getattr(product, name), cls)):
             if not isinstance(item, cls):
                 problems.append((f"{name}[{i}]", f"must be a {cls.__name__}"))
     for name in ("realizing_service", "realizing_resource"):
-        for i, ref in enumerate(getattr(product, name)):
+        for i, ref in enumerate(_check_tuple(problems, name, getattr(product, name), EntityRef)):
             check_ref(problems, f"{name}[{i}]", ref)
     for name in ("order_date", "start_date", "termination_date"):
         value = getattr(product, name)

@@ -64,7 +64,7 @@ class RelatedParty:
     role: str | None = None
     name: str | None = None
     href: str | None = None
-    referred_type: str = "Individual"
+    referred_type: str | None = None
     type: str | None = None
     base_type: str | None = None
     schema_location: str | None = None
