@@ -1,0 +1,69 @@
+"""Development sessions: ``nox`` runs tests, lint and typecheck; ``nox -s <name>`` the rest.
+
+In the style of pypa/packaging and scientific-python/cookie. Every session
+installs into its own virtualenv under ``.nox/``; pass extra arguments after
+``--`` (``nox -s tests -- -k lifecycle``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2024.3.2"
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+PYTHON_VERSIONS = nox.project.python_versions(PYPROJECT)
+
+
+@nox.session(python=PYTHON_VERSIONS)
+def tests(session: nox.Session) -> None:
+    """Run the test suite (tests/ and examples/)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check style and formatting with ruff."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".", *session.posargs)
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """Type-check with mypy --strict (files and options in pyproject.toml)."""
+    session.install("-e", ".[lint]")
+    session.run("mypy", *session.posargs)
+
+
+@nox.session(default=False)
+def docs(session: nox.Session) -> None:
+    """Run every python block of README.md and docs/tutorial.md."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "tests/test_docs.py", *session.posargs)
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Print the benchmark table (``nox -s bench -- --quick`` for a short run)."""
+    session.install(".")
+    session.run("python", "bench/run.py", *session.posargs)
+
+
+@nox.session(default=False)
+def build(session: nox.Session) -> None:
+    """Build the sdist and wheel into dist/."""
+    shutil.rmtree(ROOT / "dist", ignore_errors=True)
+    session.install("build")
+    session.run("python", "-m", "build", *session.posargs)
+
+
+if __name__ == "__main__":
+    nox.main()
