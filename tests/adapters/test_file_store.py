@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 import etomkit as ek
@@ -313,3 +314,61 @@ def test_an_unknown_durability_is_a_validation_error(directory: Path) -> None:
 def test_values_are_readable_tmf_json(filled: Path) -> None:
     text = _journal(filled).read_bytes()
     assert b'"name":"Fibre 7"' in text and b'"@type":"ProductOffering"' in text
+
+
+def _product(n: int, customer: str, status: str = "created") -> ek.Product:
+    return ek.Product(
+        id=f"p-{n}",
+        status=status,
+        product_offering=ek.EntityRef(id="o-1"),
+        related_party=(ek.RelatedParty(id=customer, role="customer"),),
+        product_order_item=(ek.OrderItemRef(order_id=f"po-{n}", item_id="1"),),
+    )
+
+
+def test_records_loaded_from_a_snapshot_answer_queries_and_take_changes(directory: Path) -> None:
+    with FileStore(directory) as store:
+        for n in range(30):
+            store.products.add(_product(n, customer=f"c-{n % 3}"))
+        store.compact()
+    with FileStore(directory) as store:  # everything comes from the snapshot, undecoded
+        by_c1 = [p.id for p in store.products.iterate(ek.ProductFilter(customer_id="c-1"))]
+        assert by_c1 == [f"p-{n}" for n in range(1, 30, 3)]
+        assert store.products.find_by_order_item("po-7", "1") == store.products.get("p-7")
+        old = store.products.get("p-4")
+        store.products.replace(attrs.evolve(old, status="active"))
+        store.products.remove("p-5")
+        store.products.replace(attrs.evolve(store.products.get("p-6"), status="active"))
+        store.products.remove("p-6")
+        store.products.add(_product(6, customer="c-9"))  # same key again: goes last
+        store.products.add(_product(30, customer="c-1"))
+    expected_order = [f"p-{n}" for n in range(30) if n not in (5, 6)] + ["p-6", "p-30"]
+    with FileStore(directory) as store:  # snapshot + journal replayed on top
+        assert [p.id for p in store.products.iterate()] == expected_order
+        assert store.products.get("p-4").status == "active"
+        assert store.products.get("p-4").revision == 2
+        assert "p-5" not in store.products
+        assert store.products.get("p-6").customer_id == "c-9"
+        active = store.products.query(ek.ProductFilter(status="active"))
+        assert [p.id for p in active.items] == ["p-4"]
+        assert store.products.query(ek.ProductFilter(customer_id="c-0")).total == 9
+        store.products.get("p-8")  # decode one; the rest stay undecoded through compaction
+        store.compact()
+        assert [p.id for p in store.products.iterate()] == expected_order
+    with FileStore(directory) as store:
+        assert [p.id for p in store.products.iterate()] == expected_order
+        assert store.products.get("p-4").revision == 2
+        assert [p.id for p in store.products.iterate(ek.ProductFilter(customer_id="c-9"))] == [
+            "p-6"
+        ]
+
+
+def test_a_stale_replace_of_an_undecoded_record_is_a_conflict(directory: Path) -> None:
+    with FileStore(directory) as store:
+        store.offerings.add(_offering(1))
+        store.offerings.replace(store.offerings.get("o-1"))
+        store.compact()
+    with FileStore(directory) as store:
+        with pytest.raises(ek.ConflictError, match="revision 2"):
+            store.offerings.replace(_offering(1, revision=1))
+        assert store.offerings.get("o-1").revision == 2

@@ -19,6 +19,8 @@ zeros: an all-zero frame header ends the log.
 
 from __future__ import annotations
 
+import array
+import dataclasses
 import re
 import struct
 import zlib
@@ -27,6 +29,9 @@ from typing import Any
 
 __all__ = [
     "DELETE",
+    "Block",
+    "decode_block",
+    "encode_block",
     "FORMAT_VERSION",
     "FRAME",
     "HEADER",
@@ -128,3 +133,127 @@ def scan_frames(data: Any, start: int) -> Iterator[tuple[int, int]]:
             raise ValueError(f"frame at byte {pos} fails its checksum")
         yield body, length
         pos = body + length
+
+
+# ---------------------------------------------------------------------------- snapshot blocks
+# A snapshot frame holds one columnar block of records of one namespace, so that
+# reopening loads keys, revisions and index postings with a few C-level calls
+# instead of a Python loop per record:
+#
+#   u32 namespace length | namespace | u32 n | u32 keys length | keys joined by \x1e
+#   | n x u32 revision | n x u32 value length
+#   | u32 terms length | distinct terms joined by \x1e (T of them)
+#   | (n+1) x u32 row term starts | row term ids (u32, into the distinct terms)
+#   | (T+1) x u32 posting starts | posting rows (u32, rows carrying each term)
+#   | values, concatenated in row order
+
+_U32 = struct.Struct("<I")
+
+
+@dataclasses.dataclass(frozen=True)
+class Block:
+    """A decoded snapshot block (arrays, not per-record objects)."""
+
+    namespace: str
+    keys: list[str]
+    revisions: array.array[int]
+    lengths: array.array[int]
+    terms: list[str]
+    term_starts: array.array[int]
+    term_ids: array.array[int]
+    posting_starts: array.array[int]
+    postings: array.array[int]
+    values_at: int  # absolute offset of the first value
+
+
+def _u32s(values: Any) -> bytes:
+    return array.array("I", values).tobytes()
+
+
+def encode_block(namespace: str, rows: list[tuple[str, int, tuple[str, ...], bytes]]) -> bytes:
+    """A block payload for ``(key, revision, terms, value)`` rows."""
+    term_index: dict[str, int] = {}
+    term_starts = [0]
+    row_terms: list[int] = []
+    postings: list[list[int]] = []
+    for row, (_, _, terms, _) in enumerate(rows):
+        for term in terms:
+            t = term_index.get(term)
+            if t is None:
+                t = term_index[term] = len(term_index)
+                postings.append([])
+            row_terms.append(t)
+            postings[t].append(row)
+        term_starts.append(len(row_terms))
+    posting_starts = [0]
+    for rows_of_term in postings:
+        posting_starts.append(posting_starts[-1] + len(rows_of_term))
+    ns = namespace.encode()
+    keys = TERM_SEP.join(key for key, _, _, _ in rows).encode()
+    terms_blob = TERM_SEP.join(term_index).encode()
+    return b"".join(
+        (
+            _U32.pack(len(ns)),
+            ns,
+            _U32.pack(len(rows)),
+            _U32.pack(len(keys)),
+            keys,
+            _u32s(revision for _, revision, _, _ in rows),
+            _u32s(len(value) for _, _, _, value in rows),
+            _U32.pack(len(terms_blob)),
+            terms_blob,
+            _u32s(term_starts),
+            _u32s(row_terms),
+            _u32s(posting_starts),
+            _u32s(row for rows_of_term in postings for row in rows_of_term),
+            *(value for _, _, _, value in rows),
+        )
+    )
+
+
+def decode_block(data: Any, offset: int, length: int) -> Block:
+    """Read a block payload; ValueError if its parts do not add up."""
+    pos, end = offset, offset + length
+
+    def take(size: int) -> Any:
+        nonlocal pos
+        if pos + size > end:
+            raise ValueError(f"snapshot block at byte {offset} is shorter than it says")
+        chunk = data[pos : pos + size]
+        pos += size
+        return chunk
+
+    def u32() -> int:
+        value: int = _U32.unpack(take(4))[0]
+        return value
+
+    def u32s(count: int) -> array.array[int]:
+        out = array.array("I")
+        out.frombytes(take(4 * count))
+        return out
+
+    namespace = take(u32()).decode()
+    n = u32()
+    keys_blob = take(u32()).decode()
+    keys = keys_blob.split(TERM_SEP) if n else []
+    revisions, lengths = u32s(n), u32s(n)
+    terms_blob = take(u32()).decode()
+    terms = terms_blob.split(TERM_SEP) if terms_blob else []
+    term_starts = u32s(n + 1)
+    term_ids = u32s(term_starts[-1])
+    posting_starts = u32s(len(terms) + 1)
+    postings = u32s(posting_starts[-1])
+    if len(keys) != n or pos + sum(lengths) != end:
+        raise ValueError(f"snapshot block at byte {offset} does not add up")
+    return Block(
+        namespace,
+        keys,
+        revisions,
+        lengths,
+        terms,
+        term_starts,
+        term_ids,
+        posting_starts,
+        postings,
+        pos,
+    )

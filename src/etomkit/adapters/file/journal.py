@@ -3,9 +3,9 @@
 One directory holds ``snapshot-<gen>.dat`` (all live records, written
 atomically) and ``journal-<gen>.log`` (every commit since), in the frame
 format of :mod:`etomkit.adapters.file.format`. Reopening maps the files,
-replays them into ``state`` (namespace -> key -> undecoded record) and cuts a
-torn tail; values stay on disk until first read. The layer knows nothing of
-entities: records are ``(namespace, key, revision, terms, value bytes)``.
+reads the snapshot's column-wise blocks and the journal's operations (values
+stay in the mapped files until first read) and cuts a torn tail. The layer
+knows nothing of entities: records are ``(namespace, key, revision, terms, value bytes)``.
 """
 
 from __future__ import annotations
@@ -14,20 +14,22 @@ import gc
 import mmap
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Literal
 
 import attrs
 
 from etomkit.adapters.file.format import (
     DELETE,
-    FRAME,
     HEADER,
     OP,
     PUT,
     TERM_SEP,
+    Block,
     TornTailError,
+    decode_block,
     decode_header,
+    encode_block,
     encode_frame,
     encode_header,
     encode_op,
@@ -44,7 +46,7 @@ RecordWrite = tuple[str, str, int, tuple[str, ...], bytes | None]
 """``(namespace, key, revision, terms, value)``; value None removes the key."""
 
 _FILE = re.compile(r"^(snapshot|journal)-(\d+)\.(dat|log)$")
-_SNAPSHOT_FRAME_BYTES = 1 << 20
+_SNAPSHOT_BLOCK_BYTES = 256 << 20  # values per snapshot block (one frame each)
 _PREALLOCATE = 4 << 20  # journal space reserved at a time, so commits need only fdatasync
 
 # Indirections so tests can inject disk faults (ENOSPC, EIO) without mocking os.
@@ -146,7 +148,9 @@ class FileJournal:
         self._unsynced = False
         self.generation = 0
         self.sources: list[Source] = []
-        self.state: dict[str, dict[str, Pending]] = {}
+        self.snapshot: Source | None = None
+        self.blocks: list[Block] = []  # the snapshot's records, column-wise
+        self.ops: list[tuple[str, str, Pending | None]] = []  # the journal's, in order
         self.report = RecoveryReport()
         try:
             self._open()
@@ -185,10 +189,21 @@ class FileJournal:
         if not self.read_only:
             removed = self._remove_stale(names, generation)
             self._open_for_append(journal_path, exists=journal is not None, torn=bool(torn))
-        records = sum(len(v) for v in self.state.values())
+        records = self._live_records()
         self.report = RecoveryReport(
             frames, records, tuple(torn), tuple(removed), not self.read_only
         )
+
+    def _live_records(self) -> int:
+        if not self.ops:
+            return sum(len(b.keys) for b in self.blocks)
+        live = {(b.namespace, key) for b in self.blocks for key in b.keys}
+        for namespace, key, record in self.ops:
+            if record is None:
+                live.discard((namespace, key))
+            else:
+                live.add((namespace, key))
+        return len(live)
 
     def _replay(self, path: str, kind: bytes, torn: list[TornTailCut]) -> int:
         try:
@@ -196,6 +211,8 @@ class FileJournal:
         except OSError as exc:
             raise StorageError(f"cannot read {path}: {exc}") from exc
         self.sources.append(source)
+        if kind == b"S":
+            self.snapshot = source
         data = source.data
         if kind == b"J" and len(data) < HEADER.size:  # crashed while creating it
             if len(data):
@@ -216,7 +233,10 @@ class FileJournal:
         try:
             for offset, length in scan_frames(data, HEADER.size):
                 frames += 1
-                self._apply_frame(source, offset, length)
+                if kind == b"S":
+                    self.blocks.append(decode_block(data, offset, length))
+                else:
+                    self._apply_frame(source, offset, length)
                 log_end = offset + length
         except TornTailError as tail:
             if kind == b"S":
@@ -226,7 +246,7 @@ class FileJournal:
             torn.append(TornTailCut(path, tail.offset, len(data) - tail.offset, tail.reason))
             self._size = tail.offset
             return frames
-        except (ValueError, UnicodeDecodeError, KeyError) as exc:
+        except (ValueError, UnicodeDecodeError, KeyError, IndexError) as exc:
             raise StorageCorruptedError(path, _offset_in(str(exc)), str(exc)) from None
         finally:
             if gc_was_enabled:
@@ -235,7 +255,7 @@ class FileJournal:
         return frames
 
     def _apply_frame(self, source: Source, offset: int, length: int) -> None:
-        data, state = source.data, self.state
+        data, ops = source.data, self.ops
         loaders: dict[str, Any] = {}
         unpack, size, sep, new = OP.unpack_from, OP.size, TERM_SEP, tuple.__new__
         pos, end = offset, offset + length
@@ -244,16 +264,14 @@ class FileJournal:
             pos += size
             namespace, key, *terms = data[pos : pos + meta_len].decode().split(sep)
             pos += meta_len
-            records = state.get(namespace)
-            if records is None:
-                records = state[namespace] = {}
             if kind == PUT:
                 loader = loaders.get(namespace)
                 if loader is None:
                     loader = loaders[namespace] = self._make_loader(namespace, source)
-                records[key] = new(Pending, (revision, tuple(terms), loader, pos, value_len))
+                record = new(Pending, (revision, tuple(terms), loader, pos, value_len))
+                ops.append((namespace, key, record))
             elif kind == DELETE:
-                records.pop(key, None)
+                ops.append((namespace, key, None))
             else:
                 raise ValueError(f"unknown operation {kind} in frame at byte {offset}")
             pos += value_len
@@ -391,12 +409,12 @@ class FileJournal:
 
     def write_snapshot(
         self, records: Iterable[tuple[str, str, int, tuple[str, ...], bytes]]
-    ) -> list[tuple[int, int]]:
+    ) -> list[Block]:
         """Write every live record as ``snapshot-<gen+1>`` and start ``journal-<gen+1>``.
 
-        ``records`` are ``(namespace, key, revision, terms, value)`` in insertion
-        order. Atomic: temp file, fsync, rename, directory fsync. Returns each
-        record's ``(offset, length)`` of its value in the new snapshot.
+        ``records`` are ``(namespace, key, revision, terms, value)``, grouped by
+        namespace, in insertion order. Atomic: temp file, fsync, rename,
+        directory fsync. Returns the new snapshot's blocks (values now in it).
         """
         if self._fd is None:
             raise StorageError(f"{self.directory} is {self._state_word}")
@@ -404,24 +422,11 @@ class FileJournal:
         final = os.path.join(self.directory, f"snapshot-{generation}.dat")
         temp = final + ".tmp"
         journal = os.path.join(self.directory, f"journal-{generation}.log")
-        locations: list[tuple[int, int]] = []
         try:
             with open(temp, "wb") as f:
                 f.write(encode_header(b"S", generation))
-                pos = HEADER.size
-                parts: list[bytes] = []
-                starts: list[tuple[int, int]] = []
-                size = 0
-                for namespace, key, revision, terms, value in records:
-                    op = encode_op(PUT, namespace, key, revision, terms, value)
-                    starts.append((size + len(op) - len(value), len(value)))
-                    parts.append(op)
-                    size += len(op)
-                    if size >= _SNAPSHOT_FRAME_BYTES:
-                        pos = _write_snapshot_frame(f, parts, pos, starts, locations)
-                        parts, starts, size = [], [], 0
-                if parts:
-                    pos = _write_snapshot_frame(f, parts, pos, starts, locations)
+                for namespace, rows in _blocks_of(records):
+                    f.write(encode_frame(encode_block(namespace, rows)))
                 f.flush()
                 _fsync(f.fileno())
             os.replace(temp, final)
@@ -443,15 +448,20 @@ class FileJournal:
         old_fd, old_generation = self._fd, self.generation
         self._fd, self.generation = fd, generation
         self._size = self._allocated = HEADER.size
-        self._snapshot_size, self._unsynced = pos, False
+        self._unsynced = False
         os.close(old_fd)
         for name in (f"snapshot-{old_generation}.dat", f"journal-{old_generation}.log"):
             path = os.path.join(self.directory, name)
             if os.path.exists(path):
                 os.remove(path)
         _fsync_dir(self.directory)
-        self.sources.append(Source(final))
-        return locations
+        source = self.snapshot = Source(final)
+        self.sources.append(source)
+        self._snapshot_size = len(source.data)
+        return [
+            decode_block(source.data, offset, length)
+            for offset, length in scan_frames(source.data, HEADER.size)
+        ]
 
     def close(self) -> None:
         """fsync (unless durability is "none"), close the journal and unmap the files."""
@@ -467,18 +477,22 @@ class FileJournal:
             self.sources.clear()
 
 
-def _write_snapshot_frame(
-    f: Any,
-    parts: list[bytes],
-    pos: int,
-    starts: list[tuple[int, int]],
-    locations: list[tuple[int, int]],
-) -> int:
-    frame = encode_frame(b"".join(parts))
-    f.write(frame)
-    body = pos + FRAME.size
-    locations.extend((body + start, length) for start, length in starts)
-    return pos + len(frame)
+def _blocks_of(
+    records: Iterable[tuple[str, str, int, tuple[str, ...], bytes]],
+) -> Iterator[tuple[str, list[tuple[str, int, tuple[str, ...], bytes]]]]:
+    """Group records into per-namespace blocks of bounded size."""
+    namespace = ""
+    rows: list[tuple[str, int, tuple[str, ...], bytes]] = []
+    size = 0
+    for ns, key, revision, terms, value in records:
+        if rows and (ns != namespace or size >= _SNAPSHOT_BLOCK_BYTES):
+            yield namespace, rows
+            rows, size = [], 0
+        namespace = ns
+        rows.append((key, revision, terms, value))
+        size += len(value)
+    if rows:
+        yield namespace, rows
 
 
 def _offset_in(message: str) -> int:

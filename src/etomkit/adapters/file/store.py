@@ -21,14 +21,15 @@ from etomkit.adapters.file.journal import (
 )
 from etomkit.adapters.file.lock import WriterLock
 from etomkit.adapters.memory import (
+    _LAZY,
     InMemoryOfferingRepository,
     InMemoryProductRepository,
-    Pending,
+    SnapshotRows,
     Write,
     _DictRepository,
     _UnitOfWork,
 )
-from etomkit.errors import StorageError, ValidationError
+from etomkit.errors import StorageCorruptedError, StorageError, ValidationError
 from etomkit.model._copy import replace
 from etomkit.ports import Store
 
@@ -165,12 +166,16 @@ class FileStore(Store):
         gc_was_enabled = gc.isenabled()
         gc.disable()  # millions of acyclic objects: collecting them now is waste
         try:
-            for namespace, records in self._journal.state.items():
-                self._repositories[namespace].load_records(records.items())
+            self._load_snapshot(self._journal.blocks)
+            repositories = self._repositories
+            for namespace, key, record in self._journal.ops:
+                repositories[namespace].replay(key, record)
+        except KeyError as exc:
+            raise StorageCorruptedError(str(self.path), 0, f"unknown namespace {exc}") from None
         finally:
             if gc_was_enabled:
                 gc.enable()
-        self._journal.state.clear()  # the repositories own the records now
+        self._journal.blocks, self._journal.ops = [], []  # the repositories own them now
 
     # ------------------------------------------------------------------ Store
 
@@ -220,32 +225,40 @@ class FileStore(Store):
     def compact(self) -> None:
         """Write a snapshot of every live record and start a fresh journal."""
         with self._unit.lock:
-            undecoded: list[tuple[_DictRepository[Any, Any], str, Pending] | None] = []
             records: list[tuple[str, str, int, tuple[str, ...], bytes]] = []
             for namespace, repo in self._repositories.items():
                 for key, value in repo.stored_items():
-                    if isinstance(value, Pending):
-                        raw = value.loader.source.value(value.offset, value.length)
-                        records.append((namespace, key, value.revision, value.terms, raw))
-                        undecoded.append((repo, key, value))
+                    if type(value) in _LAZY:  # copied as stored, never decoded
+                        revision, terms, raw = repo.raw_record(value)
+                        records.append((namespace, key, revision, terms, raw))
                     else:
                         terms = repo._terms_of_entity(value)
-                        records.append((namespace, key, value.revision, terms, _encode(value)))
-                        undecoded.append(None)
-            locations = self._journal.write_snapshot(records)
-            source = self._journal.sources[-1]
-            decoders: dict[type, _Decoder] = {}
-            for entry, (offset, length) in zip(undecoded, locations, strict=True):
-                if entry is None:
-                    continue
-                repo, key, pending = entry  # re-point undecoded records at the snapshot
-                cls = pending.loader.cls
-                decoder = decoders.get(cls)
-                if decoder is None:
-                    decoder = decoders[cls] = _Decoder(cls, source)
-                repo.repoint(
-                    key, pending, pending._replace(loader=decoder, offset=offset, length=length)
-                )
+                        records.append((namespace, key, value.revision, terms, _encode(value)))  # type: ignore[union-attr]
+            self._load_snapshot(self._journal.write_snapshot(records))
+
+    def _load_snapshot(
+        self, blocks: list[Any]
+    ) -> list[tuple[_DictRepository[Any, Any], SnapshotRows, list[tuple[str, int]]]]:
+        """Give each repository the snapshot rows of its namespace."""
+        source = self._journal.snapshot
+        loaded: dict[
+            str, tuple[_DictRepository[Any, Any], SnapshotRows, list[tuple[str, int]]]
+        ] = {}
+        for block in blocks:
+            if block.namespace not in loaded:
+                repo = self._repositories[block.namespace]
+                rows = SnapshotRows(_Decoder(repo.entity_class, source))  # type: ignore[arg-type]
+                loaded[block.namespace] = (repo, rows, [])
+            repo, rows, key_rows = loaded[block.namespace]
+            if len(repo):  # compaction: re-point the repository's undecoded records
+                base = rows.add_block(block)
+                key_rows.extend(zip(block.keys, range(base, base + len(block.keys)), strict=True))
+            else:  # opening: load the block whole
+                repo.load_block(block, rows)
+        for repo, rows, key_rows in loaded.values():
+            if key_rows:
+                repo.adopt_rows(rows, key_rows)
+        return list(loaded.values())
 
     def _maybe_compact(self) -> None:
         journal = self._journal
