@@ -372,3 +372,23 @@ def test_a_stale_replace_of_an_undecoded_record_is_a_conflict(directory: Path) -
         with pytest.raises(ek.ConflictError, match="revision 2"):
             store.offerings.replace(_offering(1, revision=1))
         assert store.offerings.get("o-1").revision == 2
+
+
+def test_a_snapshot_of_several_blocks_reopens_whole(
+    directory: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal_module, "_SNAPSHOT_BLOCK_BYTES", 200)  # a few records a block
+    with FileStore(directory) as store:
+        for n in range(40):
+            store.products.add(_product(n, customer=f"c-{n % 7}"))
+        store.offerings.add(_offering(1))
+        store.compact()
+        assert len(store.products) == 40
+        assert store.products.get("p-39").customer_id == "c-4"
+    with FileStore(directory) as store:
+        assert [p.id for p in store.products.iterate()] == [f"p-{n}" for n in range(40)]
+        assert store.products.query(ek.ProductFilter(customer_id="c-3")).total == 6
+        assert store.offerings.get("o-1").name == "Fibre 1"
+        store.compact()  # again, with every record still undecoded
+    with FileStore(directory) as store:
+        assert [p.id for p in store.products.iterate()] == [f"p-{n}" for n in range(40)]

@@ -112,27 +112,31 @@ def scan_frames(data: Any, start: int) -> Iterator[tuple[int, int]]:
     end = len(data)
     pos = start
     unpack, crc32, size = FRAME.unpack_from, zlib.crc32, FRAME.size
-    while pos < end:
-        if end - pos < size:
-            if zeros_from(data, pos):
-                return
-            raise TornTailError(pos, f"{end - pos} bytes of a frame header")
-        length, checksum, head_checksum = unpack(data, pos)
-        if head_checksum != crc32(data[pos : pos + 8]):
-            if not (length or checksum or head_checksum) and zeros_from(data, pos):
-                return  # preallocated space: the log ends here
-            if zeros_from(data, pos + size):
-                raise TornTailError(pos, "frame header partly written")
-            raise ValueError(f"frame header at byte {pos} fails its checksum")
-        body = pos + size
-        if body + length > end:
-            raise TornTailError(pos, f"frame of {length} bytes with only {end - body} written")
-        if crc32(data[body : body + length]) != checksum:
-            if zeros_from(data, body + length):
-                raise TornTailError(pos, "last frame fails its checksum (partly written)")
-            raise ValueError(f"frame at byte {pos} fails its checksum")
-        yield body, length
-        pos = body + length
+    view = memoryview(data)  # checksums without copying the frame
+    try:
+        while pos < end:
+            if end - pos < size:
+                if zeros_from(data, pos):
+                    return
+                raise TornTailError(pos, f"{end - pos} bytes of a frame header")
+            length, checksum, head_checksum = unpack(data, pos)
+            if head_checksum != crc32(data[pos : pos + 8]):
+                if not (length or checksum or head_checksum) and zeros_from(data, pos):
+                    return  # preallocated space: the log ends here
+                if zeros_from(data, pos + size):
+                    raise TornTailError(pos, "frame header partly written")
+                raise ValueError(f"frame header at byte {pos} fails its checksum")
+            body = pos + size
+            if body + length > end:
+                raise TornTailError(pos, f"frame of {length} bytes with only {end - body} written")
+            if crc32(view[body : body + length]) != checksum:
+                if zeros_from(data, body + length):
+                    raise TornTailError(pos, "last frame fails its checksum (partly written)")
+                raise ValueError(f"frame at byte {pos} fails its checksum")
+            yield body, length
+            pos = body + length
+    finally:
+        view.release()  # so the file can be unmapped
 
 
 # ---------------------------------------------------------------------------- snapshot blocks

@@ -234,10 +234,10 @@ class FileStore(Store):
                     else:
                         terms = repo._terms_of_entity(value)
                         records.append((namespace, key, value.revision, terms, _encode(value)))  # type: ignore[union-attr]
-            self._load_snapshot(self._journal.write_snapshot(records))
+            self._load_snapshot(self._journal.write_snapshot(records), compacted=True)
 
     def _load_snapshot(
-        self, blocks: list[Any]
+        self, blocks: list[Any], *, compacted: bool = False
     ) -> list[tuple[_DictRepository[Any, Any], SnapshotRows, list[tuple[str, int]]]]:
         """Give each repository the snapshot rows of its namespace."""
         source = self._journal.snapshot
@@ -250,7 +250,7 @@ class FileStore(Store):
                 rows = SnapshotRows(_Decoder(repo.entity_class, source))  # type: ignore[arg-type]
                 loaded[block.namespace] = (repo, rows, [])
             repo, rows, key_rows = loaded[block.namespace]
-            if len(repo):  # compaction: re-point the repository's undecoded records
+            if compacted:  # re-point the repository's undecoded records at the new file
                 base = rows.add_block(block)
                 key_rows.extend(zip(block.keys, range(base, base + len(block.keys)), strict=True))
             else:  # opening: load the block whole
