@@ -1,19 +1,16 @@
 """In-memory repositories: the reference adapter, thread-safe, with rollback.
 
-The same classes carry the durable FileStore: it gives the unit of work a
-journal to commit to and fills repositories with records decoded on first use.
+The durable FileStore builds on these classes: it gives the unit of work a
+journal to commit to, and its repositories (adapters/file/lazy.py) also hold
+records that are decoded on first use.
 """
 
 from __future__ import annotations
 
-import array
-import bisect
-import itertools
-import operator
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from etomkit.errors import ConflictError, NotFoundError, ValidationError
 from etomkit.model._copy import replace
@@ -42,70 +39,6 @@ class Journal(Protocol):
     """Where a durable store commits the writes of a unit of work, all or none."""
 
     def commit(self, writes: Sequence[Write]) -> None: ...
-
-
-class Pending(NamedTuple):
-    """A stored record not decoded yet: its revision, index terms and where it lies."""
-
-    revision: int
-    terms: tuple[str, ...]
-    loader: Any  # loader(offset, length, revision) -> entity
-    offset: int
-    length: int
-
-    def load(self) -> Any:
-        """Decode the entity."""
-        return self.loader(self.offset, self.length, self.revision)
-
-
-class SnapshotRows:
-    """Undecoded records of a durable store's snapshot, kept as its blocks' arrays.
-
-    A repository holds the row number (an ``int``) in place of such a record;
-    this turns it into its revision, index terms or a Pending record on demand.
-    """
-
-    def __init__(self, loader: Any) -> None:
-        self.loader = loader  # loader(offset, length, revision) -> entity
-        self.blocks: list[Any] = []
-        self.offsets: list[array.array[int]] = []
-        self.bases: list[int] = []
-        self.rows = 0
-
-    def add_block(self, block: Any) -> int:
-        """Take a snapshot block's rows on (C-level array work); return its first row."""
-        base = self.rows
-        self.blocks.append(block)
-        self.offsets.append(
-            array.array("Q", itertools.accumulate(block.lengths, initial=block.values_at))
-        )
-        self.bases.append(base)
-        self.rows += len(block.keys)
-        return base
-
-    def _locate(self, row: int) -> tuple[Any, int, int]:
-        b = bisect.bisect_right(self.bases, row) - 1
-        return self.blocks[b], b, row - self.bases[b]
-
-    def revision(self, row: int) -> int:
-        block, _, r = self._locate(row)
-        revision: int = block.revisions[r]
-        return revision
-
-    def row_terms(self, row: int) -> tuple[str, ...]:
-        block, _, r = self._locate(row)
-        ids = block.term_ids[block.term_starts[r] : block.term_starts[r + 1]]
-        return tuple(map(block.terms.__getitem__, ids))
-
-    def pending(self, row: int) -> Pending:
-        block, b, r = self._locate(row)
-        ids = block.term_ids[block.term_starts[r] : block.term_starts[r + 1]]
-        terms = tuple(map(block.terms.__getitem__, ids))
-        return Pending(block.revisions[r], terms, self.loader, self.offsets[b][r], block.lengths[r])
-
-
-_LAZY = frozenset({Pending, int})
-"""Types of the values a repository holds for records not decoded yet."""
 
 
 class _UnitOfWork:
@@ -173,8 +106,7 @@ class _DictRepository(Generic[T, F]):
 
     def __init__(self, unit: _UnitOfWork | None = None) -> None:
         self._unit = unit or _UnitOfWork()
-        self._data: dict[str, T | Pending | int] = {}
-        self._rows: SnapshotRows | None = None
+        self._data: dict[str, T] = {}  # a durable subclass may hold undecoded records too
         # term -> the id carrying it, or an ordered set (dict) of ids if several do
         self._by_term: dict[str, str | dict[str, None]] = {}
         self._seq: dict[str, int] = {}  # insertion order, survives rollback
@@ -184,21 +116,15 @@ class _DictRepository(Generic[T, F]):
 
     def get(self, entity_id: str) -> T:
         try:
-            value = self._data[entity_id]
+            return self._data[entity_id]
         except (KeyError, TypeError):
             raise NotFoundError(self.entity_name, entity_id) from None
-        if type(value) in _LAZY:
-            return self._decode(entity_id, value)  # type: ignore[arg-type]
-        return value  # type: ignore[return-value]
 
     def find(self, entity_id: str) -> T | None:
         try:
-            value = self._data.get(entity_id)
+            return self._data.get(entity_id)
         except TypeError:
             return None
-        if type(value) in _LAZY:
-            return self._decode(entity_id, value)  # type: ignore[arg-type]
-        return value  # type: ignore[return-value]
 
     def query(
         self, where: F | None = None, *, offset: int = 0, limit: int | None = None
@@ -294,118 +220,19 @@ class _DictRepository(Generic[T, F]):
 
     # ------------------------------------------------------------------ loading (durable stores)
 
-    def load_block(self, block: Any, rows: SnapshotRows) -> None:
-        """Load a snapshot block into an empty repository (C-level: no loop per record)."""
-        if self._rows is None:
-            self._rows = rows
-        base = rows.add_block(block)
-        keys = block.keys
-        n = len(keys)
-        self._data.update(zip(keys, range(base, base + n), strict=True))
-        self._seq.update(zip(keys, range(self._next_seq, self._next_seq + n), strict=True))
-        self._next_seq += n
-        # Index postings: terms carried by one record go in with one dict.update
-        # (most of them: customers, order items); the others one dict each.
-        by_term, terms = self._by_term, block.terms
-        starts, postings = block.posting_starts, block.postings
-        counts = list(map(operator.sub, starts[1:], starts[:-1]))
-        single = [t for t, count in enumerate(counts) if count == 1]
-        single_terms = list(map(terms.__getitem__, single))
-        single_ids = list(
-            map(keys.__getitem__, map(postings.__getitem__, map(starts.__getitem__, single)))
-        )
-        if by_term.keys().isdisjoint(single_terms):
-            by_term.update(zip(single_terms, single_ids, strict=True))
-        else:
-            for term, entity_id in zip(single_terms, single_ids, strict=True):
-                self._index(entity_id, (term,))
-        for t, count in enumerate(counts):
-            if count > 1:
-                ids = dict.fromkeys(map(keys.__getitem__, postings[starts[t] : starts[t + 1]]))
-                known = by_term.get(terms[t])
-                if known is None:
-                    by_term[terms[t]] = ids
-                elif type(known) is str:
-                    by_term[terms[t]] = {known: None, **ids}
-                else:
-                    known.update(ids)  # type: ignore[union-attr]
-
-    def replay(self, entity_id: str, record: Pending | None) -> None:
-        """Apply one journalled put (a Pending record) or removal (None), unjournalled."""
-        data = self._data
-        old = data.get(entity_id)
-        if old is not None:
-            self._unindex(entity_id, self._terms(old))
-            if record is None:
-                del data[entity_id]
-                del self._seq[entity_id]
-                return
-        elif record is None:
-            return
-        else:
-            self._seq[entity_id] = self._next_seq
-            self._next_seq += 1
-        data[entity_id] = record
-        self._index(entity_id, record.terms)
-
-    def adopt_rows(self, rows: SnapshotRows, key_rows: Iterable[tuple[str, int]]) -> None:
-        """After compaction: undecoded records now live at these rows of a new snapshot."""
-        data = self._data
-        for entity_id, row in key_rows:
-            if type(data.get(entity_id)) in _LAZY:
-                data[entity_id] = row
-        self._rows = rows
-
-    def stored_items(self) -> Iterator[tuple[str, T | Pending | int]]:
-        """Every ``(id, entity or undecoded record)`` in insertion order."""
+    def stored_items(self) -> Iterator[tuple[str, Any]]:
+        """Every ``(id, stored value)`` in insertion order (a snapshot of the moment)."""
         return iter(list(self._data.items()))
 
-    # ------------------------------------------------------------------ internals
-
-    def _decode(self, entity_id: str, value: Pending | int) -> T:
-        pending = self._pending(value)
-        entity: T = pending.load()
-        with self._unit.lock:
-            if self._data.get(entity_id) is value:
-                self._data[entity_id] = entity
-        return entity
-
-    def _pending(self, value: Pending | int) -> Pending:
-        if type(value) is int:
-            assert self._rows is not None
-            return self._rows.pending(value)
-        return value  # type: ignore[return-value]
-
-    def raw_record(self, value: Pending | int) -> tuple[int, tuple[str, ...], bytes]:
-        """``(revision, terms, stored value bytes)`` of an undecoded record."""
-        pending = self._pending(value)
-        return (
-            pending.revision,
-            pending.terms,
-            pending.loader.source.value(pending.offset, pending.length),
-        )
-
     def _entities(self, ids: Iterable[str]) -> list[T]:
-        data = self._data
-        out: list[T] = []
-        for i in ids:
-            value = data[i]
-            out.append(self._decode(i, value) if type(value) in _LAZY else value)  # type: ignore[arg-type]
-        return out
+        return list(map(self._data.__getitem__, ids))
 
-    def _terms(self, value: T | Pending | int) -> tuple[str, ...]:
-        if type(value) is int:
-            assert self._rows is not None
-            return self._rows.row_terms(value)
-        if isinstance(value, Pending):
-            return value.terms
-        return self._terms_of_entity(value)  # type: ignore[arg-type]
+    def _terms(self, value: Any) -> tuple[str, ...]:
+        return self._terms_of_entity(value)
 
-    def _revision(self, value: T | Pending | int) -> int:
-        if type(value) is int:
-            assert self._rows is not None
-            return self._rows.revision(value)
-        return value.revision  # type: ignore[union-attr]
+    def _revision(self, value: Any) -> int:
+        revision: int = value.revision
+        return revision
 
     def _index(self, entity_id: str, terms: tuple[str, ...]) -> None:
         by_term = self._by_term
@@ -461,9 +288,7 @@ class _DictRepository(Generic[T, F]):
             merged.update(dict.fromkeys(self._ids_with(term)))
         return merged
 
-    def _put(
-        self, entity_id: str, old: T | Pending | int, new: T | Pending | int
-    ) -> tuple[str, ...]:
+    def _put(self, entity_id: str, old: Any, new: Any) -> tuple[str, ...]:
         old_terms, new_terms = self._terms(old), self._terms(new)
         if old_terms != new_terms:
             self._unindex(entity_id, old_terms)

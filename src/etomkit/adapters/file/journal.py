@@ -35,7 +35,7 @@ from etomkit.adapters.file.format import (
     encode_op,
     scan_frames,
 )
-from etomkit.adapters.memory import Pending
+from etomkit.adapters.file.lazy import Pending
 from etomkit.errors import StorageCorruptedError, StorageError
 
 __all__ = ["Durability", "FileJournal", "RecordWrite", "RecoveryReport", "Source", "TornTailCut"]

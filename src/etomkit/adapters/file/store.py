@@ -19,16 +19,15 @@ from etomkit.adapters.file.journal import (
     RecoveryReport,
     Source,
 )
-from etomkit.adapters.file.lock import WriterLock
-from etomkit.adapters.memory import (
+from etomkit.adapters.file.lazy import (
     _LAZY,
-    InMemoryOfferingRepository,
-    InMemoryProductRepository,
+    FileOfferingRepository,
+    FileProductRepository,
     SnapshotRows,
-    Write,
-    _DictRepository,
-    _UnitOfWork,
+    _LazyRecords,
 )
+from etomkit.adapters.file.lock import WriterLock
+from etomkit.adapters.memory import Write, _UnitOfWork
 from etomkit.errors import StorageCorruptedError, StorageError, ValidationError
 from etomkit.model._copy import replace
 from etomkit.ports import Store
@@ -36,8 +35,8 @@ from etomkit.ports import Store
 __all__ = ["FileStore", "verify"]
 
 #: The repositories a FileStore holds, by journal namespace.
-_REPOSITORIES: dict[str, type[_DictRepository[Any, Any]]] = {
-    repo.namespace: repo for repo in (InMemoryOfferingRepository, InMemoryProductRepository)
+_REPOSITORIES: dict[str, type[_LazyRecords]] = {
+    repo.namespace: repo for repo in (FileOfferingRepository, FileProductRepository)
 }
 
 
@@ -158,9 +157,9 @@ class FileStore(Store):
                 self._lock.release()
             raise
         self._unit = _JournalUnit(self._journal, self._maybe_compact)
-        self.offerings = InMemoryOfferingRepository(self._unit)
-        self.products = InMemoryProductRepository(self._unit)
-        self._repositories: dict[str, _DictRepository[Any, Any]] = {
+        self.offerings = FileOfferingRepository(self._unit)
+        self.products = FileProductRepository(self._unit)
+        self._repositories: dict[str, _LazyRecords] = {
             repo.namespace: repo for repo in (self.offerings, self.products)
         }
         gc_was_enabled = gc.isenabled()
@@ -233,17 +232,15 @@ class FileStore(Store):
                         records.append((namespace, key, revision, terms, raw))
                     else:
                         terms = repo._terms_of_entity(value)
-                        records.append((namespace, key, value.revision, terms, _encode(value)))  # type: ignore[union-attr]
+                        records.append((namespace, key, value.revision, terms, _encode(value)))
             self._load_snapshot(self._journal.write_snapshot(records), compacted=True)
 
     def _load_snapshot(
         self, blocks: list[Any], *, compacted: bool = False
-    ) -> list[tuple[_DictRepository[Any, Any], SnapshotRows, list[tuple[str, int]]]]:
+    ) -> list[tuple[_LazyRecords, SnapshotRows, list[tuple[str, int]]]]:
         """Give each repository the snapshot rows of its namespace."""
         source = self._journal.snapshot
-        loaded: dict[
-            str, tuple[_DictRepository[Any, Any], SnapshotRows, list[tuple[str, int]]]
-        ] = {}
+        loaded: dict[str, tuple[_LazyRecords, SnapshotRows, list[tuple[str, int]]]] = {}
         for block in blocks:
             if block.namespace not in loaded:
                 repo = self._repositories[block.namespace]
