@@ -75,6 +75,8 @@ class ProductOfferingInventory:
         self.store = store
         self._offerings = store.offerings
         self._products = store.products
+        self._get_offering = store.offerings.get  # bound once: reads are the hot path
+        self._get_product = store.products.get
         self._clock = clock or SystemClock()
         self._ids = ids or RandomIdFactory()
         self._events = events
@@ -122,7 +124,7 @@ class ProductOfferingInventory:
 
     def get_offering(self, offering_id: str) -> ProductOffering:
         """The offering. Raises NotFoundError."""
-        return self._offerings.get(offering_id)
+        return self._get_offering(offering_id)
 
     def find_offering(self, offering_id: str) -> ProductOffering | None:
         """The offering, or None."""
@@ -343,7 +345,7 @@ class ProductOfferingInventory:
 
     def get_product(self, product_id: str) -> Product:
         """The product. Raises NotFoundError."""
-        return self._products.get(product_id)
+        return self._get_product(product_id)
 
     def find_product(self, product_id: str) -> Product | None:
         """The product, or None."""
