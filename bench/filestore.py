@@ -8,7 +8,7 @@ sides paying TMF JSON serialisation). One durable write per transaction
 store of N products, from its journal and from a snapshot. Re-run with:
 
     python bench/filestore.py                 # 1,000,000 records for reopen
-    python bench/filestore.py --records 100000 --quick
+    python bench/filestore.py --quick        # 100,000 records, fewer rounds
 """
 
 from __future__ import annotations
@@ -184,7 +184,12 @@ def reopen(directory: Path) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="FileStore vs sqlite3")
-    parser.add_argument("--records", type=int, default=1_000_000, help="records for the reopen row")
+    parser.add_argument(
+        "--records",
+        type=int,
+        default=None,
+        help="records for the reopen rows (1,000,000; --quick 100,000)",
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="fewer rounds and writes")
     parser.add_argument(
@@ -192,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     rounds, scale = (3, 0.2) if args.quick else (args.rounds, 1.0)
+    if args.records is None:
+        args.records = 100_000 if args.quick else 1_000_000
     work = args.dir or Path(tempfile.mkdtemp(prefix="etomkit-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
