@@ -42,15 +42,38 @@ from etomkit.model import (
     TimePeriod,
 )
 from etomkit.model.events import Event
+from etomkit.model.issuance import FeasibilityAssessment, InitiatingRequest, IssuanceRecord
+from etomkit.model.orders import ServiceOrder
+from etomkit.model.resource_order import ResourceOrder
+from etomkit.model.resource_spec import ResourceSpecification
+from etomkit.ordering import (
+    FeasibilityChecker,
+    FromService,
+    InMemoryOrderingStore,
+    InMemoryProvisioningTracker,
+    IssuanceResult,
+    ItemTemplate,
+    OrderingStore,
+    ProvisioningTracker,
+    ResourceOrderIssuer,
+    Rule,
+    RuleSet,
+)
 from etomkit.model.queries import OfferingFilter, Page, ProductFilter
 from etomkit.ports import Clock, EventSink, IdFactory, OfferingRepository, ProductRepository, Store
 
 __version__ = "0.1.0"
 
 __all__ = [
-    # services
+    # services: 1.2.4.2 inventory, 1.5.6.7 issuing
     "ProductOfferingInventory",
     "ImportResult",
+    "ResourceOrderIssuer",
+    "IssuanceResult",
+    "RuleSet",
+    "Rule",
+    "ItemTemplate",
+    "FromService",
     # domain model
     "ProductOffering",
     "Product",
@@ -64,6 +87,12 @@ __all__ = [
     "Note",
     "ExternalId",
     "Event",
+    "ServiceOrder",
+    "InitiatingRequest",
+    "ResourceOrder",
+    "ResourceSpecification",
+    "FeasibilityAssessment",
+    "IssuanceRecord",
     "Lifecycle",
     "OFFERING_LIFECYCLE",
     "PRODUCT_LIFECYCLE",
@@ -78,6 +107,11 @@ __all__ = [
     "IdFactory",
     "EventSink",
     "InMemoryStore",
+    "OrderingStore",
+    "InMemoryOrderingStore",
+    "ProvisioningTracker",
+    "FeasibilityChecker",
+    "InMemoryProvisioningTracker",
     "FileStore",
     "RecoveryReport",
     "verify",

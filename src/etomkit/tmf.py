@@ -29,7 +29,30 @@ from etomkit.errors import ValidationError
 from etomkit.model.events import Event
 from etomkit.model.lifecycle import OFFERING_LIFECYCLE, PRODUCT_LIFECYCLE
 from etomkit.model.offering import CharacteristicValueUse, ProductOffering
+from etomkit.model.orders import (
+    ExternalReference,
+    RelatedServiceOrderItem,
+    ServiceOrder,
+    ServiceOrderItem,
+    ServiceRefOrValue,
+    canonical_action,
+    canonical_service_order_state,
+)
 from etomkit.model.product import Product
+from etomkit.model.resource_order import (
+    RESOURCE_ORDER_LIFECYCLE,
+    ExternalEntityId,
+    ResourceOrder,
+    ResourceOrderItem,
+    ResourceOrderItemRef,
+    ResourceOrderItemRelationship,
+    ResourceRefOrValue,
+)
+from etomkit.model.resource_spec import (
+    CharacteristicValueSpecification,
+    ResourceSpecification,
+    ResourceSpecificationCharacteristic,
+)
 from etomkit.model.values import (
     Characteristic,
     EntityRef,
@@ -142,6 +165,7 @@ def _make_converter() -> cattrs.Converter:
         Product,
     ):
         _register_entity(conv, cls)
+    _register_ordering(conv)  # issue #3
     return conv
 
 
@@ -253,6 +277,108 @@ def _canonical_field(key: str, find: Callable[[str], str | None]) -> _Fix:
         return doc
 
     return read
+
+
+# --- resource order issuing (issue #3) ---------------------------------------------------
+# TMF641 ServiceOrder, TMF652 ResourceOrder, TMF634 ResourceSpecification. States and
+# actions are read in any spelling and written in TMF's; ``state``/``action``/``quantity``
+# are always written; a ResourceOrderItem's ``characteristic`` is nested as
+# ``resource.resourceCharacteristic`` and ``noChange`` is written ``no_change`` (TMF652).
+
+_TMF652_ACTION_SPELLING = {"noChange": "no_change"}
+
+
+def _register_ordering(conv: cattrs.Converter) -> None:
+    order_state = RESOURCE_ORDER_LIFECYCLE.find
+    item_fixes = {"action": canonical_action, "state": canonical_service_order_state}
+    # (class, lenient fields, always-written fields); inner classes first: cattrs
+    # resolves nested hooks when it builds the outer ones.
+    specs: tuple[tuple[type, Mapping[str, Callable[[Any], str | None]], tuple[str, ...]], ...] = (
+        (ExternalReference, {}, ()),
+        (RelatedServiceOrderItem, {}, ()),
+        (ServiceRefOrValue, {}, ()),
+        (ServiceOrderItem, item_fixes, ("action", "state")),
+        (ServiceOrder, {"state": canonical_service_order_state}, ("state",)),
+        (ExternalEntityId, {}, ()),
+        (ResourceRefOrValue, {}, ()),
+        (ResourceOrderItemRef, {}, ()),
+        (ResourceOrderItemRelationship, {}, ()),
+        (
+            ResourceOrderItem,
+            {"action": canonical_action, "state": order_state},
+            ("action", "quantity", "state"),
+        ),
+        (ResourceOrder, {"state": order_state, "stateBeforeCancellation": order_state}, ("state",)),
+        (CharacteristicValueSpecification, {}, ()),
+        (ResourceSpecificationCharacteristic, {}, ()),
+        (ResourceSpecification, {}, ()),
+    )
+    for cls, lenient, always in specs:
+        _register_entity(conv, cls)
+        if lenient or always:
+            _wrap_ordering_hooks(
+                conv, cls, lenient, always, nest_characteristics=cls is ResourceOrderItem
+            )
+
+
+def _wrap_ordering_hooks(
+    conv: cattrs.Converter,
+    cls: type,
+    lenient: Mapping[str, Callable[[Any], str | None]],
+    always: tuple[str, ...],
+    *,
+    nest_characteristics: bool = False,
+) -> None:
+    base_out = conv.get_unstructure_hook(cls)
+    base_in = conv.get_structure_hook(cls)
+
+    def unstructure(obj: Any) -> dict[str, Any]:
+        doc: dict[str, Any] = base_out(obj)
+        for name in always:
+            value = getattr(obj, name)
+            if value is not None and name not in doc:
+                doc[name] = value
+        if nest_characteristics:
+            action = doc.get("action")
+            if action in _TMF652_ACTION_SPELLING:
+                doc["action"] = _TMF652_ACTION_SPELLING[action]
+            chars = doc.pop("characteristic", None)
+            if chars:
+                doc["resource"] = {**doc.get("resource", {}), "resourceCharacteristic": chars}
+        return doc
+
+    def structure(doc: Any, _: type) -> Any:
+        if isinstance(doc, dict):
+            fixed = None
+            for key, find in lenient.items():
+                value = doc.get(key)
+                if isinstance(value, str):
+                    spelled = find(value)
+                    if spelled is not None and spelled != value:
+                        fixed = fixed if fixed is not None else dict(doc)
+                        fixed[key] = spelled
+            resource = doc.get("resource")
+            if (
+                nest_characteristics
+                and isinstance(resource, dict)
+                and "resourceCharacteristic" in resource
+            ):
+                fixed = fixed if fixed is not None else dict(doc)
+                rest = dict(resource)
+                fixed["characteristic"] = rest.pop("resourceCharacteristic")
+                if rest:
+                    fixed["resource"] = rest
+                else:
+                    del fixed["resource"]
+            if fixed is not None:
+                doc = fixed
+        return base_in(doc, cls)
+
+    conv.register_unstructure_hook(cls, unstructure)
+    conv.register_structure_hook(cls, structure)
+
+
+# --- end of issue #3 block ---------------------------------------------------------------
 
 
 converter = _make_converter()

@@ -8,6 +8,7 @@ import attrs
 
 from etomkit.model.offering import ProductOffering
 from etomkit.model.product import Product
+from etomkit.model.resource_order import ResourceOrder
 
 __all__ = ["Event"]
 
@@ -23,7 +24,7 @@ class Event:
     event_id: str
     event_time: datetime
     event_type: str
-    entity: ProductOffering | Product
+    entity: ProductOffering | Product | ResourceOrder
     field_path: str | None = None
 
     @property

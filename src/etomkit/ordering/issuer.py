@@ -1,0 +1,416 @@
+"""ResourceOrderIssuer: eTOM 1.5.6.7 Issue Resource Orders over an OrderingStore.
+
+For each item of an initiating request the issuer decides one outcome:
+
+* ``standard``: the rules' standard set of resource order items is issued;
+* ``preassessed``: special requirements and a feasibility assessment exists,
+  so the items it determined are issued;
+* ``special``: special requirements and no assessment, so an order marked
+  special handling (with the reason) is issued and handed to Track & Manage
+  Resource Provisioning;
+* ``infeasible``: the feasibility assessment says no; nothing is issued;
+* ``noChange``: nothing to do.
+
+One resource order per item (a change order for ``modify``, a recovery order
+for ``delete``, both superseding the service's earlier orders). The orders and
+the :class:`IssuanceRecord` are written in one unit of work; issuing the same
+request again returns the same record.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from etomkit.adapters.runtime import RandomIdFactory, SystemClock
+from etomkit.errors import ConflictError, NotFoundError, ValidationError
+from etomkit.model._copy import replace
+from etomkit.model.events import Event
+from etomkit.model.issuance import InitiatingRequest, IssuanceRecord, request_problems
+from etomkit.model.lifecycle import Lifecycle
+from etomkit.model.resource_order import (
+    ASSESSING_CANCELLATION,
+    RESOURCE_ORDER_LIFECYCLE,
+    ResourceOrder,
+    ResourceOrderFilter,
+    ResourceRefOrValue,
+    check_resource_order_transition,
+)
+from etomkit.model.values import Note
+from etomkit.ordering.explain import Explanation, build_explanation
+from etomkit.ordering.planner import Planner, UnknownEarlierOrder, _Detail
+from etomkit.ordering.ports import FeasibilityChecker, OrderingStore, ProvisioningTracker
+from etomkit.ordering.rules import RuleSet
+from etomkit.ordering.tracking import InMemoryProvisioningTracker
+from etomkit.ports import Clock, EventSink, IdFactory
+
+__all__ = ["IssuanceResult", "ResourceOrderIssuer"]
+
+
+@attrs.frozen
+class IssuanceResult:
+    """What :meth:`ResourceOrderIssuer.issue` did: the record and the orders.
+
+    ``replayed`` is True when the request had been issued before (the
+    orders are then as they are now, possibly moved on in their lifecycle).
+    """
+
+    record: IssuanceRecord
+    orders: tuple[ResourceOrder, ...]
+    replayed: bool = False
+
+    def outcome(self, item_id: str) -> str:
+        """The outcome of request item ``item_id``. Raises KeyError."""
+        return self.record.item(item_id).outcome
+
+    def orders_for(self, item_id: str) -> tuple[ResourceOrder, ...]:
+        """The orders issued for request item ``item_id``."""
+        ids = set(self.record.item(item_id).resource_orders)
+        return tuple(o for o in self.orders if o.id in ids)
+
+    @property
+    def special_orders(self) -> tuple[ResourceOrder, ...]:
+        """The orders marked special handling."""
+        return tuple(o for o in self.orders if o.special_handling)
+
+
+class ResourceOrderIssuer:
+    """Issue resource orders for initiating requests (eTOM 1.5.6.7).
+
+    ``store`` holds resource orders, issuance records, feasibility
+    assessments and resource specifications; ``rules`` is the RuleSet.
+    ``feasibility`` is consulted for rules that require it; ``provisioning``
+    receives special-handling orders (an InMemoryProvisioningTracker by
+    default, see ``issuer.provisioning``). ``unknown_earlier_order``: what a
+    modify/delete of a service with no known earlier order becomes,
+    ``"special"`` (special handling, the default) or ``"error"`` (ValidationError).
+    """
+
+    def __init__(
+        self,
+        store: OrderingStore,
+        rules: RuleSet,
+        *,
+        feasibility: FeasibilityChecker | None = None,
+        provisioning: ProvisioningTracker | None = None,
+        clock: Clock | None = None,
+        ids: IdFactory | None = None,
+        events: EventSink | None = None,
+        lifecycle: Lifecycle = RESOURCE_ORDER_LIFECYCLE,
+        unknown_earlier_order: UnknownEarlierOrder = "special",
+    ) -> None:
+        if unknown_earlier_order not in ("special", "error"):
+            raise ValidationError(
+                "ResourceOrderIssuer",
+                [("unknown_earlier_order", "must be 'special' or 'error'")],
+            )
+        self.store = store
+        self.rules = rules
+        self.provisioning: ProvisioningTracker = provisioning or InMemoryProvisioningTracker()
+        self.lifecycle = lifecycle
+        self._orders = store.resource_orders
+        self._records = store.issuance_records
+        self._assessments = store.feasibility_assessments
+        self._clock = clock or SystemClock()
+        self._ids = ids
+        self._events = events
+        # Default ids: one random prefix per issuer plus a counter (unique and cheap).
+        self._prefix = RandomIdFactory().new_id("ResourceOrder")[:23]
+        self._counter = itertools.count(1)
+        self._event_counter = itertools.count(1)
+        self._planner = Planner(
+            store,
+            rules,
+            new_id=self._new_id,
+            lifecycle=lifecycle,
+            feasibility=feasibility,
+            unknown_earlier_order=unknown_earlier_order,
+        )
+
+    @property
+    def feasibility(self) -> FeasibilityChecker | None:
+        """The FeasibilityChecker consulted for rules that require one."""
+        return self._planner.feasibility
+
+    @property
+    def unknown_earlier_order(self) -> UnknownEarlierOrder:
+        """What a modify/delete of a service with no known earlier order becomes."""
+        return self._planner.unknown_earlier_order
+
+    # ------------------------------------------------------------------ issuing
+
+    def issue(self, request: InitiatingRequest) -> IssuanceResult:
+        """Issue the resource orders for ``request`` and record them.
+
+        Idempotent per ``request.key``: the same request again returns the
+        stored record (``replayed=True``); a different payload under the same
+        key raises ConflictError. Raises ValidationError (bad request, an
+        item that would not satisfy its resource specification, a rule
+        mapping that has no value for the item, or an unknown earlier order
+        with ``unknown_earlier_order="error"``); nothing is stored then.
+        """
+        if not isinstance(request, InitiatingRequest):
+            raise ValidationError(
+                "InitiatingRequest",
+                [("$", f"must be an InitiatingRequest, got {type(request).__name__}")],
+            )
+        key = request.key
+        existing = self._records.find(key)
+        if existing is not None:
+            return self._replay(existing, request)
+        invalid = request_problems(request, items=False)
+        if invalid:
+            raise ValidationError(f"InitiatingRequest {key}", invalid)
+        now = self._clock.now()
+        try:
+            with self.store.transaction():
+                if key in self._records:  # issued meanwhile by another thread
+                    raise ConflictError(key)
+                run = self._planner.plan(request, now, dry=False, consult=True)
+                if run.invalid:
+                    raise ValidationError(f"InitiatingRequest {key}", run.invalid)
+                if run.problems:
+                    raise ValidationError(f"resource orders for {key}", run.problems)
+                record = IssuanceRecord(
+                    id=key, request=request, items=tuple(run.entries), issued_at=now, revision=1
+                )
+                for assessment in run.assessments:
+                    self._assessments.add(assessment)
+                orders = self._orders.add_all(run.orders) if run.orders else []
+                self._records.add(record)
+        except ConflictError:
+            existing = self._records.find(key)
+            if existing is None:
+                raise
+            return self._replay(existing, request)
+        self._after_commit(orders, run.handoffs, now)
+        return IssuanceResult(record, tuple(orders))
+
+    def _replay(self, record: IssuanceRecord, request: InitiatingRequest) -> IssuanceResult:
+        if record.request != request:
+            raise ConflictError(
+                f"request {record.id!r} was issued before (at {record.issued_at}) with a "
+                "different payload; use a new request id for a new request"
+            )
+        orders = tuple(self._orders.get(order_id) for order_id in record.resource_order_ids)
+        return IssuanceResult(record, orders, replayed=True)
+
+    def _after_commit(
+        self,
+        orders: Sequence[ResourceOrder],
+        handoffs: list[tuple[ResourceOrder, str]],
+        now: datetime,
+    ) -> None:
+        if self._events is not None:
+            for order in orders:
+                self._emit("ResourceOrderCreateEvent", order, now=now)
+        for order, reason in handoffs:
+            self.provisioning.hand_off(order, reason)
+
+    def link_service(self, request_key: str, item_id: str, service_id: str) -> IssuanceRecord:
+        """Record that request item ``item_id`` created service ``service_id`` (known only
+        once Service Order Management has created it), so later modify/delete items
+        for the service find the orders. Raises NotFoundError, ConflictError."""
+        with self.store.transaction():
+            record = self._records.get(request_key)
+            entries = list(record.items)
+            for n, entry in enumerate(entries):
+                if entry.item_id == item_id:
+                    if entry.service_id not in (None, service_id):
+                        raise ConflictError(
+                            f"item {item_id!r} of {request_key!r} is already linked to service "
+                            f"{entry.service_id!r}"
+                        )
+                    entries[n] = replace(entry, service_id=service_id)
+                    break
+            else:
+                raise NotFoundError(f"item of IssuanceRecord {request_key!r}", item_id)
+            return self._records.replace(replace(record, items=tuple(entries)))
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def transition(
+        self,
+        order_id: str,
+        target: str,
+        *,
+        reason: str | None = None,
+        expected_revision: int | None = None,
+    ) -> ResourceOrder:
+        """Move a resource order (and its items in the same state) to ``target``.
+
+        Entering ``assessingCancellation`` remembers the state to return to;
+        from there only that state or ``pendingCancellation`` are allowed. A
+        ``reason`` is kept as a note. Raises NotFoundError, TransitionError,
+        ConflictError (stale ``expected_revision``).
+        """
+        with self.store.transaction():
+            current = self._orders.get(order_id)
+            if expected_revision is not None and expected_revision != current.revision:
+                raise ConflictError(
+                    f"ResourceOrder {order_id!r} is at revision {current.revision}, "
+                    f"the change was based on revision {expected_revision}"
+                )
+            state = check_resource_order_transition(current, target, self.lifecycle)
+            now = self._clock.now()
+            changes: dict[str, Any] = {"state": state}
+            old = current.state
+            changes["state_before_cancellation"] = old if state == ASSESSING_CANCELLATION else None
+            if state == "inProgress" and current.start_date is None:
+                changes["start_date"] = now
+            if self.lifecycle.is_terminal(state) and current.completion_date is None:
+                changes["completion_date"] = now
+            if reason:
+                changes["note"] = (*current.note, Note(text=f"{state}: {reason}", date=now))
+            changes["order_item"] = tuple(
+                replace(it, state=state) if it.state == old else it for it in current.order_item
+            )
+            stored = self._orders.replace(
+                attrs.evolve(current, **changes), expected_revision=current.revision
+            )
+        self._emit("ResourceOrderStateChangeEvent", stored, "state", now=now)
+        return stored
+
+    def cancel(self, order_id: str, *, reason: str | None = None) -> ResourceOrder:
+        """Ask to cancel: move the order to ``assessingCancellation``.
+
+        Then ``transition(order_id, "pendingCancellation")`` and ``"cancelled"``,
+        or back to the state it came from.
+        """
+        return self.transition(order_id, ASSESSING_CANCELLATION, reason=reason)
+
+    def record_delivery(
+        self, order_id: str, resources: Mapping[str, ResourceRefOrValue | str]
+    ) -> ResourceOrder:
+        """Record the resources delivered for items of an order (``{item id: resource}``),
+        so that later change and recovery orders reference them by id.
+        Raises NotFoundError (order or item)."""
+        with self.store.transaction():
+            current = self._orders.get(order_id)
+            known = {it.id for it in current.order_item}
+            for item_id in resources:
+                if item_id not in known:
+                    raise NotFoundError(f"item of ResourceOrder {order_id!r}", item_id)
+            items = tuple(
+                it
+                if it.id not in resources
+                else replace(it, resource=_resource(resources[it.id], it.resource))
+                for it in current.order_item
+            )
+            stored = self._orders.replace(replace(current, order_item=items))
+        self._emit("ResourceOrderAttributeValueChangeEvent", stored, "orderItem")
+        return stored
+
+    # ------------------------------------------------------------------ queries
+
+    def get_order(self, order_id: str) -> ResourceOrder:
+        """The resource order. Raises NotFoundError."""
+        return self._orders.get(order_id)
+
+    def record_of(self, request: InitiatingRequest | str) -> IssuanceRecord | None:
+        """The issuance record of a request (or request key), or None if not issued."""
+        key = request.key if isinstance(request, InitiatingRequest) else request
+        return self._records.find(key)
+
+    def orders_of_request(self, request: InitiatingRequest | str) -> list[ResourceOrder]:
+        """The orders issued for a request (or request key), in item order."""
+        record = self.record_of(request)
+        if record is None:
+            return []
+        return [self._orders.get(order_id) for order_id in record.resource_order_ids]
+
+    def request_of_order(self, order_id: str) -> InitiatingRequest:
+        """The initiating request an order was issued for. Raises NotFoundError."""
+        order = self._orders.get(order_id)
+        key = order.request_key
+        record = None if key is None else self._records.find(key)
+        if record is None:
+            raise NotFoundError("IssuanceRecord for ResourceOrder", order_id)
+        return record.request
+
+    def orders_of_service(self, service_id: str) -> list[ResourceOrder]:
+        """Every order issued for a service (by id), oldest first."""
+        ids = [
+            order_id
+            for record in self._records.records_for_service(service_id)
+            for entry in record.items
+            if entry.service_id == service_id
+            for order_id in entry.resource_orders
+        ]
+        return [self._orders.get(order_id) for order_id in ids]
+
+    def open_special_orders(self) -> list[ResourceOrder]:
+        """Special-handling orders not yet in a terminal state, oldest first."""
+        terminal = self.lifecycle.terminal_states
+        return [
+            o
+            for o in self._orders.iterate(ResourceOrderFilter(special_handling=True))
+            if o.state not in terminal
+        ]
+
+    # ------------------------------------------------------------------ explaining
+
+    def explain(
+        self, request: InitiatingRequest, *, consult_feasibility: bool = False
+    ) -> Explanation:
+        """Dry run: per item, the candidate rules, why each did or did not match,
+        the outcome and the items that would be issued. Nothing is stored or
+        handed off; the FeasibilityChecker is asked only if ``consult_feasibility``.
+
+        Returns an :class:`~etomkit.ordering.explain.Explanation` (``str()`` it,
+        or ``.rows()`` for a notebook table). Raises ValidationError for a bad request.
+        """
+        if not isinstance(request, InitiatingRequest):
+            raise ValidationError(
+                "InitiatingRequest",
+                [("$", f"must be an InitiatingRequest, got {type(request).__name__}")],
+            )
+        problems = request_problems(request)
+        if problems:
+            raise ValidationError(f"InitiatingRequest {request.key}", problems)
+        details: list[_Detail] = []
+        with self.store.transaction():
+            run = self._planner.plan(
+                request, self._clock.now(), dry=True, consult=consult_feasibility, details=details
+            )
+        existing = self._records.find(request.key)
+        problems = [*run.invalid, *run.problems]
+        return build_explanation(self.rules, request, details, problems, existing)
+
+    # ------------------------------------------------------------------ internals
+
+    def _new_id(self, entity: str) -> str:
+        if self._ids is not None:
+            return self._ids.new_id(entity)
+        return f"{self._prefix}{next(self._counter)}"
+
+    def _emit(
+        self,
+        event_type: str,
+        order: ResourceOrder,
+        field_path: str | None = None,
+        *,
+        now: datetime | None = None,
+    ) -> None:
+        if self._events is not None:
+            self._events.publish(
+                Event(
+                    event_id=f"{self._prefix}e{next(self._event_counter)}",
+                    event_time=now or self._clock.now(),
+                    event_type=event_type,
+                    entity=order,
+                    field_path=field_path,
+                )
+            )
+
+
+def _resource(
+    value: ResourceRefOrValue | str, old: ResourceRefOrValue | None
+) -> ResourceRefOrValue:
+    if isinstance(value, ResourceRefOrValue):
+        return value
+    return ResourceRefOrValue(id=value) if old is None else replace(old, id=value)
