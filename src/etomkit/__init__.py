@@ -44,6 +44,7 @@ from etomkit.model import (
 from etomkit.model.events import Event
 from etomkit.model.issuance import FeasibilityAssessment, InitiatingRequest, IssuanceRecord
 from etomkit.model.orders import ServiceOrder
+from etomkit.model.queries import OfferingFilter, Page, ProductFilter
 from etomkit.model.resource_order import ResourceOrder
 from etomkit.model.resource_spec import ResourceSpecification
 from etomkit.ordering import (
@@ -59,7 +60,6 @@ from etomkit.ordering import (
     Rule,
     RuleSet,
 )
-from etomkit.model.queries import OfferingFilter, Page, ProductFilter
 from etomkit.ports import Clock, EventSink, IdFactory, OfferingRepository, ProductRepository, Store
 
 __version__ = "0.1.0"

@@ -7,7 +7,7 @@ Every adapter passes ``etomkit.testing.contracts``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import ClassVar, Generic, Protocol, TypeVar
@@ -44,6 +44,13 @@ class Repository(ABC, Generic[T, F]):
     @abstractmethod
     def get(self, entity_id: str) -> T:
         """The entity with ``entity_id``. Raises NotFoundError."""
+
+    def reader(self) -> Callable[[str], T]:
+        """A callable doing :meth:`get` for string ids, as cheaply as the adapter can.
+
+        Services bind it once for their read path. The default is :meth:`get`.
+        """
+        return self.get
 
     @abstractmethod
     def find(self, entity_id: str) -> T | None:

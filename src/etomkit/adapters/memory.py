@@ -94,6 +94,19 @@ class _UnitOfWork:
                 self.undo.clear()
 
 
+class _Entities(dict[str, Any]):
+    """The entities of a repository by id; a missing id is a NotFoundError."""
+
+    __slots__ = ("entity_name",)
+
+    def __init__(self, entity_name: str) -> None:
+        super().__init__()
+        self.entity_name = entity_name
+
+    def __missing__(self, entity_id: str) -> Any:
+        raise NotFoundError(self.entity_name, entity_id)
+
+
 class _DictRepository(Generic[T, F]):
     """Shared mechanics: entities keyed by id, an index of terms, insertion order."""
 
@@ -106,7 +119,8 @@ class _DictRepository(Generic[T, F]):
 
     def __init__(self, unit: _UnitOfWork | None = None) -> None:
         self._unit = unit or _UnitOfWork()
-        self._data: dict[str, T] = {}  # a durable subclass may hold undecoded records too
+        # a durable subclass may hold undecoded records too
+        self._data: dict[str, T] = _Entities(self.entity_name)
         # term -> the id carrying it, or an ordered set (dict) of ids if several do
         self._by_term: dict[str, str | dict[str, None]] = {}
         self._seq: dict[str, int] = {}  # insertion order, survives rollback
@@ -116,9 +130,13 @@ class _DictRepository(Generic[T, F]):
 
     def get(self, entity_id: str) -> T:
         try:
-            return self._data[entity_id]
-        except (KeyError, TypeError):
+            return self._data[entity_id]  # a miss raises NotFoundError (_Entities)
+        except TypeError:
             raise NotFoundError(self.entity_name, entity_id) from None
+
+    def reader(self) -> Callable[[str], T]:
+        """The dict's own lookup: no Python frame on the read path."""
+        return self._data.__getitem__
 
     def find(self, entity_id: str) -> T | None:
         try:
@@ -306,7 +324,9 @@ class _DictRepository(Generic[T, F]):
         self._seq[entity_id] = seq
         self._index(entity_id, self._terms_of_entity(entity))
         if seq < self._next_seq - 1:  # put it back where it was
-            self._data = dict(sorted(self._data.items(), key=lambda kv: self._seq[kv[0]]))
+            ordered = sorted(self._data.items(), key=lambda kv: self._seq[kv[0]])
+            self._data.clear()  # in place: readers hold the dict's bound lookup
+            self._data.update(ordered)
 
 
 class InMemoryOfferingRepository(

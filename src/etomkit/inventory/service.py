@@ -11,7 +11,13 @@ from typing import Any, Literal, TextIO, TypeVar
 import attrs
 
 from etomkit.adapters.runtime import RandomIdFactory, SystemClock
-from etomkit.errors import ConflictError, Problem, TransitionError, ValidationError
+from etomkit.errors import (
+    ConflictError,
+    NotFoundError,
+    Problem,
+    TransitionError,
+    ValidationError,
+)
 from etomkit.inventory.transfer import Format, located, read_documents, write_documents
 from etomkit.model._copy import replace
 from etomkit.model.events import Event
@@ -75,8 +81,8 @@ class ProductOfferingInventory:
         self.store = store
         self._offerings = store.offerings
         self._products = store.products
-        self._get_offering = store.offerings.get  # bound once: reads are the hot path
-        self._get_product = store.products.get
+        self._get_offering = store.offerings.reader()  # bound once: reads are the hot path
+        self._get_product = store.products.reader()
         self._clock = clock or SystemClock()
         self._ids = ids or RandomIdFactory()
         self._events = events
@@ -124,7 +130,10 @@ class ProductOfferingInventory:
 
     def get_offering(self, offering_id: str) -> ProductOffering:
         """The offering. Raises NotFoundError."""
-        return self._get_offering(offering_id)
+        try:
+            return self._get_offering(offering_id)
+        except TypeError:  # an unhashable id
+            raise NotFoundError("ProductOffering", str(offering_id)) from None
 
     def find_offering(self, offering_id: str) -> ProductOffering | None:
         """The offering, or None."""
@@ -345,7 +354,10 @@ class ProductOfferingInventory:
 
     def get_product(self, product_id: str) -> Product:
         """The product. Raises NotFoundError."""
-        return self._get_product(product_id)
+        try:
+            return self._get_product(product_id)
+        except TypeError:  # an unhashable id
+            raise NotFoundError("Product", str(product_id)) from None
 
     def find_product(self, product_id: str) -> Product | None:
         """The product, or None."""

@@ -93,6 +93,10 @@ class _LazyRecords(_DictRepository[Any, Any]):
 
     _rows: SnapshotRows | None = None
 
+    def reader(self) -> Any:
+        """:meth:`get` itself: records may need decoding."""
+        return self.get
+
     def get(self, entity_id: str) -> Any:
         value = super().get(entity_id)
         if type(value) in _LAZY:
