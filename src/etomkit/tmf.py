@@ -27,6 +27,13 @@ from cattrs.v import format_exception
 
 from etomkit.errors import ValidationError
 from etomkit.model.events import Event
+from etomkit.model.issuance import (
+    FeasibilityAssessment,
+    InitiatingRequest,
+    IssuanceRecord,
+    IssuedItem,
+    RuleRef,
+)
 from etomkit.model.lifecycle import OFFERING_LIFECYCLE, PRODUCT_LIFECYCLE
 from etomkit.model.offering import CharacteristicValueUse, ProductOffering
 from etomkit.model.orders import (
@@ -312,6 +319,12 @@ def _register_ordering(conv: cattrs.Converter) -> None:
         (CharacteristicValueSpecification, {}, ()),
         (ResourceSpecificationCharacteristic, {}, ()),
         (ResourceSpecification, {}, ()),
+        # etomkit's own records (not TMF resources), in the same JSON style
+        (InitiatingRequest, {}, ()),
+        (FeasibilityAssessment, {}, ()),
+        (RuleRef, {}, ()),
+        (IssuedItem, {}, ()),
+        (IssuanceRecord, {}, ()),
     )
     for cls, lenient, always in specs:
         _register_entity(conv, cls)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from tests.ordering.helpers import StubFeasibility, fibre_rules, fibre_specs
 
@@ -9,6 +12,7 @@ import etomkit as ek
 from etomkit.ordering import (
     InMemoryOrderingStore,
     InMemoryProvisioningTracker,
+    OrderingStore,
     ResourceOrderIssuer,
     RuleSet,
 )
@@ -32,12 +36,18 @@ def tracker() -> InMemoryProvisioningTracker:
     return InMemoryProvisioningTracker()
 
 
-@pytest.fixture
-def store() -> InMemoryOrderingStore:
-    """An ordering store holding the fibre resource specifications."""
-    store = InMemoryOrderingStore()
+@pytest.fixture(params=["memory", "file"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OrderingStore]:
+    """An ordering store holding the fibre resource specifications: in memory, and a
+    FileStore (every ordering test runs on both adapters)."""
+    store: OrderingStore = (
+        InMemoryOrderingStore()
+        if request.param == "memory"
+        else ek.FileStore(tmp_path / "store", durability="none")
+    )
     store.resource_specifications.add_all(fibre_specs())
-    return store
+    yield store
+    store.close()
 
 
 @pytest.fixture
@@ -54,7 +64,7 @@ def feasibility() -> StubFeasibility:
 
 @pytest.fixture
 def issuer(
-    store: InMemoryOrderingStore,
+    store: OrderingStore,
     rules: RuleSet,
     clock: ek.ManualClock,
     events: ek.InMemoryEventSink,

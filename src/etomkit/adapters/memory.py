@@ -28,8 +28,27 @@ from etomkit.ports import OfferingRepository, ProductRepository, Store
 
 __all__ = ["InMemoryOfferingRepository", "InMemoryProductRepository", "InMemoryStore"]
 
-T = TypeVar("T", ProductOffering, Product)
-F = TypeVar("F", OfferingFilter, ProductFilter)
+
+class _Entity(Protocol):
+    """What a repository needs of what it stores."""
+
+    @property
+    def id(self) -> str | None: ...
+
+    @property
+    def revision(self) -> int: ...
+
+
+class _Filter(Protocol):
+    """What a repository needs of a query filter."""
+
+    def matches(self, entity: Any, /) -> bool: ...
+
+    def term_sets(self) -> list[list[str]]: ...
+
+
+T = TypeVar("T", bound=_Entity)
+F = TypeVar("F", bound=_Filter)
 
 Write = tuple[str, str, Any, tuple[str, ...]]
 """One change for a journal: ``(namespace, key, entity or None to remove, index terms)``."""
@@ -196,6 +215,11 @@ class _DictRepository(Generic[T, F]):
                 )
         return stored
 
+    def add_all(self, entities: Sequence[T]) -> list[T]:
+        """``add`` each entity in order, all or none (one unit of work)."""
+        with self._unit.transaction():
+            return [self.add(entity) for entity in entities]
+
     def replace(self, entity: T, *, expected_revision: int | None = None) -> T:
         entity_id: str = entity.id  # type: ignore[assignment]
         expected = entity.revision if expected_revision is None else expected_revision
@@ -283,13 +307,18 @@ class _DictRepository(Generic[T, F]):
             return list(self._data)
         term_sets = where.term_sets()
         if not term_sets:
-            return list(self._data)
+            if getattr(where, "exact_terms", True):
+                return list(self._data)
+            ids = list(self._data)
+            return [i for i, e in zip(ids, self._entities(ids), strict=True) if where.matches(e)]
         groups = [self._ids_with_any(terms) for terms in term_sets]
         groups.sort(key=len)
         first, rest = groups[0], groups[1:]
         hits = [i for i in first if all(i in g for g in rest)]
         seq = self._seq
         hits.sort(key=seq.__getitem__)
+        if not getattr(where, "exact_terms", True):  # criteria terms cannot express
+            hits = [i for i, e in zip(hits, self._entities(hits), strict=True) if where.matches(e)]
         return hits
 
     def _ids_with(self, term: str) -> Collection[str]:

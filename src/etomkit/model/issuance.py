@@ -19,6 +19,7 @@ from etomkit.model.orders import (
     service_order_item_problems,
     service_order_problems,
 )
+from etomkit.model.queries import _t
 from etomkit.model.resource_order import ResourceOrderItem
 from etomkit.model.resource_spec import ResourceSpecification
 from etomkit.model.values import Characteristic, EntityRef, RelatedParty
@@ -331,6 +332,15 @@ class IssuanceRecordFilter:
             return False
         return self.outcome is None or any(i.outcome in self.outcome for i in record.items)
 
+    def term_sets(self) -> list[list[str]]:
+        """Per criterion, the index terms any of which a match must carry."""
+        sets = []
+        if self.service_id is not None:
+            sets.append([f"service={_t(self.service_id)}"])
+        if self.outcome is not None:
+            sets.append([f"outcome={_t(o)}" for o in sorted(self.outcome)])
+        return sets
+
 
 @attrs.frozen(kw_only=True)
 class FeasibilityAssessmentFilter:
@@ -345,6 +355,15 @@ class FeasibilityAssessmentFilter:
             return False
         return self.item_id is None or assessment.item_id == self.item_id
 
+    def term_sets(self) -> list[list[str]]:
+        """Per criterion, the index terms any of which a match must carry."""
+        sets = []
+        if self.request_key is not None:
+            sets.append([f"request={_t(self.request_key)}"])
+        if self.item_id is not None:
+            sets.append([f"item={_t(self.item_id)}"])
+        return sets
+
 
 @attrs.frozen(kw_only=True)
 class ResourceSpecificationFilter:
@@ -358,3 +377,35 @@ class ResourceSpecificationFilter:
         if self.name is not None and spec.name != self.name:
             return False
         return self.category is None or spec.category == self.category
+
+    def term_sets(self) -> list[list[str]]:
+        """Per criterion, the index terms any of which a match must carry."""
+        sets = []
+        if self.name is not None:
+            sets.append([f"name={_t(self.name)}"])
+        if self.category is not None:
+            sets.append([f"category={_t(self.category)}"])
+        return sets
+
+
+def issuance_record_terms(record: IssuanceRecord) -> tuple[str, ...]:
+    """Index terms of a record: the services and outcomes of its items."""
+    terms = dict.fromkeys(f"service={_t(i.service_id)}" for i in record.items if i.service_id)
+    terms.update(dict.fromkeys(f"outcome={_t(i.outcome)}" for i in record.items))
+    return tuple(terms)
+
+
+def feasibility_assessment_terms(assessment: FeasibilityAssessment) -> tuple[str, ...]:
+    """Index terms of an assessment: its request and (if any) its item."""
+    terms = [f"request={_t(assessment.request_key)}"]
+    if assessment.item_id is not None:
+        terms.append(f"item={_t(assessment.item_id)}")
+    return tuple(terms)
+
+
+def resource_specification_terms(spec: ResourceSpecification) -> tuple[str, ...]:
+    """Index terms of a resource specification: name and category."""
+    terms = [f"name={_t(spec.name)}"]
+    if spec.category is not None:
+        terms.append(f"category={_t(spec.category)}")
+    return tuple(terms)

@@ -11,6 +11,7 @@ import attrs
 from etomkit.errors import TransitionError
 from etomkit.model.lifecycle import Lifecycle
 from etomkit.model.orders import REQUEST_KINDS
+from etomkit.model.queries import _t
 from etomkit.model.values import Characteristic, EntityRef, Note, RelatedParty, _extras
 
 __all__ = [
@@ -260,3 +261,34 @@ class ResourceOrderFilter:
         if self.request_key is not None and order.request_key != self.request_key:
             return False
         return self.supersedes is None or self.supersedes in order.superseded_ids
+
+    #: ``special_handling=False`` has no index term: repositories check ``matches``.
+    @property
+    def exact_terms(self) -> bool:
+        """True if :meth:`term_sets` expresses every criterion."""
+        return self.special_handling is not False
+
+    def term_sets(self) -> list[list[str]]:
+        """Per criterion, the index terms any of which a match must carry."""
+        sets = []
+        if self.request_key is not None:
+            sets.append([f"request={_t(self.request_key)}"])
+        if self.supersedes is not None:
+            sets.append([f"supersedes={_t(self.supersedes)}"])
+        if self.special_handling:
+            sets.append(["special"])
+        if self.state is not None:
+            sets.append([f"state={_t(s)}" for s in sorted(self.state)])
+        return sets
+
+
+def resource_order_terms(order: ResourceOrder) -> tuple[str, ...]:
+    """Index terms of a resource order: state, special handling, request, superseded orders."""
+    terms = [f"state={_t(order.state)}"]
+    if order.special_handling:
+        terms.append("special")
+    key = order.request_key
+    if key is not None:
+        terms.append(f"request={_t(key)}")
+    terms.extend(f"supersedes={_t(i)}" for i in order.superseded_ids)
+    return tuple(terms)

@@ -20,8 +20,20 @@ from etomkit.adapters.memory import (
     InMemoryProductRepository,
     _DictRepository,
 )
+from etomkit.ordering.memory import (
+    InMemoryFeasibilityAssessmentRepository,
+    InMemoryIssuanceRecordRepository,
+    InMemoryResourceOrderRepository,
+    InMemoryResourceSpecificationRepository,
+)
 
-__all__ = ["FileOfferingRepository", "FileProductRepository", "Pending", "SnapshotRows"]
+__all__ = [
+    "FILE_REPOSITORIES",
+    "FileOfferingRepository",
+    "FileProductRepository",
+    "Pending",
+    "SnapshotRows",
+]
 
 
 class Pending(NamedTuple):
@@ -224,3 +236,34 @@ class FileOfferingRepository(_LazyRecords, InMemoryOfferingRepository):
 
 class FileProductRepository(_LazyRecords, InMemoryProductRepository):
     """Products of a FileStore."""
+
+
+class FileResourceOrderRepository(_LazyRecords, InMemoryResourceOrderRepository):
+    """Resource orders of a FileStore."""
+
+
+class FileIssuanceRecordRepository(_LazyRecords, InMemoryIssuanceRecordRepository):
+    """Issuance records of a FileStore."""
+
+
+class FileFeasibilityAssessmentRepository(_LazyRecords, InMemoryFeasibilityAssessmentRepository):
+    """Feasibility assessments of a FileStore."""
+
+
+class FileResourceSpecificationRepository(_LazyRecords, InMemoryResourceSpecificationRepository):
+    """Resource specifications of a FileStore."""
+
+
+#: Every repository a FileStore holds, by journal namespace (the store's attribute
+#: names are the values' ``store_attribute``).
+FILE_REPOSITORIES: dict[str, tuple[str, type[_LazyRecords]]] = {
+    cls.namespace: (attribute, cls)
+    for attribute, cls in (
+        ("offerings", FileOfferingRepository),
+        ("products", FileProductRepository),
+        ("resource_orders", FileResourceOrderRepository),
+        ("issuance_records", FileIssuanceRecordRepository),
+        ("feasibility_assessments", FileFeasibilityAssessmentRepository),
+        ("resource_specifications", FileResourceSpecificationRepository),
+    )
+}

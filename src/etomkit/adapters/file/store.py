@@ -21,8 +21,13 @@ from etomkit.adapters.file.journal import (
 )
 from etomkit.adapters.file.lazy import (
     _LAZY,
+    FILE_REPOSITORIES,
+    FileFeasibilityAssessmentRepository,
+    FileIssuanceRecordRepository,
     FileOfferingRepository,
     FileProductRepository,
+    FileResourceOrderRepository,
+    FileResourceSpecificationRepository,
     SnapshotRows,
     _LazyRecords,
 )
@@ -30,13 +35,13 @@ from etomkit.adapters.file.lock import WriterLock
 from etomkit.adapters.memory import Write, _UnitOfWork
 from etomkit.errors import StorageCorruptedError, StorageError, ValidationError
 from etomkit.model._copy import replace
+from etomkit.ordering.ports import OrderingStore
 from etomkit.ports import Store
 
 __all__ = ["FileStore", "verify"]
 
-#: The repositories a FileStore holds, by journal namespace.
 _REPOSITORIES: dict[str, type[_LazyRecords]] = {
-    repo.namespace: repo for repo in (FileOfferingRepository, FileProductRepository)
+    ns: cls for ns, (_, cls) in FILE_REPOSITORIES.items()
 }
 
 
@@ -105,8 +110,9 @@ class _JournalUnit(_UnitOfWork):
         self.after_commit()
 
 
-class FileStore(Store):
-    """Offerings and products (and later issues' repositories) in a directory.
+class FileStore(Store, OrderingStore):
+    """Every repository of the library in a directory: offerings and products
+    (a ``Store``) and the resource order issuer's (an ``OrderingStore``).
 
     ``durability``: ``"always"`` fsyncs every commit before returning;
     ``"batch"`` fsyncs at the end of each ``transaction()`` block (group commit)
@@ -159,8 +165,13 @@ class FileStore(Store):
         self._unit = _JournalUnit(self._journal, self._maybe_compact)
         self.offerings = FileOfferingRepository(self._unit)
         self.products = FileProductRepository(self._unit)
+        self.resource_orders = FileResourceOrderRepository(self._unit)
+        self.issuance_records = FileIssuanceRecordRepository(self._unit)
+        self.feasibility_assessments = FileFeasibilityAssessmentRepository(self._unit)
+        self.resource_specifications = FileResourceSpecificationRepository(self._unit)
         self._repositories: dict[str, _LazyRecords] = {
-            repo.namespace: repo for repo in (self.offerings, self.products)
+            namespace: getattr(self, attribute)
+            for namespace, (attribute, _) in FILE_REPOSITORIES.items()
         }
         gc_was_enabled = gc.isenabled()
         gc.disable()  # millions of acyclic objects: collecting them now is waste
