@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from datetime import datetime
 from typing import Any, Literal, TextIO, TypeVar
@@ -20,7 +19,6 @@ from etomkit.errors import (
 )
 from etomkit.inventory.transfer import Format, located, read_documents, write_documents
 from etomkit.model._copy import replace
-from etomkit.model.events import Event
 from etomkit.model.lifecycle import OFFERING_LIFECYCLE, PRODUCT_LIFECYCLE, Lifecycle
 from etomkit.model.offering import ProductOffering, offering_problems
 from etomkit.model.product import Product, product_problems
@@ -33,6 +31,7 @@ from etomkit.model.values import (
     RelatedParty,
 )
 from etomkit.ports import Clock, EventSink, IdFactory, Store
+from etomkit.publishing import EventPublisher
 
 __all__ = ["ImportResult", "ProductOfferingInventory"]
 
@@ -85,10 +84,7 @@ class ProductOfferingInventory:
         self._get_product = store.products.reader()
         self._clock = clock or SystemClock()
         self._ids = ids or RandomIdFactory()
-        self._events = events
-        # Event ids: one random prefix per inventory plus a counter (cheap, unique).
-        self._event_prefix = f"{RandomIdFactory().new_id('Event')[:18]}-"
-        self._event_counter = itertools.count(1)
+        self._events = EventPublisher(events, self._clock)
         self.offering_lifecycle = offering_lifecycle
         self.product_lifecycle = product_lifecycle
         self.purchasable = frozenset(offering_lifecycle.canonical(s) for s in purchasable)
@@ -125,7 +121,7 @@ class ProductOfferingInventory:
                 revision=1,
             )
         )
-        self._emit("ProductOfferingCreateEvent", stored, now=now)
+        self._events.publish("ProductOfferingCreateEvent", stored, now=now)
         return stored
 
     def get_offering(self, offering_id: str) -> ProductOffering:
@@ -189,7 +185,7 @@ class ProductOfferingInventory:
             ),
             expected_revision=current.revision,
         )
-        self._emit("ProductOfferingStateChangeEvent", stored, "lifecycleStatus", now=now)
+        self._events.publish("ProductOfferingStateChangeEvent", stored, "lifecycleStatus", now=now)
         return stored
 
     def delete_offering(
@@ -216,7 +212,7 @@ class ProductOfferingInventory:
                     "remove it from those bundles first"
                 )
             removed = self._offerings.remove(offering_id, expected_revision)
-        self._emit("ProductOfferingDeleteEvent", removed)
+        self._events.publish("ProductOfferingDeleteEvent", removed)
         return removed
 
     def list_offerings(
@@ -341,15 +337,15 @@ class ProductOfferingInventory:
             raise ValidationError(f"Product for order item {order_item.key}", problems)
         if target == initial:
             stored = self._products.add(product)
-            self._emit("ProductCreateEvent", stored, now=now)
+            self._events.publish("ProductCreateEvent", stored, now=now)
             return stored
         with self.store.transaction():  # created and moved on together, or not at all
             stored = self._products.add(product)
             moved = self._products.replace(
                 self._moved(stored, target, now, now), expected_revision=stored.revision
             )
-        self._emit("ProductCreateEvent", stored, now=now)
-        self._emit("ProductStateChangeEvent", moved, "status", now=now)
+        self._events.publish("ProductCreateEvent", stored, now=now)
+        self._events.publish("ProductStateChangeEvent", moved, "status", now=now)
         return moved
 
     def get_product(self, product_id: str) -> Product:
@@ -375,7 +371,7 @@ class ProductOfferingInventory:
         stored = self._products.replace(
             self._moved(current, status, now, when or now), expected_revision=current.revision
         )
-        self._emit("ProductStateChangeEvent", stored, "status", now=now)
+        self._events.publish("ProductStateChangeEvent", stored, "status", now=now)
         return stored
 
     @staticmethod
@@ -410,9 +406,9 @@ class ProductOfferingInventory:
         stored = self._products.replace(
             self._moved(changed, status, now, now), expected_revision=current.revision
         )
-        self._emit("ProductAttributeValueChangeEvent", stored, now=now)
+        self._events.publish("ProductAttributeValueChangeEvent", stored, now=now)
         if status != current.status:
-            self._emit("ProductStateChangeEvent", stored, "status", now=now)
+            self._events.publish("ProductStateChangeEvent", stored, "status", now=now)
         return stored
 
     def products_of_customer(
@@ -503,9 +499,9 @@ class ProductOfferingInventory:
                 changed, id=current.id, lifecycle_status=status, last_update=self._clock.now()
             )
         )
-        self._emit(event_type, stored)
+        self._events.publish(event_type, stored)
         if status != current.lifecycle_status:
-            self._emit("ProductOfferingStateChangeEvent", stored, "lifecycleStatus")
+            self._events.publish("ProductOfferingStateChangeEvent", stored, "lifecycleStatus")
         return stored
 
     def _bundle_problems(
@@ -628,27 +624,8 @@ class ProductOfferingInventory:
                     stored_all.append(("AttributeValueChange", changed))
                     replaced.append(key)
         for kind, stored in stored_all:
-            self._emit(f"{entity}{kind}Event", stored)
+            self._events.publish(f"{entity}{kind}Event", stored)
         return ImportResult(tuple(created), tuple(replaced))
-
-    def _emit(
-        self,
-        event_type: str,
-        entity: ProductOffering | Product,
-        field_path: str | None = None,
-        *,
-        now: datetime | None = None,
-    ) -> None:
-        if self._events is not None:
-            self._events.publish(
-                Event(
-                    event_id=f"{self._event_prefix}{next(self._event_counter)}",
-                    event_time=now or self._clock.now(),
-                    event_type=event_type,
-                    entity=entity,
-                    field_path=field_path,
-                )
-            )
 
 
 def _filter(cls: Any, where: Any, criteria: Mapping[str, Any], lifecycle: Lifecycle) -> Any:

@@ -29,7 +29,6 @@ import attrs
 from etomkit.adapters.runtime import RandomIdFactory, SystemClock
 from etomkit.errors import ConflictError, NotFoundError, ValidationError
 from etomkit.model._copy import replace
-from etomkit.model.events import Event
 from etomkit.model.issuance import InitiatingRequest, IssuanceRecord, request_problems
 from etomkit.model.lifecycle import Lifecycle
 from etomkit.model.resource_order import (
@@ -47,6 +46,7 @@ from etomkit.ordering.ports import FeasibilityChecker, OrderingStore, Provisioni
 from etomkit.ordering.rules import RuleSet
 from etomkit.ordering.tracking import InMemoryProvisioningTracker
 from etomkit.ports import Clock, EventSink, IdFactory
+from etomkit.publishing import EventPublisher
 
 __all__ = ["IssuanceResult", "ResourceOrderIssuer"]
 
@@ -117,11 +117,10 @@ class ResourceOrderIssuer:
         self._assessments = store.feasibility_assessments
         self._clock = clock or SystemClock()
         self._ids = ids
-        self._events = events
+        self._events = EventPublisher(events, self._clock)
         # Default ids: one random prefix per issuer plus a counter (unique and cheap).
         self._prefix = RandomIdFactory().new_id("ResourceOrder")[:23]
         self._counter = itertools.count(1)
-        self._event_counter = itertools.count(1)
         self._planner = Planner(
             store,
             rules,
@@ -205,9 +204,9 @@ class ResourceOrderIssuer:
         handoffs: list[tuple[ResourceOrder, str]],
         now: datetime,
     ) -> None:
-        if self._events is not None:
+        if self._events.sink is not None:
             for order in orders:
-                self._emit("ResourceOrderCreateEvent", order, now=now)
+                self._events.publish("ResourceOrderCreateEvent", order, now=now)
         for order, reason in handoffs:
             self.provisioning.hand_off(order, reason)
 
@@ -272,7 +271,7 @@ class ResourceOrderIssuer:
             stored = self._orders.replace(
                 attrs.evolve(current, **changes), expected_revision=current.revision
             )
-        self._emit("ResourceOrderStateChangeEvent", stored, "state", now=now)
+        self._events.publish("ResourceOrderStateChangeEvent", stored, "state", now=now)
         return stored
 
     def cancel(self, order_id: str, *, reason: str | None = None) -> ResourceOrder:
@@ -302,7 +301,7 @@ class ResourceOrderIssuer:
                 for it in current.order_item
             )
             stored = self._orders.replace(replace(current, order_item=items))
-        self._emit("ResourceOrderAttributeValueChangeEvent", stored, "orderItem")
+        self._events.publish("ResourceOrderAttributeValueChangeEvent", stored, "orderItem")
         return stored
 
     # ------------------------------------------------------------------ queries
@@ -387,25 +386,6 @@ class ResourceOrderIssuer:
         if self._ids is not None:
             return self._ids.new_id(entity)
         return f"{self._prefix}{next(self._counter)}"
-
-    def _emit(
-        self,
-        event_type: str,
-        order: ResourceOrder,
-        field_path: str | None = None,
-        *,
-        now: datetime | None = None,
-    ) -> None:
-        if self._events is not None:
-            self._events.publish(
-                Event(
-                    event_id=f"{self._prefix}e{next(self._event_counter)}",
-                    event_time=now or self._clock.now(),
-                    event_type=event_type,
-                    entity=order,
-                    field_path=field_path,
-                )
-            )
 
 
 def _resource(
