@@ -7,28 +7,46 @@ Every adapter passes ``etomkit.testing.contracts``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import ClassVar, Generic, Protocol, TypeVar
 
 from etomkit.model.events import Event
+from etomkit.model.issuance import (
+    FeasibilityAssessment,
+    FeasibilityAssessmentFilter,
+    InitiatingRequest,
+    IssuanceRecord,
+    IssuanceRecordFilter,
+    ResourceSpecificationFilter,
+)
 from etomkit.model.offering import ProductOffering
+from etomkit.model.orders import ServiceOrderItem
 from etomkit.model.product import Product
 from etomkit.model.queries import OfferingFilter, Page, ProductFilter
+from etomkit.model.resource_order import ResourceOrder, ResourceOrderFilter, ResourceOrderItem
+from etomkit.model.resource_spec import ResourceSpecification
 
 __all__ = [
     "Clock",
     "EventSink",
+    "FeasibilityAssessmentRepository",
+    "FeasibilityChecker",
     "IdFactory",
+    "IssuanceRecordRepository",
     "OfferingRepository",
+    "OrderingStore",
     "ProductRepository",
+    "ProvisioningTracker",
     "Repository",
+    "ResourceOrderRepository",
+    "ResourceSpecificationRepository",
     "Store",
 ]
 
-T = TypeVar("T", ProductOffering, Product)
-F = TypeVar("F", OfferingFilter, ProductFilter)
+T = TypeVar("T")
+F = TypeVar("F")
 
 
 class Repository(ABC, Generic[T, F]):
@@ -62,6 +80,13 @@ class Repository(ABC, Generic[T, F]):
 
         Raises ConflictError if the id is taken, ValidationError if the id is unset.
         """
+
+    def add_all(self, entities: Sequence[T]) -> list[T]:
+        """``add`` each entity, in order; inside a transaction, all or none are stored.
+
+        Raises what ``add`` raises. Adapters may do this faster.
+        """
+        return [self.add(entity) for entity in entities]
 
     @abstractmethod
     def replace(self, entity: T, *, expected_revision: int | None = None) -> T:
@@ -131,6 +156,62 @@ class Store(ABC):
         """Release resources; the store is unusable afterwards."""
 
 
+class ResourceOrderRepository(Repository[ResourceOrder, ResourceOrderFilter]):
+    """Resource orders (TMF652), queryable by state, special handling and request."""
+
+    entity_name = "ResourceOrder"
+
+
+class IssuanceRecordRepository(Repository[IssuanceRecord, IssuanceRecordFilter]):
+    """Issuance records, keyed by the initiating request's key."""
+
+    entity_name = "IssuanceRecord"
+
+    @abstractmethod
+    def records_for_service(self, service_id: str) -> list[IssuanceRecord]:
+        """The records with an item for service ``service_id``, oldest first."""
+
+
+class FeasibilityAssessmentRepository(
+    Repository[FeasibilityAssessment, FeasibilityAssessmentFilter]
+):
+    """Feasibility assessments made before issuing."""
+
+    entity_name = "FeasibilityAssessment"
+
+    @abstractmethod
+    def find_for(self, request_key: str, item_id: str) -> FeasibilityAssessment | None:
+        """The latest assessment for that request item, else the latest for the whole
+        request (``item_id`` None), else None."""
+
+
+class ResourceSpecificationRepository(
+    Repository[ResourceSpecification, ResourceSpecificationFilter]
+):
+    """Resource specifications (TMF634) that issued items are checked against."""
+
+    entity_name = "ResourceSpecification"
+
+
+class OrderingStore(ABC):
+    """The repositories the issuer uses, sharing one unit of work."""
+
+    resource_orders: ResourceOrderRepository
+    issuance_records: IssuanceRecordRepository
+    feasibility_assessments: FeasibilityAssessmentRepository
+    resource_specifications: ResourceSpecificationRepository
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """A unit of work: every write inside commits together or not at all.
+
+        Nested blocks join the outer one. An exception inside rolls back.
+        """
+
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
+        """Release resources; the store is unusable afterwards."""
+
+
 class Clock(Protocol):
     """Where services read the time (timezone-aware UTC)."""
 
@@ -147,3 +228,29 @@ class EventSink(Protocol):
     """Where services publish TMF notification events."""
 
     def publish(self, event: Event) -> None: ...
+
+
+class ProvisioningTracker(Protocol):
+    """Track & Manage Resource Provisioning (eTOM 1.5.6.x): receives special-handling orders.
+
+    Called after the orders are stored; an exception leaves them issued (they
+    stay listed by ``ResourceOrderIssuer.open_special_orders``).
+    """
+
+    def hand_off(self, order: ResourceOrder, reason: str) -> None: ...
+
+
+class FeasibilityChecker(Protocol):
+    """Assesses whether an item can be provisioned, before its orders are issued.
+
+    Gets the request, the item and the items the rules would issue; returns
+    an assessment (``feasible``, ``reason``, and optionally the items to
+    issue instead). The issuer stores it with the orders.
+    """
+
+    def assess(
+        self,
+        request: InitiatingRequest,
+        item: ServiceOrderItem,
+        proposed: Sequence[ResourceOrderItem],
+    ) -> FeasibilityAssessment: ...

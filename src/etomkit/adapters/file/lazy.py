@@ -16,15 +16,13 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from etomkit.adapters.memory import (
-    InMemoryOfferingRepository,
-    InMemoryProductRepository,
-    _DictRepository,
-)
-from etomkit.ordering.memory import (
     InMemoryFeasibilityAssessmentRepository,
     InMemoryIssuanceRecordRepository,
+    InMemoryOfferingRepository,
+    InMemoryProductRepository,
     InMemoryResourceOrderRepository,
     InMemoryResourceSpecificationRepository,
+    _DictRepository,
 )
 
 __all__ = [

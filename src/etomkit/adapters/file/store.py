@@ -35,8 +35,7 @@ from etomkit.adapters.file.lock import WriterLock
 from etomkit.adapters.memory import Write, _UnitOfWork
 from etomkit.errors import StorageCorruptedError, StorageError, ValidationError
 from etomkit.model._copy import replace
-from etomkit.ordering.ports import OrderingStore
-from etomkit.ports import Store
+from etomkit.ports import OrderingStore, Store
 
 __all__ = ["FileStore", "verify"]
 
