@@ -30,6 +30,7 @@ through matches in stable insertion order.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
@@ -124,6 +125,11 @@ def _product(
     )
 
 
+def _listed(repo: Repository[E, F], where: F | None = None, *, page_size: int = 1000) -> list[E]:
+    """``list(repo.iterate(...))``, but stopping one past ``len(repo)`` should it never end."""
+    return list(itertools.islice(repo.iterate(where, page_size=page_size), len(repo) + 1))
+
+
 def _check_page(page: Page[E], everything: Sequence[E], offset: int, limit: int | None) -> None:
     """``page`` is the ``offset``/``limit`` slice of ``everything`` with the right totals."""
     end = None if limit is None else offset + limit
@@ -189,7 +195,7 @@ class _RepositoryContract(Generic[E, F]):
             stored = repo.add(entity)
             assert stored == attrs.evolve(entity, revision=1)
             assert repo.get(str(entity.id)) == stored
-            assert list(repo.iterate()) == [stored]
+            assert _listed(repo) == [stored]
 
     def test_adding_a_taken_id_is_a_conflict(self, repo: Repository[E, F]) -> None:
         first = repo.add(self.entity("x-1"))
@@ -276,7 +282,7 @@ class _RepositoryContract(Generic[E, F]):
         assert repo.remove(str(removed.id)) == removed
         assert repo.find(str(removed.id)) is None
         assert removed.id not in repo
-        assert list(repo.iterate()) == [kept]
+        assert _listed(repo) == [kept]
         assert len(repo) == 1
 
     def test_removing_a_missing_entity_raises_not_found(self, repo: Repository[E, F]) -> None:
@@ -302,7 +308,7 @@ class _RepositoryContract(Generic[E, F]):
         repo.remove(str(first.id))
         again = repo.add(attrs.evolve(first, description="back", revision=0))
         assert again.revision == 1
-        assert list(repo.iterate()) == [second, again]
+        assert _listed(repo) == [second, again]
 
     # ---------------------------------------------------------------- query, iterate, len
 
@@ -359,13 +365,17 @@ class _RepositoryContract(Generic[E, F]):
             entities = self._stored(repo, count)
             seen: list[str | None] = []
             offset: int | None = 0
-            while offset is not None:
+            for _ in range(count + 1):  # at most a page per entity, or one empty page
+                assert offset is not None
                 page = repo.query(offset=offset, limit=page_size)
                 seen.extend(e.id for e in page.items)
                 for i in sorted(changed & set(range(count))):  # changes between pages
                     current = repo.get(str(entities[i].id))
                     repo.replace(attrs.evolve(current, description=f"page {offset}"))
                 offset = page.next_offset
+                if offset is None:
+                    break
+            assert offset is None, "paging did not come to an end"
             assert seen == [e.id for e in entities]
             assert [e.id for e in repo.query().items] == seen
 
@@ -377,7 +387,7 @@ class _RepositoryContract(Generic[E, F]):
         with _fresh(make_store) as store:
             repo = self.repository(store)
             entities = self._stored(repo, count)
-            assert list(repo.iterate(page_size=page_size)) == entities
+            assert _listed(repo, page_size=page_size) == entities
 
 
 class OfferingRepositoryContract(_RepositoryContract[ProductOffering, OfferingFilter]):
@@ -487,7 +497,7 @@ class OfferingRepositoryContract(_RepositoryContract[ProductOffering, OfferingFi
             _check_page(
                 store.offerings.query(where, offset=offset, limit=limit), matching, offset, limit
             )
-            assert list(store.offerings.iterate(where, page_size=3)) == matching
+            assert _listed(store.offerings, where, page_size=3) == matching
 
 
 class ProductRepositoryContract(_RepositoryContract[Product, ProductFilter]):
@@ -603,7 +613,7 @@ class ProductRepositoryContract(_RepositoryContract[Product, ProductFilter]):
             _check_page(
                 store.products.query(where, offset=offset, limit=limit), matching, offset, limit
             )
-            assert list(store.products.iterate(where, page_size=3)) == matching
+            assert _listed(store.products, where, page_size=3) == matching
 
     # ---------------------------------------------------------------- find_by_order_item
 
@@ -646,7 +656,7 @@ class StoreContract:
     @staticmethod
     def snapshot(store: Store) -> tuple[list[ProductOffering], list[Product]]:
         """Everything stored, in insertion order."""
-        return list(store.offerings.iterate()), list(store.products.iterate())
+        return _listed(store.offerings), _listed(store.products)
 
     def test_a_transaction_commits_writes_to_every_repository(self, store: Store) -> None:
         with store.transaction():
