@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -311,7 +311,7 @@ class IssuanceRecord:
         return {entry.item_id: entry.outcome for entry in self.items}
 
 
-def _as_set(value: str | Sequence[str] | None) -> frozenset[str] | None:
+def _as_set(value: str | Collection[str] | None) -> frozenset[str] | None:
     if value is None:
         return None
     return frozenset([value] if isinstance(value, str) else value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection
 from typing import Generic, TypeVar
 
 import attrs
@@ -15,7 +15,7 @@ __all__ = ["OfferingFilter", "Page", "ProductFilter", "offering_terms", "product
 T = TypeVar("T")
 
 
-def _as_set(value: str | Sequence[str] | None) -> frozenset[str] | None:
+def _as_set(value: str | Collection[str] | None) -> frozenset[str] | None:
     if value is None:
         return None
     return frozenset([value] if isinstance(value, str) else value)
@@ -28,8 +28,12 @@ _STORE_SEP = "\x1e"  # separates terms in a durable store's records: never insid
 
 
 def _t(value: object) -> str:
+    """``value`` as a term part: backslash-escaped so that it holds no separator and
+    different values never give the same term."""
     text = str(value)
-    return text.replace(_STORE_SEP, "\ufffd") if _STORE_SEP in text else text
+    if "\\" in text or _STORE_SEP in text or _SEP in text:
+        text = text.replace("\\", "\\\\").replace(_STORE_SEP, "\\1e").replace(_SEP, "\\1f")
+    return text
 
 
 def order_item_term(order_id: str, item_id: str) -> str:

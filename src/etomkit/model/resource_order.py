@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -236,7 +236,7 @@ def check_resource_order_transition(
     return lifecycle.check(current, target, order.id)
 
 
-def _as_set(value: str | Sequence[str] | None) -> frozenset[str] | None:
+def _as_set(value: str | Collection[str] | None) -> frozenset[str] | None:
     if value is None:
         return None
     return frozenset([value] if isinstance(value, str) else value)
