@@ -70,7 +70,7 @@ from etomkit.model.values import (
     TimePeriod,
 )
 
-__all__ = ["converter", "dumps", "event_to_json", "from_json", "loads", "to_json"]
+__all__ = ["dumps", "event_to_json", "from_json", "loads", "to_json"]
 
 T = TypeVar("T")
 
@@ -394,21 +394,34 @@ def _wrap_ordering_hooks(
 # --- end of issue #3 block ---------------------------------------------------------------
 
 
-converter = _make_converter()
-"""The one cattrs converter for TMF JSON; use :func:`to_json`/:func:`from_json`."""
+_converter: cattrs.Converter | None = None
+
+
+def _built() -> cattrs.Converter:
+    """The converter, built on first use (nothing runs at import time)."""
+    global _converter
+    if _converter is None:
+        _converter = _make_converter()
+    return _converter
+
+
+def __getattr__(name: str) -> Any:
+    if name == "converter":  # ``etomkit.tmf.converter``: the one cattrs converter
+        return _built()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def to_json(obj: Any) -> Any:
     """The TMF JSON (dicts, lists, strings…) of an etomkit entity or value."""
     if isinstance(obj, Event):
         return event_to_json(obj)
-    return converter.unstructure(obj)
+    return (_converter or _built()).unstructure(obj)
 
 
 def from_json(cls: type[T], data: Any) -> T:
     """Build a ``cls`` from TMF JSON; ValidationError lists every problem with its path."""
     try:
-        return converter.structure(data, cls)
+        return (_converter or _built()).structure(data, cls)
     except BaseValidationError as exc:
         problems = []
         for line in cattrs.transform_error(exc, path="$", format_exception=_message):
@@ -455,7 +468,7 @@ def event_to_json(event: Event) -> dict[str, Any]:
         "eventId": event.event_id,
         "eventTime": _unstructure_datetime(event.event_time),
         "eventType": event.event_type,
-        "event": {event.domain: converter.unstructure(event.entity)},
+        "event": {event.domain: (_converter or _built()).unstructure(event.entity)},
     }
     if event.field_path is not None:
         doc["fieldPath"] = event.field_path
