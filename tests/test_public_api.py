@@ -7,6 +7,14 @@ import etomkit
 PUBLIC = {
     # services
     "ProductOfferingInventory", "ImportResult", "ResourceOrderIssuer", "IssuanceResult",
+    # access control, usage and cost, shortcomings (#5)
+    "AccessControl", "Permission", "ClientRegistration", "RegisteredClient", "ClientSession",
+    "UsageMeter", "CostModel", "UsageRecord", "UsageReport", "ShortcomingPolicy",
+    "ShortcomingsReport", "TechnicalShortcoming", "UsageLog", "InMemoryUsageLog", "FileUsageLog",
+    "ResourceDevelopmentSink", "InMemoryResourceDevelopmentSink", "AccessDeniedError",
+    # information requirements and audits (#6)
+    "InformationRequirements", "InventoryAuditor", "AuditRun", "AuditFinding", "AuditComparison",
+    "ManualAudit",
     "RuleSet", "Rule", "ItemTemplate", "FromService",
     # domain model
     "ProductOffering", "Product", "CharacteristicValueUse", "Characteristic", "EntityRef",

@@ -6,15 +6,19 @@ Resource Orders), with TMF Open API JSON at the edge (:mod:`etomkit.tmf`).
 
 from etomkit import tmf
 from etomkit.adapters.file import FileStore, RecoveryReport, verify
+from etomkit.adapters.file.usage_log import FileUsageLog
 from etomkit.adapters.memory import InMemoryStore
 from etomkit.adapters.runtime import (
     InMemoryEventSink,
+    InMemoryResourceDevelopmentSink,
+    InMemoryUsageLog,
     ManualClock,
     RandomIdFactory,
     SequentialIdFactory,
     SystemClock,
 )
 from etomkit.errors import (
+    AccessDeniedError,
     ConflictError,
     EtomkitError,
     NotFoundError,
@@ -25,6 +29,19 @@ from etomkit.errors import (
     ValidationError,
 )
 from etomkit.inventory import ImportResult, ProductOfferingInventory
+from etomkit.inventory.access import AccessControl, RegisteredClient
+from etomkit.inventory.audit import (
+    AuditComparison,
+    AuditFinding,
+    AuditRun,
+    InventoryAuditor,
+    ManualAudit,
+)
+from etomkit.inventory.reports import UsageReport
+from etomkit.inventory.requirements import InformationRequirements
+from etomkit.inventory.session import ClientSession
+from etomkit.inventory.shortcomings import ShortcomingPolicy, ShortcomingsReport
+from etomkit.inventory.usage import CostModel, UsageMeter
 from etomkit.model import (
     OFFERING_LIFECYCLE,
     PRODUCT_LIFECYCLE,
@@ -41,12 +58,14 @@ from etomkit.model import (
     RelatedParty,
     TimePeriod,
 )
+from etomkit.model.client import ClientRegistration, Permission
 from etomkit.model.events import Event
 from etomkit.model.issuance import FeasibilityAssessment, InitiatingRequest, IssuanceRecord
 from etomkit.model.orders import ServiceOrder
 from etomkit.model.queries import OfferingFilter, Page, ProductFilter
 from etomkit.model.resource_order import ResourceOrder
 from etomkit.model.resource_spec import ResourceSpecification
+from etomkit.model.usage import TechnicalShortcoming, UsageRecord
 from etomkit.ordering import (
     FeasibilityChecker,
     FromService,
@@ -60,7 +79,16 @@ from etomkit.ordering import (
     Rule,
     RuleSet,
 )
-from etomkit.ports import Clock, EventSink, IdFactory, OfferingRepository, ProductRepository, Store
+from etomkit.ports import (
+    Clock,
+    EventSink,
+    IdFactory,
+    OfferingRepository,
+    ProductRepository,
+    ResourceDevelopmentSink,
+    Store,
+    UsageLog,
+)
 
 __version__ = "0.1.0"
 
@@ -68,6 +96,26 @@ __all__ = [
     # services: 1.2.4.2 inventory, 1.5.6.7 issuing
     "ProductOfferingInventory",
     "ImportResult",
+    # access control, usage and cost, shortcomings (#5)
+    "AccessControl",
+    "Permission",
+    "ClientRegistration",
+    "RegisteredClient",
+    "ClientSession",
+    "UsageMeter",
+    "CostModel",
+    "UsageRecord",
+    "UsageReport",
+    "ShortcomingPolicy",
+    "ShortcomingsReport",
+    "TechnicalShortcoming",
+    # information requirements and audits (#6)
+    "InformationRequirements",
+    "InventoryAuditor",
+    "AuditRun",
+    "AuditFinding",
+    "AuditComparison",
+    "ManualAudit",
     "ResourceOrderIssuer",
     "IssuanceResult",
     "RuleSet",
@@ -116,12 +164,18 @@ __all__ = [
     "RecoveryReport",
     "verify",
     "InMemoryEventSink",
+    "UsageLog",
+    "InMemoryUsageLog",
+    "FileUsageLog",
+    "ResourceDevelopmentSink",
+    "InMemoryResourceDevelopmentSink",
     "SystemClock",
     "ManualClock",
     "RandomIdFactory",
     "SequentialIdFactory",
     # errors
     "EtomkitError",
+    "AccessDeniedError",
     "NotFoundError",
     "ConflictError",
     "ValidationError",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 __all__ = [
+    "AccessDeniedError",
     "ConflictError",
     "EtomkitError",
     "NotFoundError",
@@ -89,3 +90,18 @@ class StorageCorruptedError(StorageError):
 
 class StoreLockedError(StorageError):
     """Another process holds the store's writer lock."""
+
+
+class AccessDeniedError(EtomkitError, PermissionError):
+    """Access control refused a call: who (``client_id``, None if unauthenticated),
+    what (``operation`` on ``entity_type``) and why (``reason``)."""
+
+    def __init__(
+        self, client_id: str | None, operation: str, entity_type: str, reason: str
+    ) -> None:
+        who = f"client {client_id!r}" if client_id else "an unauthenticated caller"
+        super().__init__(f"{who} may not {operation} {entity_type}: {reason}")
+        self.client_id = client_id
+        self.operation = operation
+        self.entity_type = entity_type
+        self.reason = reason

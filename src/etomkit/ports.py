@@ -12,6 +12,8 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import ClassVar, Generic, Protocol, TypeVar
 
+from etomkit.model.audit import AuditRun, AuditRunFilter, ManualAudit, ManualAuditFilter
+from etomkit.model.client import ClientFilter, ClientRegistration
 from etomkit.model.events import Event
 from etomkit.model.issuance import (
     FeasibilityAssessment,
@@ -27,22 +29,28 @@ from etomkit.model.product import Product
 from etomkit.model.queries import OfferingFilter, Page, ProductFilter
 from etomkit.model.resource_order import ResourceOrder, ResourceOrderFilter, ResourceOrderItem
 from etomkit.model.resource_spec import ResourceSpecification
+from etomkit.model.usage import TechnicalShortcoming, UsageRecord, UsageRow, usage_record
 
 __all__ = [
+    "AuditRunRepository",
+    "ClientRepository",
     "Clock",
     "EventSink",
     "FeasibilityAssessmentRepository",
     "FeasibilityChecker",
     "IdFactory",
     "IssuanceRecordRepository",
+    "ManualAuditRepository",
     "OfferingRepository",
     "OrderingStore",
     "ProductRepository",
     "ProvisioningTracker",
     "Repository",
     "ResourceOrderRepository",
+    "ResourceDevelopmentSink",
     "ResourceSpecificationRepository",
     "Store",
+    "UsageLog",
 ]
 
 T = TypeVar("T")
@@ -144,6 +152,7 @@ class Store(ABC):
 
     offerings: OfferingRepository
     products: ProductRepository
+    clients: ClientRepository  # the client processes allowed in (access control)
 
     @abstractmethod
     def transaction(self) -> AbstractContextManager[None]:
@@ -193,6 +202,58 @@ class ResourceSpecificationRepository(
     entity_name = "ResourceSpecification"
 
 
+class AuditRunRepository(Repository[AuditRun, AuditRunFilter]):
+    """Stored data-quality audit runs (issue #6), oldest first."""
+
+    entity_name = "AuditRun"
+
+
+class ManualAuditRepository(Repository[ManualAudit, ManualAuditFilter]):
+    """Recorded manual audits of inventory entities (issue #6), queryable by entity."""
+
+    entity_name = "ManualAudit"
+
+
+class ClientRepository(Repository[ClientRegistration, ClientFilter]):
+    """Client processes registered to use the inventory (secrets only as salted hashes)."""
+
+    entity_name = "ClientRegistration"
+
+
+class UsageLog(ABC):
+    """Append-only log of every access to the inventory (usage records).
+
+    Records are never changed or removed; ``records`` streams them in the order
+    they were appended. Write failures raise StorageError.
+    """
+
+    @abstractmethod
+    def append(self, records: Sequence[UsageRecord]) -> None:
+        """Append ``records`` (one write for the batch)."""
+
+    def append_rows(self, rows: Sequence[UsageRow]) -> None:
+        """Append records given as rows (``etomkit.model.usage.UsageRow``): what
+        meters call; adapters that can keep rows as they are override it."""
+        self.append([usage_record(row) for row in rows])
+
+    @abstractmethod
+    def records(
+        self, *, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[UsageRecord]:
+        """Every record, in append order; with ``since``/``until``, only those with
+        ``since <= at < until``."""
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """Records held."""
+
+    def flush(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
+        """Make appended records durable (adapters that buffer or defer fsync)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
+        """Release resources; the log is unusable afterwards."""
+
+
 class OrderingStore(ABC):
     """The repositories the issuer uses, sharing one unit of work."""
 
@@ -228,6 +289,13 @@ class EventSink(Protocol):
     """Where services publish TMF notification events."""
 
     def publish(self, event: Event) -> None: ...
+
+
+class ResourceDevelopmentSink(Protocol):
+    """Resource Development & Management: receives the repository's technical
+    shortcomings (eTOM 1.2.4.2 hands them on for planning)."""
+
+    def submit(self, shortcoming: TechnicalShortcoming) -> None: ...
 
 
 class ProvisioningTracker(Protocol):

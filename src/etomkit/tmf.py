@@ -26,6 +26,8 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.v import format_exception
 
 from etomkit.errors import ValidationError
+from etomkit.model.audit import AuditComparison, AuditFinding, AuditRun, ManualAudit, RuleScore
+from etomkit.model.client import ClientRegistration, Permission, SecretHash
 from etomkit.model.events import Event
 from etomkit.model.issuance import (
     FeasibilityAssessment,
@@ -60,6 +62,7 @@ from etomkit.model.resource_spec import (
     ResourceSpecification,
     ResourceSpecificationCharacteristic,
 )
+from etomkit.model.usage import TechnicalShortcoming, UsageRecord
 from etomkit.model.values import (
     Characteristic,
     EntityRef,
@@ -173,6 +176,9 @@ def _make_converter() -> cattrs.Converter:
     ):
         _register_entity(conv, cls)
     _register_ordering(conv)  # issue #3
+    for audit_cls in (RuleScore, AuditFinding, ManualAudit, AuditRun, AuditComparison):  # #6
+        _register_entity(conv, audit_cls)
+    _register_access(conv)  # issue #5
     return conv
 
 
@@ -284,6 +290,25 @@ def _canonical_field(key: str, find: Callable[[str], str | None]) -> _Fix:
         return doc
 
     return read
+
+
+# --- access control and usage (issue #5): etomkit's own records in the TMF JSON style
+
+
+def _register_access(conv: cattrs.Converter) -> None:
+    def is_set(t: Any) -> bool:
+        return t is frozenset or typing.get_origin(t) is frozenset
+
+    conv.register_unstructure_hook_func(is_set, sorted)  # permission scopes: sorted arrays
+    conv.register_structure_hook_func(is_set, _structure_set)
+    for cls in (Permission, SecretHash, ClientRegistration, UsageRecord, TechnicalShortcoming):
+        _register_entity(conv, cls)
+
+
+def _structure_set(value: Any, _: type) -> frozenset[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"expected a JSON array of strings, got {_kind(value)}")
+    return frozenset(value)
 
 
 # --- resource order issuing (issue #3) ---------------------------------------------------

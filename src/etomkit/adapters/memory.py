@@ -14,6 +14,15 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from etomkit.errors import ConflictError, NotFoundError, ValidationError
 from etomkit.model._copy import replace
+from etomkit.model.audit import (
+    AuditRun,
+    AuditRunFilter,
+    ManualAudit,
+    ManualAuditFilter,
+    audit_run_terms,
+    manual_audit_terms,
+)
+from etomkit.model.client import ClientFilter, ClientRegistration, client_terms
 from etomkit.model.issuance import (
     FeasibilityAssessment,
     FeasibilityAssessmentFilter,
@@ -37,8 +46,11 @@ from etomkit.model.queries import (
 from etomkit.model.resource_order import ResourceOrder, ResourceOrderFilter, resource_order_terms
 from etomkit.model.resource_spec import ResourceSpecification
 from etomkit.ports import (
+    AuditRunRepository,
+    ClientRepository,
     FeasibilityAssessmentRepository,
     IssuanceRecordRepository,
+    ManualAuditRepository,
     OfferingRepository,
     OrderingStore,
     ProductRepository,
@@ -48,8 +60,11 @@ from etomkit.ports import (
 )
 
 __all__ = [
+    "InMemoryAuditRunRepository",
+    "InMemoryClientRepository",
     "InMemoryFeasibilityAssessmentRepository",
     "InMemoryIssuanceRecordRepository",
+    "InMemoryManualAuditRepository",
     "InMemoryOfferingRepository",
     "InMemoryOrderingStore",
     "InMemoryProductRepository",
@@ -486,6 +501,41 @@ class InMemoryResourceSpecificationRepository(
         return resource_specification_terms(entity)
 
 
+class InMemoryAuditRunRepository(_DictRepository[AuditRun, AuditRunFilter], AuditRunRepository):
+    """Audit runs (issue #6), indexed by scope."""
+
+    entity_name = "AuditRun"
+    entity_class = AuditRun
+    namespace = "auditRun"
+
+    def _terms_of_entity(self, entity: AuditRun) -> tuple[str, ...]:
+        return audit_run_terms(entity)
+
+
+class InMemoryManualAuditRepository(
+    _DictRepository[ManualAudit, ManualAuditFilter], ManualAuditRepository
+):
+    """Manual audits (issue #6), indexed by entity, auditor and outcome."""
+
+    entity_name = "ManualAudit"
+    entity_class = ManualAudit
+    namespace = "manualAudit"
+
+    def _terms_of_entity(self, entity: ManualAudit) -> tuple[str, ...]:
+        return manual_audit_terms(entity)
+
+
+class InMemoryClientRepository(_DictRepository[ClientRegistration, ClientFilter], ClientRepository):
+    """Client registrations, indexed by status and name."""
+
+    entity_name = "ClientRegistration"
+    entity_class = ClientRegistration
+    namespace = "client"
+
+    def _terms_of_entity(self, entity: ClientRegistration) -> tuple[str, ...]:
+        return client_terms(entity)
+
+
 class InMemoryOrderingStore(OrderingStore):
     """The four ordering repositories in memory; ``transaction()`` rolls back on error.
 
@@ -499,6 +549,7 @@ class InMemoryOrderingStore(OrderingStore):
         self.issuance_records = InMemoryIssuanceRecordRepository(self._unit)
         self.feasibility_assessments = InMemoryFeasibilityAssessmentRepository(self._unit)
         self.resource_specifications = InMemoryResourceSpecificationRepository(self._unit)
+        self.clients = InMemoryClientRepository(self._unit)
 
     def transaction(self) -> AbstractContextManager[None]:
         return self._unit.transaction()
@@ -512,10 +563,13 @@ class InMemoryStore(Store, OrderingStore):
         self._unit = _UnitOfWork()
         self.offerings = InMemoryOfferingRepository(self._unit)
         self.products = InMemoryProductRepository(self._unit)
+        self.audit_runs = InMemoryAuditRunRepository(self._unit)
+        self.manual_audits = InMemoryManualAuditRepository(self._unit)
         self.resource_orders = InMemoryResourceOrderRepository(self._unit)
         self.issuance_records = InMemoryIssuanceRecordRepository(self._unit)
         self.feasibility_assessments = InMemoryFeasibilityAssessmentRepository(self._unit)
         self.resource_specifications = InMemoryResourceSpecificationRepository(self._unit)
+        self.clients = InMemoryClientRepository(self._unit)
 
     def transaction(self) -> AbstractContextManager[None]:
         return self._unit.transaction()

@@ -1,16 +1,27 @@
-"""Default Clock, IdFactory and EventSink adapters."""
+"""Default Clock, IdFactory, EventSink, UsageLog and ResourceDevelopmentSink adapters."""
 
 from __future__ import annotations
 
 import itertools
 import os
 import threading
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 from etomkit.model.events import Event
+from etomkit.model.usage import (
+    TechnicalShortcoming,
+    UsageRecord,
+    UsageRow,
+    usage_record,
+    usage_row,
+)
+from etomkit.ports import UsageLog
 
 __all__ = [
     "InMemoryEventSink",
+    "InMemoryResourceDevelopmentSink",
+    "InMemoryUsageLog",
     "ManualClock",
     "RandomIdFactory",
     "SequentialIdFactory",
@@ -77,3 +88,41 @@ class InMemoryEventSink:
     def of_type(self, event_type: str) -> list[Event]:
         """The collected events of one type, e.g. ``"ProductCreateEvent"``."""
         return [e for e in self.events if e.event_type == event_type]
+
+
+class InMemoryUsageLog(UsageLog):
+    """Usage records in a list, kept as rows (notebooks, tests, short-lived services)."""
+
+    def __init__(self) -> None:
+        self._rows: list[UsageRow] = []
+        self._lock = threading.Lock()
+
+    def append(self, records: Sequence[UsageRecord]) -> None:
+        self.append_rows([usage_row(r) for r in records])
+
+    def append_rows(self, rows: Sequence[UsageRow]) -> None:
+        with self._lock:
+            self._rows.extend(rows)
+
+    def records(
+        self, *, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[UsageRecord]:
+        with self._lock:
+            snapshot = list(self._rows)
+        for row in snapshot:
+            record = usage_record(row)
+            if (since is None or record.at >= since) and (until is None or record.at < until):
+                yield record
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+class InMemoryResourceDevelopmentSink:
+    """Collects submitted shortcomings in ``shortcomings`` (newest last)."""
+
+    def __init__(self) -> None:
+        self.shortcomings: list[TechnicalShortcoming] = []
+
+    def submit(self, shortcoming: TechnicalShortcoming) -> None:
+        self.shortcomings.append(shortcoming)

@@ -5,18 +5,20 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from datetime import datetime
-from typing import Any, Literal, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TextIO, TypeVar
 
 import attrs
 
 from etomkit.adapters.runtime import RandomIdFactory, SystemClock
 from etomkit.errors import (
+    AccessDeniedError,
     ConflictError,
     NotFoundError,
     Problem,
     TransitionError,
     ValidationError,
 )
+from etomkit.inventory.requirements import InformationRequirements
 from etomkit.inventory.transfer import Format, located, read_documents, write_documents
 from etomkit.model._copy import replace
 from etomkit.model.lifecycle import OFFERING_LIFECYCLE, PRODUCT_LIFECYCLE, Lifecycle
@@ -32,6 +34,11 @@ from etomkit.model.values import (
 )
 from etomkit.ports import Clock, EventSink, IdFactory, Store
 from etomkit.publishing import EventPublisher
+
+if TYPE_CHECKING:
+    from etomkit.inventory.access import AccessControl
+    from etomkit.inventory.session import ClientSession
+    from etomkit.inventory.usage import UsageMeter
 
 __all__ = ["ImportResult", "ProductOfferingInventory"]
 
@@ -64,6 +71,13 @@ class ProductOfferingInventory:
     Every change is validated first (nothing is stored on bad input) and
     published as a TMF event to ``events``. Lifecycles default to DESIGN.md's
     tables; pass ``offering_lifecycle``/``product_lifecycle`` to override.
+
+    With ``access`` (an AccessControl), every operation runs through
+    :meth:`as_client`: called on the inventory itself, each raises
+    AccessDeniedError. With ``usage`` (a UsageMeter), every call is recorded
+    (denials too; access control records into an in-memory meter if none is
+    given). Without either the inventory runs open, for notebooks and tests,
+    and says so in :attr:`access_mode` and its repr.
     """
 
     def __init__(
@@ -73,11 +87,14 @@ class ProductOfferingInventory:
         clock: Clock | None = None,
         ids: IdFactory | None = None,
         events: EventSink | None = None,
+        access: AccessControl | None = None,
+        usage: UsageMeter | None = None,
         offering_lifecycle: Lifecycle = OFFERING_LIFECYCLE,
         product_lifecycle: Lifecycle = PRODUCT_LIFECYCLE,
         purchasable: Iterable[str] = ("Active", "Launched"),
+        requirements: InformationRequirements | None = None,
     ) -> None:
-        self.store = store
+        self._store = store
         self._offerings = store.offerings
         self._products = store.products
         self._get_offering = store.offerings.reader()  # bound once: reads are the hot path
@@ -88,6 +105,81 @@ class ProductOfferingInventory:
         self.offering_lifecycle = offering_lifecycle
         self.product_lifecycle = product_lifecycle
         self.purchasable = frozenset(offering_lifecycle.canonical(s) for s in purchasable)
+        self.requirements = requirements  # issue #6: enforced on create/modify/update/import
+        self.access = access
+        self.usage = usage
+        if access is not None or usage is not None:
+            self._guard(access, usage)
+
+    # ------------------------------------------------------------------ access
+
+    def _guard(self, access: AccessControl | None, usage: UsageMeter | None) -> None:
+        from etomkit.inventory.access import OPEN, AccessControl
+        from etomkit.inventory.session import install_guards
+        from etomkit.inventory.usage import UsageMeter
+
+        if access is not None and not isinstance(access, AccessControl):
+            raise ValidationError(
+                "ProductOfferingInventory", [("access", "must be an AccessControl or None")]
+            )
+        if usage is not None and not isinstance(usage, UsageMeter):
+            raise ValidationError(
+                "ProductOfferingInventory", [("usage", "must be a UsageMeter or None")]
+            )
+        meter = usage if usage is not None else UsageMeter(clock=self._clock)
+        self.usage = meter
+        if access is None:
+            guards = install_guards(self, OPEN, meter, (OPEN.client_id, OPEN.name))
+            meter.watch(guards)  # its keyed reads are collected with the sessions'
+            self._guards = guards
+        else:
+            install_guards(self, None, meter)
+
+    @property
+    def access_mode(self) -> str:
+        """``"controlled"`` (access control on), ``"open, metered"`` or ``"open"``."""
+        if self.access is not None:
+            return "controlled"
+        return "open, metered" if self.usage is not None else "open"
+
+    def __repr__(self) -> str:
+        mode = {
+            "controlled": "access control on: use as_client(secret)",
+            "open, metered": "open: no access control; usage recorded",
+            "open": "open: no access control, usage not recorded",
+        }[self.access_mode]
+        return f"<{type(self).__name__} {mode}>"
+
+    @property
+    def store(self) -> Store:
+        """The store (not handed out once access control is on: every read is checked)."""
+        if self.access is not None:
+            raise AccessDeniedError(
+                None, "read", "store", "access control is on; go through as_client(secret)"
+            )
+        return self._store
+
+    def as_client(self, secret: str) -> ClientSession:
+        """This inventory as the client whose secret it is: every call checked and recorded.
+
+        Raises AccessDeniedError (recorded) for an unknown client, a wrong
+        secret or a revoked client; ValidationError if access control is off.
+        """
+        from etomkit.inventory.session import ANONYMOUS, ClientSession
+
+        access, meter = self.access, self.usage
+        if access is None or meter is None:
+            raise ValidationError(
+                "ProductOfferingInventory",
+                [("access", "this inventory has no access control; call it directly")],
+            )
+        try:
+            principal = access.authenticate(secret)
+        except AccessDeniedError as exc:
+            who = (exc.client_id, exc.client_id) if exc.client_id else ANONYMOUS
+            meter.record(who, "as_client", "read", "client", outcome="denied", error=exc.reason)
+            raise
+        return ClientSession._open(self, principal, meter, access)
 
     # ------------------------------------------------------------------ offerings
 
@@ -109,6 +201,7 @@ class ProductOfferingInventory:
                 )
             )
         problems.extend(self._bundle_problems(offering))
+        problems.extend(self._offering_gaps(offering))
         if problems:
             raise ValidationError(f"ProductOffering {offering.name!r}", problems)
         now = self._clock.now()
@@ -196,7 +289,7 @@ class ProductOfferingInventory:
         Refused (ConflictError) while a non-terminal product or a live bundle
         references it. Raises NotFoundError.
         """
-        with self.store.transaction():
+        with self._store.transaction():
             self._offerings.get(offering_id)  # NotFoundError first
             live = self._live_products_of(offering_id)
             if live:
@@ -272,6 +365,7 @@ class ProductOfferingInventory:
                 state = _unknown_state(self.offering_lifecycle, offering.lifecycle_status)
                 found.append(("lifecycle_status", state))
             found.extend(self._bundle_problems(offering, also_known=incoming))
+            found.extend(self._offering_gaps(offering))
             problems.extend(located(where, found))
         return self._import("ProductOffering", offerings, problems, mode, self._prepare_offering)
 
@@ -333,13 +427,14 @@ class ProductOfferingInventory:
             revision=1,
         )
         problems = product_problems(product)
+        problems.extend(self._product_gaps(product, offering))
         if problems:
             raise ValidationError(f"Product for order item {order_item.key}", problems)
         if target == initial:
             stored = self._products.add(product)
             self._events.publish("ProductCreateEvent", stored, now=now)
             return stored
-        with self.store.transaction():  # created and moved on together, or not at all
+        with self._store.transaction():  # created and moved on together, or not at all
             stored = self._products.add(product)
             moved = self._products.replace(
                 self._moved(stored, target, now, now), expected_revision=stored.revision
@@ -397,6 +492,7 @@ class ProductOfferingInventory:
         problems = product_problems(changed)
         if getattr(changed.product_offering, "id", None) != current.product_offering.id:
             problems.append(("product_offering", "cannot change; record a new purchase instead"))
+        problems.extend(self._product_gaps(changed, None))
         if problems:
             raise ValidationError(f"Product {product_id}", problems)
         status = current.status
@@ -453,6 +549,14 @@ class ProductOfferingInventory:
             limit=limit,
         )
 
+    def iter_products(
+        self, where: ProductFilter | None = None, **criteria: Any
+    ) -> Iterator[Product]:
+        """Every matching product (streamed)."""
+        return self._products.iterate(
+            _filter(ProductFilter, where, criteria, self.product_lifecycle)
+        )
+
     def download_products(
         self,
         where: ProductFilter | None = None,
@@ -479,6 +583,7 @@ class ProductOfferingInventory:
             offering = product.product_offering
             if isinstance(offering, EntityRef) and offering.id not in self._offerings:
                 found.append(("product_offering.id", f"no ProductOffering {offering.id!r}"))
+            found.extend(self._product_gaps(product, None))
             problems.extend(located(where, found))
         return self._import("Product", products, problems, mode, self._prepare_product)
 
@@ -489,6 +594,7 @@ class ProductOfferingInventory:
     ) -> ProductOffering:
         problems = offering_problems(changed)
         problems.extend(self._bundle_problems(changed))
+        problems.extend(self._offering_gaps(changed))
         if problems:
             raise ValidationError(f"ProductOffering {current.id}", problems)
         status = current.lifecycle_status
@@ -503,6 +609,27 @@ class ProductOfferingInventory:
         if status != current.lifecycle_status:
             self._events.publish("ProductOfferingStateChangeEvent", stored, "lifecycleStatus")
         return stored
+
+    def _offering_gaps(self, offering: ProductOffering) -> list[Problem]:
+        """Where ``offering`` falls short of the information requirements (issue #6)."""
+        if self.requirements is None:
+            return []
+        try:
+            return [gap.problem for gap in self.requirements.offering_gaps(offering)]
+        except (AttributeError, TypeError):  # malformed: offering_problems reports it
+            return []
+
+    def _product_gaps(self, product: Product, offering: ProductOffering | None) -> list[Problem]:
+        """Where ``product`` falls short of the information requirements (issue #6);
+        its category is its offering's (looked up unless given)."""
+        if self.requirements is None:
+            return []
+        try:
+            if offering is None:
+                offering = self._offerings.find(product.product_offering.id)
+            return [gap.problem for gap in self.requirements.product_gaps(product, offering)]
+        except (AttributeError, TypeError):  # malformed: product_problems reports it
+            return []
 
     def _bundle_problems(
         self, offering: ProductOffering, also_known: Set[str] = frozenset()
@@ -611,7 +738,7 @@ class ProductOfferingInventory:
         created: list[str] = []
         replaced: list[str] = []
         stored_all: list[tuple[str, Any]] = []
-        with self.store.transaction():
+        with self._store.transaction():
             for _, e in entities:
                 ready = prepare(e)
                 key: str = ready.id  # type: ignore[assignment]  # prepare() sets it

@@ -16,8 +16,11 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from etomkit.adapters.memory import (
+    InMemoryAuditRunRepository,
+    InMemoryClientRepository,
     InMemoryFeasibilityAssessmentRepository,
     InMemoryIssuanceRecordRepository,
+    InMemoryManualAuditRepository,
     InMemoryOfferingRepository,
     InMemoryProductRepository,
     InMemoryResourceOrderRepository,
@@ -252,6 +255,18 @@ class FileResourceSpecificationRepository(_LazyRecords, InMemoryResourceSpecific
     """Resource specifications of a FileStore."""
 
 
+class FileAuditRunRepository(_LazyRecords, InMemoryAuditRunRepository):
+    """Audit runs of a FileStore (issue #6)."""
+
+
+class FileManualAuditRepository(_LazyRecords, InMemoryManualAuditRepository):
+    """Manual audits of a FileStore (issue #6)."""
+
+
+class FileClientRepository(_LazyRecords, InMemoryClientRepository):
+    """Client registrations of a FileStore."""
+
+
 #: Every repository a FileStore holds, by journal namespace (the store's attribute
 #: names are the values' ``store_attribute``).
 FILE_REPOSITORIES: dict[str, tuple[str, type[_LazyRecords]]] = {
@@ -263,5 +278,8 @@ FILE_REPOSITORIES: dict[str, tuple[str, type[_LazyRecords]]] = {
         ("issuance_records", FileIssuanceRecordRepository),
         ("feasibility_assessments", FileFeasibilityAssessmentRepository),
         ("resource_specifications", FileResourceSpecificationRepository),
+        ("clients", FileClientRepository),
+        ("audit_runs", FileAuditRunRepository),
+        ("manual_audits", FileManualAuditRepository),
     )
 }

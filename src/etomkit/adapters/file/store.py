@@ -22,8 +22,11 @@ from etomkit.adapters.file.journal import (
 from etomkit.adapters.file.lazy import (
     _LAZY,
     FILE_REPOSITORIES,
+    FileAuditRunRepository,
+    FileClientRepository,
     FileFeasibilityAssessmentRepository,
     FileIssuanceRecordRepository,
+    FileManualAuditRepository,
     FileOfferingRepository,
     FileProductRepository,
     FileResourceOrderRepository,
@@ -164,10 +167,13 @@ class FileStore(Store, OrderingStore):
         self._unit = _JournalUnit(self._journal, self._maybe_compact)
         self.offerings = FileOfferingRepository(self._unit)
         self.products = FileProductRepository(self._unit)
+        self.audit_runs = FileAuditRunRepository(self._unit)
+        self.manual_audits = FileManualAuditRepository(self._unit)
         self.resource_orders = FileResourceOrderRepository(self._unit)
         self.issuance_records = FileIssuanceRecordRepository(self._unit)
         self.feasibility_assessments = FileFeasibilityAssessmentRepository(self._unit)
         self.resource_specifications = FileResourceSpecificationRepository(self._unit)
+        self.clients = FileClientRepository(self._unit)
         self._repositories: dict[str, _LazyRecords] = {
             namespace: getattr(self, attribute)
             for namespace, (attribute, _) in FILE_REPOSITORIES.items()
@@ -226,6 +232,16 @@ class FileStore(Store, OrderingStore):
     def durability(self) -> Durability:
         """The durability mode the store was opened with."""
         return self._journal.durability
+
+    @property
+    def journal_bytes(self) -> int:
+        """Bytes of committed frames in the current journal (compaction empties it)."""
+        return self._journal.journal_bytes
+
+    @property
+    def snapshot_bytes(self) -> int:
+        """Size of the current snapshot (0 if none yet)."""
+        return self._journal.snapshot_bytes
 
     def flush(self) -> None:
         """fsync now: makes single writes of a "batch" store power-safe."""

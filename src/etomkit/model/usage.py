@@ -1,0 +1,92 @@
+"""Usage records of the inventory and the technical shortcomings derived from them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "OUTCOMES",
+    "SEVERITIES",
+    "SHORTCOMING_KINDS",
+    "TechnicalShortcoming",
+    "UsageRecord",
+    "UsageRow",
+    "usage_record",
+    "usage_row",
+]
+
+#: ``ok``: done; ``denied``: refused by access control; ``failed``: raised an error.
+OUTCOMES = ("ok", "denied", "failed")
+SEVERITIES = ("info", "warning", "critical")
+SHORTCOMING_KINDS = (
+    "latencyOverBudget",
+    "errorRateHigh",
+    "denialRateHigh",
+    "capacityNear",
+    "compactionDue",
+    "auditFailureTrend",
+)
+
+
+@attrs.frozen(kw_only=True)
+class UsageRecord:
+    """One access to the inventory: who, what, how it ended, how long, what it cost.
+
+    ``operation`` is the inventory method (``get_offering``), ``action`` the
+    permission it needs (``read``). ``entity_ids`` names the entities a
+    single-entity call touched; ``count`` is how many records were returned,
+    stored or downloaded; ``calls`` is how many calls the record stands for
+    (several keyed reads are recorded together). ``duration_ns`` is None for keyed reads recorded in
+    a batch (one read per batch is timed; see ``UsageMeter``).
+    """
+
+    at: datetime
+    client_id: str
+    operation: str
+    action: str
+    entity_type: str
+    outcome: str = "ok"
+    entity_ids: tuple[str, ...] = ()
+    count: int = 0
+    calls: int = 1
+    duration_ns: int | None = None
+    cost_units: float = 0.0
+    error: str | None = None
+    client_name: str | None = None
+
+
+#: A usage record as a plain tuple, in UsageRecord's field order, ``at`` either a
+#: datetime or POSIX seconds: what meters buffer and logs keep (cheap to make).
+UsageRow = tuple[Any, ...]
+_FIELDS = tuple(a.name for a in attrs.fields(UsageRecord))
+
+
+def usage_record(row: UsageRow) -> UsageRecord:
+    """The UsageRecord of a row."""
+    at = row[0]
+    if not isinstance(at, datetime):
+        at = datetime.fromtimestamp(at, UTC)
+    return UsageRecord(**dict(zip(_FIELDS, (at, *row[1:]), strict=True)))
+
+
+def usage_row(record: UsageRecord) -> UsageRow:
+    """The row of a UsageRecord."""
+    return attrs.astuple(record, recurse=False)
+
+
+@attrs.frozen(kw_only=True)
+class TechnicalShortcoming:
+    """A technically driven shortcoming of the repository, for Resource
+    Development & Management: what (``kind``, ``subject``), how bad, the figures
+    that show it, and what to do."""
+
+    kind: str
+    severity: str
+    subject: str
+    evidence: Mapping[str, Any]
+    recommendation: str
+    detected_at: datetime
