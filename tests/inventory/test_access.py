@@ -174,6 +174,18 @@ def _snapshot(world: World) -> tuple[Any, ...]:
     )
 
 
+def test_a_session_hands_out_neither_the_store_nor_the_registry_nor_the_meter(
+    world: World,
+) -> None:
+    client = world.client(ek.Permission("offering", "read"))
+    with pytest.raises(ek.AccessDeniedError):
+        _ = client.store
+    assert client.access is None and client.usage is None
+    with pytest.raises(ek.AccessDeniedError):
+        client.as_client(world.admin_secret)
+    assert client.access_mode == "client session"
+
+
 def test_an_upsert_import_needs_update_too(world: World) -> None:
     client = world.client(ek.Permission("offering", "create"))
     document = json.dumps([ek.tmf.to_json(world.draft)])

@@ -24,6 +24,7 @@ from etomkit.model.client import ClientRegistration, Permission
 from etomkit.model.offering import ProductOffering
 from etomkit.model.product import Product
 from etomkit.model.queries import Page
+from etomkit.ports import Store
 
 if TYPE_CHECKING:
     from etomkit.inventory.usage import UsageMeter
@@ -512,6 +513,10 @@ class ClientSession(ProductOfferingInventory):
         session._principal = principal
         session._meter = meter
         session._access = access
+        # A client gets the operations, not the host's registry or meter: through
+        # those it could grant itself permissions or write usage records.
+        session.access = None
+        session.usage = None
         session._guards = install_guards(
             session, principal, meter, (principal.client_id, principal.name)
         )
@@ -521,6 +526,22 @@ class ClientSession(ProductOfferingInventory):
 
     def __repr__(self) -> str:
         return f"<ClientSession of {self.client_name!r} ({self.client_id})>"
+
+    @property
+    def access_mode(self) -> str:
+        """``"client session"``: every call checked against this client's permissions."""
+        return "client session"
+
+    @property
+    def store(self) -> Store:
+        """Never handed to a client: every read goes through the checked operations."""
+        raise AccessDeniedError(self.client_id, "read", "store", "clients use the operations")
+
+    def as_client(self, secret: str) -> ClientSession:
+        """Not from a session: ask the inventory (the host's object)."""
+        raise AccessDeniedError(
+            self.client_id, "authenticate", "client", "open sessions from the inventory"
+        )
 
     @property
     def principal(self) -> Principal:
