@@ -56,10 +56,13 @@ def bench(session: nox.Session) -> None:
 
     ``bench/run.py``: inventory and TMF JSON against their floors (#2);
     ``bench/filestore.py``: FileStore against sqlite3, and reopening (#4);
-    ``bench/issuing.py``: rule-based issuing against a linear scan and rule-engine (#3).
+    ``bench/issuing.py``: rule-based issuing against a linear scan and rule-engine (#3);
+    ``bench/access.py``: get and create with access control and usage tracking on/off (#5);
+    ``bench/audit.py``: an audit run against a plain pass over the same data (#6).
     """
     session.install(".[bench]")
-    for script in ("bench/run.py", "bench/filestore.py", "bench/issuing.py"):
+    scripts = ("run", "filestore", "issuing", "access", "audit")
+    for script in (f"bench/{name}.py" for name in scripts):
         if Path(script).exists():
             session.run("python", script, *session.posargs)
 

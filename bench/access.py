@@ -14,7 +14,7 @@ throughputs and the median of the per-round overheads, (on - off) / off.
 Registration and authentication (scrypt, tens of ms) happen outside the
 timed part. Re-run with:
 
-    python bench/access.py            # about 1 minute
+    python bench/access.py            # under a minute
     python bench/access.py --quick    # fewer rounds, smaller batches
 """
 
@@ -270,12 +270,12 @@ def render(rows: list[dict[str, Any]], rounds: int, n: int, passes: int, argv: l
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=21)
     parser.add_argument("--n", type=int, default=2000, help="offerings per batch")
     parser.add_argument("--passes", type=int, default=50, help="get passes over them per batch")
-    parser.add_argument("--quick", action="store_true", help="3 rounds of 1000, 5 get passes")
+    parser.add_argument("--quick", action="store_true", help="5 rounds of 1000, 20 get passes")
     args = parser.parse_args(argv)
-    rounds, n, passes = (3, 1000, 5) if args.quick else (args.rounds, args.n, args.passes)
+    rounds, n, passes = (5, 1000, 20) if args.quick else (args.rounds, args.n, args.passes)
     rows = measure(rounds, n, passes)
     print(render(rows, rounds, n, passes, sys.argv[1:] if argv is None else argv))
     return 0

@@ -203,8 +203,9 @@ def test_a_category_scope_limits_reads_writes_and_lists(world: World) -> None:
     scoped = ek.Permission.every("offering", ("read", "create", "modify"), categories={"fixed"})
     client = world.client(*scoped)
     assert client.get_offering(fixed.id or "") == fixed
-    with pytest.raises(ek.AccessDeniedError, match="outside its scope"):
+    with pytest.raises(ek.AccessDeniedError, match="outside its scope") as denied:
         client.get_offering(world.offering.id or "")
+    assert "mobile" not in str(denied.value)  # the offering's categories stay hidden
     with pytest.raises(ek.AccessDeniedError):
         client.modify_offering(world.draft.id or "", {"description": "no"})
     with pytest.raises(ek.AccessDeniedError):
@@ -214,6 +215,22 @@ def test_a_category_scope_limits_reads_writes_and_lists(world: World) -> None:
     assert {o.name for o in page.items} == {"Copper", "Copper 2"}
     assert page.total == 2
     assert {o.name for o in client.iter_offerings()} == {"Copper", "Copper 2"}
+
+
+def test_a_scoped_client_cannot_move_or_overwrite_offerings_out_of_scope(world: World) -> None:
+    admin = world.inv.as_client(world.admin_secret)
+    fixed = admin.create_offering(ek.ProductOffering(name="Copper", category=FIXED))
+    actions = ("create", "read", "modify", "update")
+    client = world.client(*ek.Permission.every("offering", actions, categories={"mobile"}))
+    with pytest.raises(ek.AccessDeniedError):  # moving its own offering out of scope
+        client.modify_offering(world.draft_id, {"category": FIXED})
+    hijack = ek.tmf.to_json(fixed)
+    hijack.update(category=[{"id": "mobile"}], name="hijacked")
+    with pytest.raises(ek.AccessDeniedError):  # replacing a record it may not see
+        client.import_offerings([hijack], mode="upsert")
+    assert world.store.offerings.get(fixed.id or "") == fixed
+    assert world.store.offerings.get(world.draft_id).category == MOBILE
+    client.modify_offering(world.draft_id, {"category": MOBILE + FIXED})  # still in scope
 
 
 def test_a_product_is_in_scope_when_its_offering_is(world: World) -> None:
@@ -304,6 +321,16 @@ def test_only_administrators_manage_clients(world: World) -> None:
         client.register_client("rogue", [ek.Permission("offering", "delete")])
     own = client.rotate_secret()  # its own secret: no admin needed
     assert world.inv.as_client(own.secret).client_id == client.client_id
+
+
+def test_usage_reports_need_read_on_usage(world: World) -> None:
+    client = world.client(ek.Permission("offering", "read"))
+    with pytest.raises(ek.AccessDeniedError, match="'usage'"):
+        client.usage_report()
+    auditor = world.client(ek.Permission("usage", "read"))
+    report = auditor.usage_report(period="month")
+    assert client.client_id in {t.key for t in report.totals("client")}
+    assert auditor.shortcomings().shortcomings == ()
 
 
 def test_bootstrap_works_only_on_an_empty_registry(world: World) -> None:

@@ -142,13 +142,19 @@ class AccessControl:
     # ------------------------------------------------------------------ registration
 
     def bootstrap(self, name: str = "administrator") -> RegisteredClient:
-        """Register the first client, with every permission. Only on an empty registry
+        """Register the first client: every operation on offerings and products,
+        client administration and usage reports. Only on an empty registry
         (AccessDeniedError otherwise: further clients are registered by an administrator)."""
         if len(self.clients):
             raise AccessDeniedError(
                 None, "admin", "client", "clients are already registered; ask an administrator"
             )
-        every = [p for e in ENTITY_TYPES for p in Permission.every(e)]
+        every = [
+            *Permission.every("offering"),
+            *Permission.every("product"),
+            Permission("client", "admin"),
+            Permission("usage", "read"),
+        ]
         return self.register(name, every, description="bootstrapped administrator")
 
     def register(

@@ -27,6 +27,8 @@ from etomkit.model.queries import Page
 from etomkit.ports import Store
 
 if TYPE_CHECKING:
+    from etomkit.inventory.reports import UsageReport
+    from etomkit.inventory.shortcomings import ShortcomingsReport
     from etomkit.inventory.usage import UsageMeter
 
 __all__ = ["ClientSession", "install_guards"]
@@ -274,6 +276,8 @@ class _Guards:
         def run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, tuple[str, ...], int]:
             if subject == "offering-id":
                 check.offering_id(_arg(args, kwargs, "offering_id"))
+                if op.name == "modify_offering":
+                    check.changed_categories(args[1] if len(args) > 1 else kwargs.get("changes"))
             elif subject == "product-id":
                 check.product_id(_arg(args, kwargs, "product_id"))
             elif subject == "offering":
@@ -343,16 +347,25 @@ class _ScopeCheck:
         if self.scope is None or not isinstance(offering, ProductOffering):
             return  # the operation itself reports a bad argument
         if not self.in_scope(offering):
-            raise self.deny(self.out_of_scope(offering.category_ids))
+            raise self.deny(self.out_of_scope())
         if offering.id:
             self.offering_id(offering.id)
+
+    def changed_categories(self, changes: Any) -> None:
+        """A change may not move an offering out of the client's categories."""
+        if self.scope is None or not isinstance(changes, Mapping) or "category" not in changes:
+            return
+        new = changes["category"]
+        ids = {getattr(c, "id", None) for c in new} if isinstance(new, (list, tuple)) else set()
+        if self.scope.isdisjoint(ids):
+            raise self.deny(self.out_of_scope())
 
     def offering_id(self, offering_id: Any) -> None:
         if self.scope is None or not isinstance(offering_id, str):
             return
         offering = self.target._offerings.find(offering_id)
         if offering is not None and not self.in_scope(offering):
-            raise self.deny(self.out_of_scope(offering.category_ids))
+            raise self.deny(self.out_of_scope())
 
     def product_id(self, product_id: Any) -> None:
         if self.scope is None or not isinstance(product_id, str):
@@ -393,12 +406,17 @@ class _ScopeCheck:
                 inside = self.product_in_scope(entity)
             if not inside:
                 raise self.deny(f"document {where} is outside its categories")
+            if entity.id is not None:  # an upsert may not replace a record out of scope
+                if isinstance(entity, ProductOffering):
+                    self.offering_id(entity.id)
+                else:
+                    self.product_id(entity.id)
         rest = {k: v for k, v in kwargs.items() if k != "source"}
         return (source, *args[1:]), rest
 
-    def out_of_scope(self, categories: Iterable[str]) -> str:
-        assert self.scope is not None
-        return f"categories {sorted(categories)} are outside its scope {sorted(self.scope)}"
+    def out_of_scope(self) -> str:
+        assert self.scope is not None  # the entity's own categories are not revealed
+        return f"the offering is outside its scope (categories {sorted(self.scope)})"
 
 
 class _Stream:
@@ -616,27 +634,56 @@ class ClientSession(ProductOfferingInventory):
         """Registrations (needs ``admin`` on ``client``)."""
         return self._admin("registered_clients", lambda: self._access.registered(status=status))
 
+    # ------------------------------------------------------------------ usage
+
+    def usage_report(self, **options: Any) -> UsageReport:
+        """The usage report (needs ``read`` on ``usage``); options as ``UsageMeter.report``."""
+        return self._admin(
+            "usage_report", lambda: self._meter.report(**options), entity=("usage", "read")
+        )
+
+    def shortcomings(self, **options: Any) -> ShortcomingsReport:
+        """The shortcomings report (needs ``read`` on ``usage``); options as
+        ``UsageMeter.shortcomings``."""
+        return self._admin(
+            "shortcomings", lambda: self._meter.shortcomings(**options), entity=("usage", "read")
+        )
+
     def _admin(
-        self, name: str, run: Callable[[], T], subject: str | None = None, *, needs: bool = True
+        self,
+        name: str,
+        run: Callable[[], T],
+        subject: str | None = None,
+        *,
+        needs: bool = True,
+        entity: tuple[str, str] = ("client", "admin"),
     ) -> T:
+        """Run a registry or usage call, checked against ``entity`` (type, action) and recorded."""
         self.seal_reads()
         who = (self.client_id, self.client_name)
         ids = (subject,) if subject else ()
-        if needs and not self._principal.allows("client", "admin"):
-            reason = "it has no 'admin' permission on 'client'"
+        entity_type, action = entity
+        if needs and not self._principal.allows(entity_type, action):
+            reason = f"it has no {action!r} permission on {entity_type!r}"
             self._meter.record(
-                who, name, "admin", "client", outcome="denied", entity_ids=ids, error=reason
+                who, name, action, entity_type, outcome="denied", entity_ids=ids, error=reason
             )
-            raise AccessDeniedError(self.client_id, "admin", "client", reason)
+            raise AccessDeniedError(self.client_id, action, entity_type, reason)
         started = _clock_ns()
         try:
             result = run()
         except Exception as exc:
             self._meter.record(
-                who, name, "admin", "client", outcome="failed", entity_ids=ids, error=_error(exc)
+                who, name, action, entity_type, outcome="failed", entity_ids=ids, error=_error(exc)
             )
             raise
         self._meter.record(
-            who, name, "admin", "client", entity_ids=ids, count=1, duration_ns=_clock_ns() - started
+            who,
+            name,
+            action,
+            entity_type,
+            entity_ids=ids,
+            count=1,
+            duration_ns=_clock_ns() - started,
         )
         return result

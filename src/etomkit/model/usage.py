@@ -40,8 +40,8 @@ class UsageRecord:
     permission it needs (``read``). ``entity_ids`` names the entities a
     single-entity call touched; ``count`` is how many records were returned,
     stored or downloaded; ``calls`` is how many calls the record stands for
-    (several keyed reads are recorded together). ``duration_ns`` is None for keyed reads recorded in
-    a batch (one read per batch is timed; see ``UsageMeter``).
+    (several keyed reads are recorded together). ``duration_ns`` is None for
+    keyed reads recorded in a batch (see ``UsageMeter``).
     """
 
     at: datetime

@@ -4,7 +4,7 @@ The file has the FileStore's header (kind ``U``) and frames (length, CRC-32s,
 payload); each frame is one appended batch, its payload one JSON array per
 record (a :data:`~etomkit.model.usage.UsageRow`), one per line. Reopening cuts
 a torn tail (a crash mid-append) and reports other damage as
-StorageCorruptedError. One writer per file (an OS lock on ``<file>.lock``).
+StorageCorruptedError. One writer per file (an OS lock in ``<file>.lock.d/``).
 """
 
 from __future__ import annotations

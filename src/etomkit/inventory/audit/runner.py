@@ -282,14 +282,14 @@ def _product_pass(
     add = found.add
     stale_before = ctx.stale_before
 
-    def checks_for(offering_id: str | None, spec_id: str | None) -> tuple[Any, ...]:
+    def checks_for(offering_id: str | None, spec_id: str | None) -> Any:
         if not reqs:
-            return ()
+            return None
         offering = facts.get(offering_id)  # type: ignore[arg-type]
         categories = () if offering is None else offering.category_ids
         if spec_id is None and offering is not None:
             spec_id = offering.specification_id
-        return requirements.checkers("Product", categories, spec_id)  # type: ignore[union-attr]
+        return requirements.check_function("Product", categories, spec_id)  # type: ignore[union-attr]
 
     def make_entry(offering_id: str | None) -> OfferingEntry:
         offering = facts.get(offering_id)  # type: ignore[arg-type]
@@ -335,8 +335,8 @@ def _product_pass(
     def stale(p: Any, last: datetime | None) -> None:
         _stale(found, "Product", p.id, last, stale_before)
 
-    def gaps(p: Any, checks: tuple[Any, ...]) -> None:
-        found.gaps("Product", p.id, [g for check in checks for g in check(p)], enabled)
+    def gaps(p: Any, check: Any) -> None:
+        found.gaps("Product", p.id, list(check(p)), enabled)
 
     def run_custom(rule: AuditRule, p: Any) -> None:
         _custom(found, checked, rule, "Product", p.id, p, ctx)
