@@ -175,3 +175,23 @@ def test_a_bad_policy_names_the_field() -> None:
     assert [p for p, _ in error.value.problems] in (
         ["max_error_rate"], ["latency_budget_ms.get_offering"],
     )  # fmt: skip
+
+
+def test_falling_scores_of_real_audit_runs_feed_the_report() -> None:
+    clock = ek.ManualClock(T0)
+    store = ek.InMemoryStore()
+    auditor = ek.InventoryAuditor(store, clock=clock)
+    inv = ek.ProductOfferingInventory(store, clock=clock)
+    for name in ("a", "b", "c", "d"):
+        inv.create_offering(ek.ProductOffering(name=name, version="1"))
+    auditor.run()
+    for copy in ("a", "b"):  # duplicates (same name and version) appear run after run
+        inv.create_offering(ek.ProductOffering(name=copy, version="1"))
+        clock.advance(timedelta(days=1))
+        auditor.run()
+    runs = auditor.runs()
+    scores = [r.overall_score for r in sorted(runs, key=lambda r: r.started_at)]
+    assert scores[0] > scores[1] > scores[2]
+    report = identify_shortcomings([], audit_runs=runs, clock=CLOCK)
+    assert [s.kind for s in report.shortcomings] == ["auditFailureTrend"]
+    assert report.shortcomings[0].evidence["recent_scores"] == [round(s, 4) for s in scores]
