@@ -197,7 +197,7 @@ def spawn(mode: str, kind: str, directory: Path, args: argparse.Namespace) -> di
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="audit throughput and memory")
-    parser.add_argument("--quick", action="store_true", help="100,000 products, 3 rounds")
+    parser.add_argument("--quick", action="store_true", help="100,000 products, 1,000 offerings")
     parser.add_argument("--products", type=int, default=None)
     parser.add_argument("--offerings", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=None)
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.offerings is None:
         args.offerings = 1_000 if args.quick else 10_000
     if args.rounds is None:
-        args.rounds = 3 if args.quick else 5
+        args.rounds = 3
     work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="etomkit-audit-"))
     try:
         store_dir = work / f"store-{args.products}-{args.offerings}"

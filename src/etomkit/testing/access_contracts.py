@@ -29,7 +29,7 @@ __all__ = ["ClientRepositoryContract", "UsageLogFactory", "UsageLogContract", "u
 
 UsageLogFactory = Callable[[], UsageLog]
 _T0 = datetime(2026, 1, 1, tzinfo=UTC)
-_names = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=12)
+_names = st.text(st.characters(exclude_categories=["Cs", "Cc"]), min_size=1, max_size=12)
 
 
 def _client(client_id: str | None, **changes: object) -> ClientRegistration:
