@@ -242,11 +242,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {audit_rss['peak_kb'] / 1024:,.0f} MB "
                 f"| {floor_rss['peak_kb'] / 1024:,.0f} MB |"
             )
-        shown = " ".join(sys.argv[1:] if argv is None else argv)
+        command = " ".join(["python bench/audit.py", *(sys.argv[1:] if argv is None else argv)])
         print(
             f"\n{args.products:,} products, {args.offerings:,} offerings, one defect per "
-            f"{DEFECT_EVERY} products; Python {sys.version.split()[0]}; "
-            f"re-run: `python bench/audit.py {shown}`".rstrip()
+            f"{DEFECT_EVERY} products; Python {sys.version.split()[0]}; re-run: `{command}`"
         )
     finally:
         if not args.dir:

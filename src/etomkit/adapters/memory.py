@@ -549,7 +549,6 @@ class InMemoryOrderingStore(OrderingStore):
         self.issuance_records = InMemoryIssuanceRecordRepository(self._unit)
         self.feasibility_assessments = InMemoryFeasibilityAssessmentRepository(self._unit)
         self.resource_specifications = InMemoryResourceSpecificationRepository(self._unit)
-        self.clients = InMemoryClientRepository(self._unit)
 
     def transaction(self) -> AbstractContextManager[None]:
         return self._unit.transaction()
