@@ -1,8 +1,9 @@
-"""Find the TMF Open API specifications in ``../shared/tmf`` and validate JSON against them.
+"""Validate JSON against the TMF Open API specifications vendored in ``tests/tmf/specs``.
 
-The Swagger 2.0 files are not vendored: they live next to the repository, in
-``<repo>/../shared/tmf`` (see that folder's README for their origin and licence).
-A missing file fails the test with a message that says where it was looked for.
+The Swagger 2.0 files are unmodified TM Forum copies (Apache-2.0; see
+``specs/NOTICE`` for their origin). The tests read nothing outside the
+repository. A missing file fails the test with a message that says where it was
+looked for.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 
 __all__ = ["SPEC_DIR", "TMF620", "TMF637", "load_spec", "schema_errors"]
 
-SPEC_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "tmf"
+SPEC_DIR = Path(__file__).resolve().parent / "specs"
 TMF620 = "TMF620-ProductCatalog-v4.1.0.swagger.json"
 TMF637 = "TMF637-ProductInventory-v4.0.0.swagger.json"
 
@@ -40,7 +41,7 @@ def load_spec(name: str) -> dict[str, Any]:
     if not path.is_file():
         pytest.fail(
             f"TMF specification {name!r} not found at {path.resolve()}; these tests read the "
-            "TM Forum Swagger files from ../shared/tmf relative to the repository root",
+            "TM Forum Swagger files vendored in tests/tmf/specs",
             pytrace=False,
         )
     spec: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
