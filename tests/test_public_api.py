@@ -28,7 +28,8 @@ PUBLIC = {
     "FeasibilityChecker", "InMemoryProvisioningTracker", "FileStore", "RecoveryReport", "verify",
     "InMemoryEventSink", "SystemClock", "ManualClock", "RandomIdFactory", "SequentialIdFactory",
     # errors
-    "EtomkitError", "NotFoundError", "ConflictError", "ValidationError", "TransitionError",
+    "EtomkitError", "NotFoundError", "ConflictError", "DuplicateKeyError", "ValidationError",
+    "TransitionError",
     "StorageError", "StorageCorruptedError", "StoreLockedError",
     # the TMF JSON edge
     "tmf", "__version__",

@@ -20,6 +20,7 @@ from etomkit.adapters.runtime import (
 from etomkit.errors import (
     AccessDeniedError,
     ConflictError,
+    DuplicateKeyError,
     EtomkitError,
     NotFoundError,
     StorageCorruptedError,
@@ -178,6 +179,7 @@ __all__ = [
     "AccessDeniedError",
     "NotFoundError",
     "ConflictError",
+    "DuplicateKeyError",
     "ValidationError",
     "TransitionError",
     "StorageError",

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 __all__ = [
     "AccessDeniedError",
     "ConflictError",
+    "DuplicateKeyError",
     "EtomkitError",
     "NotFoundError",
     "Problem",
@@ -36,6 +37,18 @@ class NotFoundError(EtomkitError, KeyError):
 
 class ConflictError(EtomkitError):
     """A write clashes with the stored state (stale revision, duplicate id, in use)."""
+
+
+class DuplicateKeyError(ConflictError):
+    """A second entity with the same unique key (``ports.Repository.unique_keys``):
+    ``key`` names the key, ``value`` its value, ``existing_id`` the entity holding it."""
+
+    def __init__(self, entity: str, key: str, value: str, existing_id: str) -> None:
+        super().__init__(f"{entity} with {key} {value!r} already exists: {entity} {existing_id!r}")
+        self.entity = entity
+        self.key = key
+        self.value = value
+        self.existing_id = existing_id
 
 
 Problem = tuple[str, str]

@@ -63,9 +63,22 @@ class Repository(ABC, Generic[T, F]):
     Entities carry a ``revision``: 0 means never stored; each successful
     ``add``/``replace`` returns the entity with the revision the store gave it.
     Iteration order is insertion order and is stable across pages.
+
+    **Unique keys are the store's job.** The id is unique, and so is every key
+    in :attr:`unique_keys`. ``add`` and ``replace`` refuse an entity that
+    holds an id or a key value another stored entity holds, with
+    :class:`~etomkit.errors.DuplicateKeyError` (a ConflictError naming the key,
+    the value and the existing entity's id). The check and the write are one
+    atomic step: under the store's lock in memory and on file, a ``UNIQUE``
+    constraint in a database, inside the caller's unit of work. Services never
+    look-then-add: they add and, on DuplicateKeyError, read the existing
+    entity (that is how ``record_purchase``, ``issue`` and ``bootstrap`` stay
+    idempotent under any concurrency).
     """
 
     entity_name: ClassVar[str]
+    unique_keys: ClassVar[tuple[str, ...]] = ()
+    """Names of the unique keys beside the id (each port says what they hold)."""
 
     @abstractmethod
     def get(self, entity_id: str) -> T:
@@ -86,7 +99,8 @@ class Repository(ABC, Generic[T, F]):
     def add(self, entity: T) -> T:
         """Store a new entity (its id set) at revision 1 and return what was stored.
 
-        Raises ConflictError if the id is taken, ValidationError if the id is unset.
+        Raises DuplicateKeyError (a ConflictError) if the id or a unique key is
+        taken, ValidationError if the id is unset.
         """
 
     def add_all(self, entities: Sequence[T]) -> list[T]:
@@ -102,7 +116,8 @@ class Repository(ABC, Generic[T, F]):
 
         The stored revision must equal ``expected_revision`` (default:
         ``entity.revision``, i.e. the revision the caller read), else
-        ConflictError: someone else changed it first. Raises NotFoundError if absent.
+        ConflictError: someone else changed it first. Raises NotFoundError if
+        absent, DuplicateKeyError if the new value takes another entity's unique key.
         """
 
     @abstractmethod
@@ -138,9 +153,15 @@ class OfferingRepository(Repository[ProductOffering, OfferingFilter]):
 
 
 class ProductRepository(Repository[Product, ProductFilter]):
-    """Product instances (TMF637), queryable by customer and offering."""
+    """Product instances (TMF637), queryable by customer and offering.
+
+    Unique key ``product_order_item``: an Order Handling order item
+    (``order_id``, ``item_id`` of each ``product_order_item``) creates at most
+    one product.
+    """
 
     entity_name = "Product"
+    unique_keys = ("product_order_item",)
 
     @abstractmethod
     def find_by_order_item(self, order_id: str, item_id: str) -> Product | None:
@@ -172,7 +193,11 @@ class ResourceOrderRepository(Repository[ResourceOrder, ResourceOrderFilter]):
 
 
 class IssuanceRecordRepository(Repository[IssuanceRecord, IssuanceRecordFilter]):
-    """Issuance records, keyed by the initiating request's key."""
+    """Issuance records, keyed by the initiating request's key.
+
+    The id *is* the request key (``InitiatingRequest.key``), so one request
+    has at most one record: a second ``add`` raises DuplicateKeyError (key ``id``).
+    """
 
     entity_name = "IssuanceRecord"
 
@@ -215,9 +240,14 @@ class ManualAuditRepository(Repository[ManualAudit, ManualAuditFilter]):
 
 
 class ClientRepository(Repository[ClientRegistration, ClientFilter]):
-    """Client processes registered to use the inventory (secrets only as salted hashes)."""
+    """Client processes registered to use the inventory (secrets only as salted hashes).
+
+    Unique key ``bootstrap_administrator``: at most one registration has
+    ``bootstrap=True`` (the first administrator, made by ``AccessControl.bootstrap``).
+    """
 
     entity_name = "ClientRegistration"
+    unique_keys = ("bootstrap_administrator",)
 
 
 class UsageLog(ABC):

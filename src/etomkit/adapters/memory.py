@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from etomkit.errors import ConflictError, NotFoundError, ValidationError
+from etomkit.errors import ConflictError, DuplicateKeyError, NotFoundError, ValidationError
 from etomkit.model._copy import replace
 from etomkit.model.audit import (
     AuditRun,
@@ -22,7 +22,7 @@ from etomkit.model.audit import (
     audit_run_terms,
     manual_audit_terms,
 )
-from etomkit.model.client import ClientFilter, ClientRegistration, client_terms
+from etomkit.model.client import BOOTSTRAP_TERM, ClientFilter, ClientRegistration, client_terms
 from etomkit.model.issuance import (
     FeasibilityAssessment,
     FeasibilityAssessmentFilter,
@@ -36,6 +36,8 @@ from etomkit.model.issuance import (
 from etomkit.model.offering import ProductOffering
 from etomkit.model.product import Product
 from etomkit.model.queries import (
+    ORDER_ITEM_PREFIX,
+    TERM_SEP,
     OfferingFilter,
     Page,
     ProductFilter,
@@ -177,6 +179,9 @@ class _DictRepository(Generic[T, F]):
     entity_name: ClassVar[str]
     entity_class: ClassVar[type]
     namespace: ClassVar[str]
+    unique_terms: ClassVar[tuple[tuple[str, str], ...]] = ()
+    """The port's unique keys as index terms: ``(term prefix, key name)`` pairs.
+    A term with such a prefix is carried by one entity at most."""
 
     def _terms_of_entity(self, entity: T) -> tuple[str, ...]:
         raise NotImplementedError
@@ -245,14 +250,16 @@ class _DictRepository(Generic[T, F]):
                 self.entity_name, [("id", "must not contain the control character U+001E")]
             )
         stored = entity if entity.revision == 1 else replace(entity, revision=1)
+        terms = self._terms_of_entity(stored)
         unit = self._unit
-        with unit.lock:
+        with unit.lock:  # the checks and the write are one step
             if entity_id in self._data:
-                raise ConflictError(f"{self.entity_name} {entity_id!r} already exists")
+                raise DuplicateKeyError(self.entity_name, "id", entity_id, entity_id)
+            if self.unique_terms:
+                self._check_unique(entity_id, terms)
             self._data[entity_id] = stored
             self._seq[entity_id] = self._next_seq
             self._next_seq += 1
-            terms = self._terms_of_entity(stored)
             self._index(entity_id, terms)
             if unit.depth or unit.journal is not None:
                 unit.written(
@@ -281,6 +288,8 @@ class _DictRepository(Generic[T, F]):
                 )
             revision = expected + 1
             stored = entity if entity.revision == revision else replace(entity, revision=revision)
+            if self.unique_terms:
+                self._check_unique(entity_id, self._terms_of_entity(stored))
             terms = self._put(entity_id, old, stored)
             if unit.depth or unit.journal is not None:
 
@@ -304,6 +313,22 @@ class _DictRepository(Generic[T, F]):
             if unit.depth or unit.journal is not None:
                 unit.written((self.namespace, entity_id, None, ()), lambda: self._restore(old, seq))
         return old
+
+    def _check_unique(self, entity_id: str, terms: tuple[str, ...]) -> None:
+        """DuplicateKeyError if another entity carries one of the unique ``terms``.
+        Called under the lock, just before the write."""
+        by_term = self._by_term
+        for prefix, key in self.unique_terms:
+            for term in terms:
+                if not term.startswith(prefix):
+                    continue
+                holders = by_term.get(term)
+                if holders is None:
+                    continue
+                holder = holders if type(holders) is str else next(iter(holders))
+                if holder != entity_id:
+                    value = term[len(prefix) :].replace(TERM_SEP, "/")
+                    raise DuplicateKeyError(self.entity_name, key, value, holder)
 
     # ------------------------------------------------------------------ loading (durable stores)
 
@@ -422,6 +447,7 @@ class InMemoryProductRepository(_DictRepository[Product, ProductFilter], Product
     entity_name = "Product"
     entity_class = Product
     namespace = "product"
+    unique_terms = ((ORDER_ITEM_PREFIX, "product_order_item"),)
 
     def _terms_of_entity(self, entity: Product) -> tuple[str, ...]:
         return product_terms(entity)
@@ -531,6 +557,7 @@ class InMemoryClientRepository(_DictRepository[ClientRegistration, ClientFilter]
     entity_name = "ClientRegistration"
     entity_class = ClientRegistration
     namespace = "client"
+    unique_terms = ((BOOTSTRAP_TERM, "bootstrap_administrator"),)
 
     def _terms_of_entity(self, entity: ClientRegistration) -> tuple[str, ...]:
         return client_terms(entity)

@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from etomkit.adapters.runtime import RandomIdFactory, SystemClock
-from etomkit.errors import AccessDeniedError, ValidationError
+from etomkit.errors import AccessDeniedError, DuplicateKeyError, ValidationError
 from etomkit.model._copy import replace
 from etomkit.model.client import (
     ENTITY_TYPES,
@@ -145,22 +145,36 @@ class AccessControl:
         """Register the first client: every operation on offerings and products,
         client administration and usage reports. Only on an empty registry
         (AccessDeniedError otherwise: further clients are registered by an administrator)."""
+        refused = AccessDeniedError(
+            None, "admin", "client", "clients are already registered; ask an administrator"
+        )
         if len(self.clients):
-            raise AccessDeniedError(
-                None, "admin", "client", "clients are already registered; ask an administrator"
-            )
+            raise refused
         every = [
             *Permission.every("offering"),
             *Permission.every("product"),
             Permission("client", "admin"),
             Permission("usage", "read"),
         ]
-        return self.register(name, every, description="bootstrapped administrator")
+        try:  # the registry's unique key: one bootstrap administrator, whatever the race
+            return self._register(name, every, "bootstrapped administrator", bootstrap=True)
+        except DuplicateKeyError:
+            raise refused from None
 
     def register(
         self, name: str, permissions: Iterable[Permission], *, description: str | None = None
     ) -> RegisteredClient:
         """Register a client; returns it with its secret (shown only now)."""
+        return self._register(name, permissions, description, bootstrap=False)
+
+    def _register(
+        self,
+        name: str,
+        permissions: Iterable[Permission],
+        description: str | None,
+        *,
+        bootstrap: bool,
+    ) -> RegisteredClient:
         granted = tuple(permissions)
         problems = []
         if not isinstance(name, str) or not name.strip():
@@ -180,6 +194,7 @@ class AccessControl:
                 permissions=granted,
                 secret_hash=hash_secret(secret, n=self._scrypt_n),
                 description=description,
+                bootstrap=bootstrap,
                 registered_at=now,
                 secret_rotated_at=now,
                 last_update=now,

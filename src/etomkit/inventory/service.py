@@ -13,6 +13,7 @@ from etomkit.adapters.runtime import RandomIdFactory, SystemClock
 from etomkit.errors import (
     AccessDeniedError,
     ConflictError,
+    DuplicateKeyError,
     NotFoundError,
     Problem,
     TransitionError,
@@ -385,12 +386,33 @@ class ProductOfferingInventory:
         """Create the Product a customer bought through an Order Handling order item.
 
         Only on a purchasable (Active/Launched, within valid_for) offering.
-        Idempotent per order item: the same item again returns the stored
+        Idempotent per order item, under any concurrency (the product
+        repository's unique key): the same item again returns the stored
         product; the same item for another customer or offering is a ConflictError.
         """
         existing = self._products.find_by_order_item(order_item.order_id, order_item.item_id)
-        if existing is not None:
+        if existing is not None:  # the common replay, without building a product
             return self._same_purchase(existing, customer, offering_id, order_item)
+        try:
+            return self._create_purchase(
+                customer, offering_id, order_item, characteristics, name, status, billing_account
+            )
+        except DuplicateKeyError as e:  # another caller created it meanwhile
+            if e.key != "product_order_item":
+                raise
+            existing = self._products.get(e.existing_id)
+            return self._same_purchase(existing, customer, offering_id, order_item)
+
+    def _create_purchase(
+        self,
+        customer: PartyRef | RelatedParty,
+        offering_id: str,
+        order_item: OrderItemRef,
+        characteristics: Sequence[Characteristic],
+        name: str | None,
+        status: str | None,
+        billing_account: EntityRef | None,
+    ) -> Product:
         offering = self._offerings.get(offering_id)
         now = self._clock.now()
         self._check_purchasable(offering, now)

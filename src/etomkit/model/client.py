@@ -11,6 +11,7 @@ from etomkit.errors import Problem, ValidationError
 from etomkit.model.queries import _t
 
 __all__ = [
+    "BOOTSTRAP_TERM",
     "CLIENT_STATUSES",
     "ENTITY_TYPES",
     "OPERATIONS",
@@ -108,6 +109,7 @@ class ClientRegistration:
     secret_hash: SecretHash | None = None
     status: str = "active"
     description: str | None = None
+    bootstrap: bool = False  # the first administrator (unique: one per registry)
     registered_at: datetime | None = None
     secret_rotated_at: datetime | None = None
     revoked_at: datetime | None = None
@@ -143,6 +145,12 @@ class ClientFilter:
         return sets
 
 
+#: The index term of the bootstrap administrator: unique in a client repository.
+BOOTSTRAP_TERM = "bootstrap=administrator"
+
+
 def client_terms(client: ClientRegistration) -> tuple[str, ...]:
-    """Index terms of a registration: status and name."""
-    return (f"status={_t(client.status)}", f"name={_t(client.name)}")
+    """Index terms of a registration: status and name (and whether it is the
+    bootstrap administrator)."""
+    terms = (f"status={_t(client.status)}", f"name={_t(client.name)}")
+    return (*terms, BOOTSTRAP_TERM) if client.bootstrap else terms

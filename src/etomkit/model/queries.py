@@ -10,7 +10,16 @@ import attrs
 from etomkit.model.offering import ProductOffering
 from etomkit.model.product import Product
 
-__all__ = ["OfferingFilter", "Page", "ProductFilter", "offering_terms", "product_terms"]
+__all__ = [
+    "ORDER_ITEM_PREFIX",
+    "TERM_SEP",
+    "OfferingFilter",
+    "Page",
+    "ProductFilter",
+    "offering_terms",
+    "order_item_term",
+    "product_terms",
+]
 
 T = TypeVar("T")
 
@@ -36,9 +45,15 @@ def _t(value: object) -> str:
     return text
 
 
+#: The prefix of order item terms (a unique key of the product repository).
+ORDER_ITEM_PREFIX = "item="
+#: Joins the order and item halves of an order item term.
+TERM_SEP = _SEP
+
+
 def order_item_term(order_id: str, item_id: str) -> str:
     """The index term of one Order Handling order item."""
-    return f"item={_t(order_id)}{_SEP}{_t(item_id)}"
+    return f"{ORDER_ITEM_PREFIX}{_t(order_id)}{_SEP}{_t(item_id)}"
 
 
 def offering_terms(offering: ProductOffering) -> tuple[str, ...]:

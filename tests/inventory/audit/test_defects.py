@@ -115,6 +115,7 @@ def _cleaned_product(i: int, offering: ek.ProductOffering, drawn: ek.Product) ->
         drawn,
         id=f"p-{i}",
         product_offering=ek.EntityRef(id=offering.id or "", referred_type="ProductOffering"),
+        product_order_item=(ek.OrderItemRef(order_id=f"po-{i}", item_id="1"),),  # unique key
         status=status,
         termination_date=NOW if status == "terminated" else drawn.termination_date,
         start_date=None,
