@@ -46,6 +46,7 @@ from etomkit.model.orders import (
     ServiceRefOrValue,
     canonical_action,
     canonical_service_order_state,
+    service_order_state_problem,
 )
 from etomkit.model.product import Product
 from etomkit.model.resource_order import (
@@ -323,6 +324,8 @@ _TMF652_ACTION_SPELLING = {"noChange": "no_change"}
 def _register_ordering(conv: cattrs.Converter) -> None:
     order_state = RESOURCE_ORDER_LIFECYCLE.find
     item_fixes = {"action": canonical_action, "state": canonical_service_order_state}
+    # TMF641 states are a closed enum: an unknown one is refused (at its path).
+    tmf641_state = {"state": service_order_state_problem}
     # (class, lenient fields, always-written fields); inner classes first: cattrs
     # resolves nested hooks when it builds the outer ones.
     specs: tuple[tuple[type, Mapping[str, Callable[[Any], str | None]], tuple[str, ...]], ...] = (
@@ -355,7 +358,12 @@ def _register_ordering(conv: cattrs.Converter) -> None:
         _register_entity(conv, cls)
         if lenient or always:
             _wrap_ordering_hooks(
-                conv, cls, lenient, always, nest_characteristics=cls is ResourceOrderItem
+                conv,
+                cls,
+                lenient,
+                always,
+                nest_characteristics=cls is ResourceOrderItem,
+                refuse=tmf641_state if cls in (ServiceOrder, ServiceOrderItem) else None,
             )
 
 
@@ -366,8 +374,11 @@ def _wrap_ordering_hooks(
     always: tuple[str, ...],
     *,
     nest_characteristics: bool = False,
+    refuse: Mapping[str, Callable[[Any], str | None]] | None = None,
 ) -> None:
+    refused: Mapping[str, Callable[[Any], str | None]] = refuse or {}
     base_out = conv.get_unstructure_hook(cls)
+    attribute_of = {json: field for field, json in _json_names(cls).items()}
     base_in = conv.get_structure_hook(cls)
 
     def unstructure(obj: Any) -> dict[str, Any]:
@@ -387,6 +398,10 @@ def _wrap_ordering_hooks(
 
     def structure(doc: Any, _: type) -> Any:
         if isinstance(doc, dict):
+            for key, problem_of in refused.items():
+                problem = problem_of(doc.get(key))
+                if problem is not None:
+                    raise _attribute_error(cls, attribute_of[key], problem)
             fixed = None
             for key, find in lenient.items():
                 value = doc.get(key)
