@@ -3,6 +3,7 @@
 camelCase names, ``@type``/``@baseType``/``@schemaLocation``/``@referredType``,
 None and empty defaults omitted, date-times as ISO 8601 with ``Z``. Attributes
 etomkit does not model are kept in each object's ``extras`` and written back,
+and so is an empty array the document gave (``[]`` and absent differ in TMF),
 so ``to_json(from_json(cls, doc)) == doc`` up to date-time spelling.
 
 >>> from etomkit import tmf, ProductOffering
@@ -154,6 +155,22 @@ def _passthrough(value: Any, _: type) -> Any:
     return value
 
 
+class _GivenEmpty(tuple[Any, ...]):
+    """An empty array the document gave (``[]``), kept apart from an absent one.
+
+    It equals ``()`` (the entity means the same either way) and is written back
+    as ``[]``: to TMF ``[]`` and absent differ (a merge-patch clears with ``[]``).
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "()"
+
+
+_GIVEN_EMPTY = _GivenEmpty()
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter()
     conv.register_unstructure_hook(datetime, _unstructure_datetime)
@@ -216,6 +233,9 @@ def _register_entity(conv: cattrs.Converter, cls: type) -> None:
         for key in nullable:
             if doc.get(key, "") is None:
                 del doc[key]
+        for key, attribute in arrays:  # the document's own empty arrays, written back
+            if type(getattr(obj, attribute)) is _GivenEmpty:
+                doc[key] = []
         if has_extras and obj.extras:
             doc.update(obj.extras)
         if fix_out is not None:
@@ -236,6 +256,9 @@ def _register_entity(conv: cattrs.Converter, cls: type) -> None:
             unknown = doc.keys() - known
             if unknown:
                 obj = attrs.evolve(obj, extras={k: doc[k] for k in doc if k in unknown})
+        for key, attribute in arrays:
+            if doc.get(key) == []:  # present and empty: remembered (see _GivenEmpty)
+                object.__setattr__(obj, attribute, _GIVEN_EMPTY)  # ours, just built
         return obj
 
     conv.register_unstructure_hook(cls, unstructure)
@@ -392,7 +415,7 @@ def _wrap_ordering_hooks(
             if action in _TMF652_ACTION_SPELLING:
                 doc["action"] = _TMF652_ACTION_SPELLING[action]
             chars = doc.pop("characteristic", None)
-            if chars:
+            if chars is not None:  # also an empty array the document gave
                 doc["resource"] = {**doc.get("resource", {}), "resourceCharacteristic": chars}
         return doc
 

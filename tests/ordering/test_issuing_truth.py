@@ -26,9 +26,9 @@ from etomkit.model.values import EntityRef
 from etomkit.ordering import (
     Eq,
     In,
+    InMemoryOrderingStore,
     ItemTemplate,
     Ne,
-    OrderingStore,
     ResourceOrderIssuer,
     Rule,
     RuleSet,
@@ -37,7 +37,7 @@ from etomkit.ordering import (
 TMF641 = "TMF641-ServiceOrdering-v4.1.0.swagger.json"
 
 
-def issuer_with(store: OrderingStore, rules: list[Rule]) -> ResourceOrderIssuer:
+def issuer_with(store: InMemoryOrderingStore, rules: list[Rule]) -> ResourceOrderIssuer:
     """An issuer over ``store`` with ``rules`` and readable ids."""
     return ResourceOrderIssuer(store, RuleSet(rules), ids=ek.SequentialIdFactory())
 
@@ -58,7 +58,7 @@ def vlan_rule(rule_id: str, version: str, vlan_type: str) -> Rule:
 
 
 def test_a_specification_problem_names_the_rule_that_produced_the_item(
-    store: OrderingStore,
+    store: InMemoryOrderingStore,
 ) -> None:
     issuer = issuer_with(
         store, [vlan_rule("vlan-home", "2", "residential"), vlan_rule("vlan-odd", "7", "odd")]
@@ -86,7 +86,7 @@ def test_a_copied_value_the_specification_refuses_names_the_rule(
 
 
 def test_a_changed_resource_the_specification_refuses_names_the_rule_that_changed_it(
-    issuer: ResourceOrderIssuer, store: OrderingStore
+    issuer: ResourceOrderIssuer, store: InMemoryOrderingStore
 ) -> None:
     issuer.issue(request(fibre("1"), request_id="SO-1"))
     issuer.link_service("serviceOrder:SO-1", "1", "svc-1")
@@ -128,7 +128,7 @@ def tagged(values: Any) -> Rule:
 
 @pytest.mark.parametrize("value", [["gold", "silver"], {"tier": "gold"}, [], {}])
 def test_an_in_condition_on_an_array_or_object_value_does_not_match_strings(
-    store: OrderingStore, value: Any
+    store: InMemoryOrderingStore, value: Any
 ) -> None:
     issuer = issuer_with(store, [tagged(["gold", "silver"])])
     req = request(fibre(tags=value))
@@ -138,8 +138,9 @@ def test_an_in_condition_on_an_array_or_object_value_does_not_match_strings(
     assert issuer.issue(req).outcome("1") == "special"
 
 
-def test_an_in_condition_matches_an_equal_array_or_object(store: OrderingStore) -> None:
+def test_an_in_condition_matches_an_equal_array_or_object(store: InMemoryOrderingStore) -> None:
     issuer = issuer_with(store, [tagged([["gold", "silver"], {"tier": 1}, 7])])
+    value: Any
     for value in (["gold", "silver"], {"tier": 1}, 7, 7.0):
         req = request(fibre(tags=value), request_id=f"SO-{value}")
         assert issuer.explain(req).item("1").outcome == "standard"
@@ -190,7 +191,7 @@ def test_the_compiled_predicates_agree_with_their_explanations(
 
 
 def test_explain_of_a_changed_payload_under_an_issued_id_predicts_the_conflict(
-    issuer: ResourceOrderIssuer, store: OrderingStore
+    issuer: ResourceOrderIssuer, store: InMemoryOrderingStore
 ) -> None:
     issuer.issue(request(fibre("1")))
     changed = request(fibre("1", bandwidth="100M"))
@@ -231,7 +232,7 @@ def test_explain_of_an_invalid_changed_payload_predicts_the_conflict_not_a_valid
 
 
 def test_explain_predicts_a_replay_even_when_the_rules_now_find_problems(
-    store: OrderingStore,
+    store: InMemoryOrderingStore,
 ) -> None:
     req = request(fibre("1"))
     issuer_with(store, [vlan_rule("vlan", "1", "residential")]).issue(req)
@@ -297,7 +298,7 @@ def test_service_order_states_are_read_in_any_spelling_and_written_as_tmf_spells
 
 
 def test_a_service_order_built_in_python_in_an_unknown_state_cannot_be_issued(
-    issuer: ResourceOrderIssuer, store: OrderingStore
+    issuer: ResourceOrderIssuer, store: InMemoryOrderingStore
 ) -> None:
     item = ServiceOrderItem(
         id="1",
