@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from tests.ordering.helpers import char_spec, fibre, request, stored
+from tests.ordering.test_properties import ANSWERS, fresh_issuer, items, rule_sets
 from tests.tmf.swagger import load_spec
 
 import etomkit as ek
@@ -242,6 +243,38 @@ def test_explain_predicts_a_replay_even_when_the_rules_now_find_problems(
     assert explanation.would_issue and explanation.would_replay  # …but issue() replays
     assert "issuing it anew would find 1 problem(s)" in explanation.text()
     assert stricter.issue(req).replayed
+
+
+@given(
+    rules=rule_sets(),
+    sequence=st.lists(st.tuples(st.sampled_from(["SO-1", "SO-2"]), items()), max_size=4),
+    answer=ANSWERS,
+)
+def test_explain_predicts_what_issue_does_for_ids_used_before(
+    rules: list[Rule], sequence: list[tuple[str, list[ServiceOrderItem]]], answer: str
+) -> None:
+    issuer = fresh_issuer(RuleSet(rules), answer)
+    for request_id, batch in sequence:
+        req = ek.InitiatingRequest(kind="serviceOrder", id=request_id, items=tuple(batch))
+        explanation = issuer.explain(req, consult_feasibility=True)
+        if explanation.conflict is not None:
+            assert not explanation.would_issue
+            with pytest.raises(ek.ConflictError) as conflict:
+                issuer.issue(req)
+            assert str(conflict.value) == explanation.conflict
+        elif explanation.would_replay:
+            assert explanation.would_issue
+            assert issuer.issue(req).replayed
+        elif not explanation.would_issue:
+            with pytest.raises(ek.ValidationError) as invalid:
+                issuer.issue(req)
+            assert invalid.value.problems == explanation.problems
+        else:
+            result = issuer.issue(req)
+            assert not result.replayed
+            assert [i.outcome for i in explanation.items] == [
+                e.outcome for e in result.record.items
+            ]
 
 
 # ------------------------------------------------------------------ TMF641 states
