@@ -163,13 +163,18 @@ def test_arrays_and_objects_compare_by_kind_like_scalars(want: Any, got: Any) ->
     assert Eq("x", want).compile()({"x": want})
 
 
+def _arrays_and_objects(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(inner, max_size=3) | st.dictionaries(st.text("ab", max_size=1), inner)
+
+
+#: JSON values from a small pool, so that equal values (and 1 vs True vs 1.0) occur.
 json_values = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(-3, 3)
     | st.sampled_from([0.0, 1.0, 2.5])
     | st.text("ab1", max_size=2),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text("ab", max_size=1), inner),
+    _arrays_and_objects,
     max_leaves=6,
 )
 
