@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.ordering.helpers import char_spec, fibre, request, stored
+from tests.ordering.helpers import (
+    StubFeasibility,
+    char_spec,
+    fibre,
+    fibre_rules,
+    request,
+    stored,
+)
 from tests.ordering.test_properties import ANSWERS, fresh_issuer, items, rule_sets
 from tests.tmf.swagger import load_spec
 
@@ -23,7 +30,8 @@ from etomkit.model.orders import (
     ServiceOrderItem,
     ServiceRefOrValue,
 )
-from etomkit.model.values import EntityRef
+from etomkit.model.resource_order import ResourceOrderItem
+from etomkit.model.values import Characteristic, EntityRef
 from etomkit.ordering import (
     Eq,
     In,
@@ -112,6 +120,27 @@ def test_a_changed_resource_the_specification_refuses_names_the_rule_that_change
         ),
     )
     assert issuer.explain(change).problems == caught.value.problems
+
+
+def test_an_assessed_item_the_specification_refuses_names_the_assessment(
+    store: InMemoryOrderingStore,
+) -> None:
+    bad = ResourceOrderItem(
+        id="1",
+        resource_specification=EntityRef(id="ont"),
+        characteristic=(Characteristic(name="model", value="XS-9999"),),
+    )
+    issuer = ResourceOrderIssuer(
+        store,
+        RuleSet(fibre_rules()),
+        feasibility=StubFeasibility(items=[bad]),
+        ids=ek.SequentialIdFactory(),
+    )
+    with pytest.raises(ek.ValidationError) as caught:
+        issuer.issue(request(fibre(bandwidth="10G")))
+    ((path, message),) = caught.value.problems
+    assert path == "items[0].order_item[1].characteristic.model"
+    assert message.endswith("(produced by feasibility assessment FeasibilityAssessment-1)")
 
 
 # ------------------------------------------------------------------ JSON arrays and objects
