@@ -6,11 +6,43 @@ import itertools
 from datetime import datetime
 from typing import Any
 
+import attrs
+
 from etomkit.adapters.runtime import RandomIdFactory
 from etomkit.model.events import Event
 from etomkit.ports import Clock, EventSink
+from etomkit.tmf import _json_names
 
-__all__ = ["EventPublisher"]
+__all__ = ["EventPublisher", "changed_attributes"]
+
+#: Set by every change (bookkeeping, not what the change was about): never named.
+_BOOKKEEPING = frozenset({"revision", "last_update"})
+_NAMES: dict[type, dict[str, str]] = {}
+
+
+def changed_attributes(before: Any, after: Any) -> str | None:
+    """The ``fieldPath`` of an attribute-value-change event: the TMF names of the
+    attributes that differ between ``before`` and ``after``, comma-separated
+    (TMF630's ``fields`` syntax, e.g. ``"description,validFor"``), unmodelled
+    ones (``extras``) included; None if none differs. ``lastUpdate``, which
+    every change sets, is not named."""
+    cls = type(before)
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = _json_names(cls)
+    changed = [
+        names[a.name]
+        for a in attrs.fields(cls)
+        if a.name in names
+        and a.name not in _BOOKKEEPING
+        and getattr(before, a.name) != getattr(after, a.name)
+    ]
+    old: Any = getattr(before, "extras", {})
+    new: Any = getattr(after, "extras", {})
+    if old != new:
+        changed.extend(k for k in new if k not in old or old[k] != new[k])
+        changed.extend(k for k in old if k not in new)
+    return ",".join(dict.fromkeys(changed)) or None  # an extra may bear a modelled name
 
 
 class EventPublisher:

@@ -3,6 +3,7 @@
 camelCase names, ``@type``/``@baseType``/``@schemaLocation``/``@referredType``,
 None and empty defaults omitted, date-times as ISO 8601 with ``Z``. Attributes
 etomkit does not model are kept in each object's ``extras`` and written back,
+and so is an empty array the document gave (``[]`` and absent differ in TMF),
 so ``to_json(from_json(cls, doc)) == doc`` up to date-time spelling.
 
 >>> from etomkit import tmf, ProductOffering
@@ -46,6 +47,7 @@ from etomkit.model.orders import (
     ServiceRefOrValue,
     canonical_action,
     canonical_service_order_state,
+    service_order_state_problem,
 )
 from etomkit.model.product import Product
 from etomkit.model.resource_order import (
@@ -153,6 +155,22 @@ def _passthrough(value: Any, _: type) -> Any:
     return value
 
 
+class _GivenEmpty(tuple[Any, ...]):
+    """An empty array the document gave (``[]``), kept apart from an absent one.
+
+    It equals ``()`` (the entity means the same either way) and is written back
+    as ``[]``: to TMF ``[]`` and absent differ (a merge-patch clears with ``[]``).
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "()"
+
+
+_GIVEN_EMPTY = _GivenEmpty()
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter()
     conv.register_unstructure_hook(datetime, _unstructure_datetime)
@@ -215,6 +233,9 @@ def _register_entity(conv: cattrs.Converter, cls: type) -> None:
         for key in nullable:
             if doc.get(key, "") is None:
                 del doc[key]
+        for key, attribute in arrays:  # the document's own empty arrays, written back
+            if type(getattr(obj, attribute)) is _GivenEmpty:
+                doc[key] = []
         if has_extras and obj.extras:
             doc.update(obj.extras)
         if fix_out is not None:
@@ -235,6 +256,9 @@ def _register_entity(conv: cattrs.Converter, cls: type) -> None:
             unknown = doc.keys() - known
             if unknown:
                 obj = attrs.evolve(obj, extras={k: doc[k] for k in doc if k in unknown})
+        for key, attribute in arrays:
+            if doc.get(key) == []:  # present and empty: remembered (see _GivenEmpty)
+                object.__setattr__(obj, attribute, _GIVEN_EMPTY)  # ours, just built
         return obj
 
     conv.register_unstructure_hook(cls, unstructure)
@@ -323,6 +347,8 @@ _TMF652_ACTION_SPELLING = {"noChange": "no_change"}
 def _register_ordering(conv: cattrs.Converter) -> None:
     order_state = RESOURCE_ORDER_LIFECYCLE.find
     item_fixes = {"action": canonical_action, "state": canonical_service_order_state}
+    # TMF641 states are a closed enum: an unknown one is refused (at its path).
+    tmf641_state = {"state": service_order_state_problem}
     # (class, lenient fields, always-written fields); inner classes first: cattrs
     # resolves nested hooks when it builds the outer ones.
     specs: tuple[tuple[type, Mapping[str, Callable[[Any], str | None]], tuple[str, ...]], ...] = (
@@ -355,7 +381,12 @@ def _register_ordering(conv: cattrs.Converter) -> None:
         _register_entity(conv, cls)
         if lenient or always:
             _wrap_ordering_hooks(
-                conv, cls, lenient, always, nest_characteristics=cls is ResourceOrderItem
+                conv,
+                cls,
+                lenient,
+                always,
+                nest_characteristics=cls is ResourceOrderItem,
+                refuse=tmf641_state if cls in (ServiceOrder, ServiceOrderItem) else None,
             )
 
 
@@ -366,8 +397,11 @@ def _wrap_ordering_hooks(
     always: tuple[str, ...],
     *,
     nest_characteristics: bool = False,
+    refuse: Mapping[str, Callable[[Any], str | None]] | None = None,
 ) -> None:
+    refused: Mapping[str, Callable[[Any], str | None]] = refuse or {}
     base_out = conv.get_unstructure_hook(cls)
+    attribute_of = {json: field for field, json in _json_names(cls).items()}
     base_in = conv.get_structure_hook(cls)
 
     def unstructure(obj: Any) -> dict[str, Any]:
@@ -381,12 +415,16 @@ def _wrap_ordering_hooks(
             if action in _TMF652_ACTION_SPELLING:
                 doc["action"] = _TMF652_ACTION_SPELLING[action]
             chars = doc.pop("characteristic", None)
-            if chars:
+            if chars is not None:  # also an empty array the document gave
                 doc["resource"] = {**doc.get("resource", {}), "resourceCharacteristic": chars}
         return doc
 
     def structure(doc: Any, _: type) -> Any:
         if isinstance(doc, dict):
+            for key, problem_of in refused.items():
+                problem = problem_of(doc.get(key))
+                if problem is not None:
+                    raise _attribute_error(cls, attribute_of[key], problem)
             fixed = None
             for key, find in lenient.items():
                 value = doc.get(key)

@@ -41,11 +41,19 @@ class World:
             offering_id=self.offering.id or "",
             order_item=ek.OrderItemRef(order_id="po-1", item_id="1"),
         )
+        self.ended = admin.record_purchase(  # a terminated product (one that can be deleted)
+            customer=ek.PartyRef(id="c-3"),
+            offering_id=self.offering.id or "",
+            order_item=ek.OrderItemRef(order_id="po-3", item_id="1"),
+            status="active",
+        )
+        self.ended = admin.transition_product(self.ended.id or "", "terminated")
 
     oid = property(lambda self: self.offering.id or "")
     draft_id = property(lambda self: self.draft.id or "")
     spare_id = property(lambda self: self.spare.id or "")
     pid = property(lambda self: self.product.id or "")
+    ended_id = property(lambda self: self.ended.id or "")
 
     def client(self, *permissions: ek.Permission) -> ek.ClientSession:
         registered = self.access.register("client", permissions)
@@ -92,6 +100,7 @@ CALLS: dict[str, Callable[[ek.ProductOfferingInventory, World], Any]] = {
     "find_product": lambda i, w: i.find_product(w.pid),
     "transition_product": lambda i, w: i.transition_product(w.pid, "active"),
     "modify_product": lambda i, w: i.modify_product(w.pid, {"name": "renamed"}),
+    "delete_product": lambda i, w: i.delete_product(w.ended_id),
     "products_of_customer": lambda i, w: i.products_of_customer("c-1"),
     "customers_of_offering": lambda i, w: i.customers_of_offering(w.oid),
     "list_products": lambda i, w: i.list_products(),

@@ -85,7 +85,8 @@ def test_explain_lists_the_problems_issue_would_fail_with(issuer: ResourceOrderI
     assert explanation.item("1").problems == (
         (
             "order_item[3].characteristic.vlanId",
-            "9999 is not allowed by resource specification 'vlan'; allowed: 2..4094",
+            "9999 is not allowed by resource specification 'vlan'; allowed: 2..4094 "
+            "(produced by rule fibre-access@3)",
         ),
     )
 

@@ -286,11 +286,13 @@ def test_an_item_that_would_miss_a_required_characteristic_is_never_issued(
     assert caught.value.problems == (
         (
             "items[0].order_item[3].characteristic.svlan",
-            "is required by resource specification 'vlan' and the rule's template does not set it",
+            "is required by resource specification 'vlan' and the rule's template does not set it "
+            "(produced by rule fibre-access@3)",
         ),
         (
             "items[1].order_item[3].characteristic.svlan",
-            "is required by resource specification 'vlan' and the rule's template does not set it",
+            "is required by resource specification 'vlan' and the rule's template does not set it "
+            "(produced by rule fibre-access@3)",
         ),
     )
     assert stored(store) == (0, 0, 0)

@@ -51,6 +51,7 @@ INVENTORY_OPERATIONS: Mapping[str, Operation] = _ops(
     ("find_product", "product", "read", "product-id"),
     ("transition_product", "product", "modify", "product-id"),
     ("modify_product", "product", "modify", "product-id"),
+    ("delete_product", "product", "delete", "product-id"),
     ("products_of_customer", "product", "read", "products"),
     ("customers_of_offering", "product", "read", "parties"),
     ("list_products", "product", "read", "products"),

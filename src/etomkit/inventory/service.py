@@ -34,7 +34,7 @@ from etomkit.model.values import (
     RelatedParty,
 )
 from etomkit.ports import Clock, EventSink, IdFactory, Store
-from etomkit.publishing import EventPublisher
+from etomkit.publishing import EventPublisher, changed_attributes
 
 if TYPE_CHECKING:
     from etomkit.inventory.access import AccessControl
@@ -524,10 +524,32 @@ class ProductOfferingInventory:
         stored = self._products.replace(
             self._moved(changed, status, now, now), expected_revision=current.revision
         )
-        self._events.publish("ProductAttributeValueChangeEvent", stored, now=now)
+        self._events.publish(
+            "ProductAttributeValueChangeEvent", stored, changed_attributes(current, stored), now=now
+        )
         if status != current.status:
             self._events.publish("ProductStateChangeEvent", stored, "status", now=now)
         return stored
+
+    def delete_product(self, product_id: str, *, expected_revision: int | None = None) -> Product:
+        """Remove the product and return it (TMF637 ``DELETE /product/{id}``).
+
+        Refused (ConflictError) while the product is in a non-terminal status:
+        terminate (or cancel, abort) it first. Raises NotFoundError, ConflictError
+        (also for a stale ``expected_revision``).
+        """
+        with self._store.transaction():
+            current = self._products.get(product_id)  # NotFoundError first
+            terminal = self.product_lifecycle.terminal_states
+            if current.status not in terminal:
+                shown = " or ".join(repr(s) for s in sorted(terminal))
+                raise ConflictError(
+                    f"Product {product_id!r} is {current.status!r}; only a product that is "
+                    f"{shown} can be deleted (move it there first)"
+                )
+            removed = self._products.remove(product_id, expected_revision)
+        self._events.publish("ProductDeleteEvent", removed)
+        return removed
 
     def products_of_customer(
         self, customer_id: str, *, status: str | Sequence[str] | None = None
@@ -627,7 +649,7 @@ class ProductOfferingInventory:
                 changed, id=current.id, lifecycle_status=status, last_update=self._clock.now()
             )
         )
-        self._events.publish(event_type, stored)
+        self._events.publish(event_type, stored, changed_attributes(current, stored))
         if status != current.lifecycle_status:
             self._events.publish("ProductOfferingStateChangeEvent", stored, "lifecycleStatus")
         return stored
@@ -759,21 +781,22 @@ class ProductOfferingInventory:
             raise ValidationError(f"{entity} import", problems)
         created: list[str] = []
         replaced: list[str] = []
-        stored_all: list[tuple[str, Any]] = []
+        stored_all: list[tuple[str, Any, str | None]] = []
         with self._store.transaction():
             for _, e in entities:
                 ready = prepare(e)
                 key: str = ready.id  # type: ignore[assignment]  # prepare() sets it
                 old = repo.find(key)
                 if old is None:
-                    stored_all.append(("Create", repo.add(replace(ready, revision=0))))
+                    stored_all.append(("Create", repo.add(replace(ready, revision=0)), None))
                     created.append(key)
                 else:
                     changed = repo.replace(replace(ready, revision=old.revision))
-                    stored_all.append(("AttributeValueChange", changed))
+                    fields = changed_attributes(old, changed)
+                    stored_all.append(("AttributeValueChange", changed, fields))
                     replaced.append(key)
-        for kind, stored in stored_all:
-            self._events.publish(f"{entity}{kind}Event", stored)
+        for kind, stored, fields in stored_all:
+            self._events.publish(f"{entity}{kind}Event", stored, fields)
         return ImportResult(tuple(created), tuple(replaced))
 
 

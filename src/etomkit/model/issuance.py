@@ -12,12 +12,14 @@ from etomkit.errors import Problem, ValidationError
 from etomkit.model._copy import replace
 from etomkit.model.orders import (
     REQUEST_KINDS,
+    SERVICE_ORDER_STATES,
     ServiceOrder,
     ServiceOrderItem,
     ServiceRefOrValue,
     canonical_action,
     service_order_item_problems,
     service_order_problems,
+    service_order_state_problem,
 )
 from etomkit.model.queries import _t
 from etomkit.model.resource_order import ResourceOrderItem
@@ -45,6 +47,7 @@ do, or nothing issued because the request is not feasible."""
 
 _KINDS = frozenset(REQUEST_KINDS)
 _FAST_ACTIONS = frozenset({"add", "modify", "delete", "noChange"})
+_STATES = frozenset(SERVICE_ORDER_STATES)
 
 
 @attrs.frozen(kw_only=True)
@@ -108,7 +111,11 @@ class InitiatingRequest:
                 "ServiceOrder", [("$", f"must be a ServiceOrder, got {type(order).__name__}")]
             )
         items = order.service_order_item
-        problems = [] if _items_look_well_formed(items) else service_order_problems(order)
+        if _items_look_well_formed(items):
+            state = service_order_state_problem(order.state)
+            problems = [] if state is None else [("state", state)]
+        else:
+            problems = service_order_problems(order)
         if not isinstance(order.id, str) or not order.id.strip():
             problems.insert(0, ("id", "is required to issue resource orders for the order"))
         if problems:
@@ -176,6 +183,8 @@ def _items_look_well_formed(items: object) -> bool:
         service = item.service
         action = item.action
         if type(service) is not ServiceRefOrValue or action not in _FAST_ACTIONS:
+            return False
+        if item.state is not None and item.state not in _STATES:
             return False
         item_id = item.id
         if type(item_id) is not str or not item_id or item_id in seen:

@@ -25,6 +25,7 @@ __all__ = [
     "canonical_service_order_state",
     "service_order_item_problems",
     "service_order_problems",
+    "service_order_state_problem",
 ]
 
 ORDER_ITEM_ACTIONS = ("add", "modify", "delete", "noChange")
@@ -77,6 +78,17 @@ def canonical_service_order_state(text: object) -> str | None:
     if not isinstance(text, str):
         return None
     return _STATE_SPELLINGS.get(text) or _STATE_SPELLINGS.get(_normalise(text))
+
+
+_ALLOWED_STATES = ", ".join(repr(s) for s in SERVICE_ORDER_STATES)
+
+
+def service_order_state_problem(state: object) -> str | None:
+    """What is wrong with a TMF641 order or item ``state`` (None: absent or a state
+    in any spelling)."""
+    if state is None or canonical_service_order_state(state) is not None:
+        return None
+    return f"unknown state {state!r}; allowed: {_ALLOWED_STATES}"
 
 
 @attrs.frozen(kw_only=True)
@@ -198,9 +210,9 @@ _ALLOWED_ACTIONS = ", ".join(repr(a) for a in ORDER_ITEM_ACTIONS)
 def service_order_item_problems(item: object, path: str = "") -> list[Problem]:
     """Every problem of one service order item, paths prefixed with ``path``.
 
-    Checks the id, the action (any TMF spelling), the service, the rule that
-    ``add`` carries no ``service.id`` and ``modify``/``delete`` do, and that
-    ``add``/``modify`` name a service specification.
+    Checks the id, the action and the state (any TMF spelling), the service,
+    the rule that ``add`` carries no ``service.id`` and ``modify``/``delete``
+    do, and that ``add``/``modify`` name a service specification.
     """
     if not isinstance(item, ServiceOrderItem):
         return [(path or "item", f"must be a ServiceOrderItem, got {type(item).__name__}")]
@@ -213,6 +225,9 @@ def service_order_item_problems(item: object, path: str = "") -> list[Problem]:
         problems.append(
             (f"{dot}action", f"unknown action {item.action!r}; allowed: {_ALLOWED_ACTIONS}")
         )
+    state = service_order_state_problem(item.state)
+    if state is not None:
+        problems.append((f"{dot}state", state))
     service = item.service
     if not isinstance(service, ServiceRefOrValue):
         problems.append(
@@ -265,7 +280,7 @@ def service_order_problems(order: ServiceOrder) -> list[Problem]:
             if item_id in seen:
                 problems.append((f"{path}.id", f"{item_id!r} is used by another item"))
             seen.add(item_id)
-    if order.state is not None and canonical_service_order_state(order.state) is None:
-        allowed = ", ".join(repr(s) for s in SERVICE_ORDER_STATES)
-        problems.append(("state", f"unknown state {order.state!r}; allowed: {allowed}"))
+    state = service_order_state_problem(order.state)
+    if state is not None:
+        problems.append(("state", state))
     return problems

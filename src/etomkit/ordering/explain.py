@@ -116,17 +116,31 @@ class ItemExplanation:
 
 @attrs.frozen(kw_only=True)
 class Explanation:
-    """A dry run of :meth:`ResourceOrderIssuer.issue` for one request."""
+    """A dry run of :meth:`ResourceOrderIssuer.issue` for one request.
+
+    ``already_issued``: a record exists under the request's key; ``issue()``
+    then returns it when the payload is the same, and raises ConflictError
+    when it differs (``conflict`` says why).
+    """
 
     request_key: str
     items: tuple[ItemExplanation, ...]
     problems: tuple[Problem, ...] = ()
     already_issued: bool = False
+    conflict: str | None = None
 
     @property
     def would_issue(self) -> bool:
-        """True if ``issue()`` would succeed (no problem found)."""
+        """True if ``issue()`` would succeed: it would replay the stored record, or
+        issue with no problem found."""
+        if self.already_issued:
+            return self.conflict is None
         return not self.problems
+
+    @property
+    def would_replay(self) -> bool:
+        """True if ``issue()`` would return the stored record (same payload)."""
+        return self.already_issued and self.conflict is None
 
     def item(self, item_id: str) -> ItemExplanation:
         """The explanation of request item ``item_id``. Raises KeyError."""
@@ -138,11 +152,17 @@ class Explanation:
     def text(self) -> str:
         """The whole explanation as readable text."""
         head = f"request {self.request_key}: {len(self.items)} item(s)"
-        if self.already_issued:
+        lines = []
+        if self.conflict is not None:
+            head += " (already issued: issue() would raise ConflictError)"
+            lines.append(f"  conflict: {self.conflict}")
+        elif self.already_issued:
             head += " (already issued: issue() would return the stored record)"
-        if self.problems:
+        elif self.problems:
             head += f"; issue() would fail with {len(self.problems)} problem(s)"
-        return "\n".join([head, *(i.text() for i in self.items)])
+        if self.already_issued and self.problems:
+            lines.append(f"  issuing it anew would find {len(self.problems)} problem(s)")
+        return "\n".join([head, *lines, *(i.text() for i in self.items)])
 
     def __str__(self) -> str:
         return self.text()
@@ -183,6 +203,7 @@ def build_explanation(
     details: Sequence[_Detail],
     problems: Sequence[Problem],
     existing: IssuanceRecord | None,
+    conflict: str | None = None,
 ) -> Explanation:
     """Turn a dry run's per-item details into an Explanation."""
     index = rules.index
@@ -256,4 +277,5 @@ def build_explanation(
         items=tuple(items),
         problems=tuple(problems),
         already_issued=existing is not None,
+        conflict=conflict,
     )

@@ -190,11 +190,9 @@ class ResourceOrderIssuer:
         return IssuanceResult(record, tuple(orders))
 
     def _replay(self, record: IssuanceRecord, request: InitiatingRequest) -> IssuanceResult:
-        if record.request != request:
-            raise ConflictError(
-                f"request {record.id!r} was issued before (at {record.issued_at}) with a "
-                "different payload; use a new request id for a new request"
-            )
+        conflict = replay_conflict(record, request)
+        if conflict is not None:
+            raise ConflictError(conflict)
         orders = tuple(self._orders.get(order_id) for order_id in record.resource_order_ids)
         return IssuanceResult(record, orders, replayed=True)
 
@@ -361,24 +359,32 @@ class ResourceOrderIssuer:
         handed off; the FeasibilityChecker is asked only if ``consult_feasibility``.
 
         Returns an :class:`~etomkit.ordering.explain.Explanation` (``str()`` it,
-        or ``.rows()`` for a notebook table). Raises ValidationError for a bad request.
+        or ``.rows()`` for a notebook table). It predicts ``issue()``: a request
+        issued before is ``already_issued`` (replayed), and with a different
+        payload ``conflict`` says why ``issue()`` would raise ConflictError.
+        Raises ValidationError for a bad request that was not issued before.
         """
         if not isinstance(request, InitiatingRequest):
             raise ValidationError(
                 "InitiatingRequest",
                 [("$", f"must be an InitiatingRequest, got {type(request).__name__}")],
             )
+        # As issue() does: a request issued before is replayed (or conflicts) before
+        # anything else is looked at.
+        existing = self._records.find(request.key)
+        conflict = None if existing is None else replay_conflict(existing, request)
         problems = request_problems(request)
         if problems:
-            raise ValidationError(f"InitiatingRequest {request.key}", problems)
+            if existing is None:
+                raise ValidationError(f"InitiatingRequest {request.key}", problems)
+            return build_explanation(self.rules, request, [], problems, existing, conflict)
         details: list[_Detail] = []
         with self.store.transaction():
             run = self._planner.plan(
                 request, self._clock.now(), dry=True, consult=consult_feasibility, details=details
             )
-        existing = self._records.find(request.key)
         problems = [*run.invalid, *run.problems]
-        return build_explanation(self.rules, request, details, problems, existing)
+        return build_explanation(self.rules, request, details, problems, existing, conflict)
 
     # ------------------------------------------------------------------ internals
 
@@ -386,6 +392,18 @@ class ResourceOrderIssuer:
         if self._ids is not None:
             return self._ids.new_id(entity)
         return f"{self._prefix}{next(self._counter)}"
+
+
+def replay_conflict(record: IssuanceRecord, request: InitiatingRequest) -> str | None:
+    """Why issuing ``request`` again under the key of ``record`` raises ConflictError
+    (its payload differs from the one issued); None when issue() replays the record.
+    ``issue()`` and ``explain()`` both decide by this one comparison."""
+    if record.request == request:
+        return None
+    return (
+        f"request {record.id!r} was issued before (at {record.issued_at}) with a "
+        "different payload; use a new request id for a new request"
+    )
 
 
 def _resource(

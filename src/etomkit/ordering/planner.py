@@ -19,6 +19,7 @@ from etomkit.model._copy import replace
 from etomkit.model.issuance import FeasibilityAssessment, InitiatingRequest, IssuedItem
 from etomkit.model.lifecycle import Lifecycle
 from etomkit.model.orders import (
+    SERVICE_ORDER_STATES,
     ServiceOrderItem,
     ServiceRefOrValue,
     canonical_action,
@@ -37,7 +38,7 @@ from etomkit.model.values import Characteristic, EntityRef
 from etomkit.ordering._fast import factory
 from etomkit.ordering.index import CompiledRule
 from etomkit.ordering.ports import FeasibilityChecker, OrderingStore
-from etomkit.ordering.produce import CompiledTemplate, TemplateBuilder
+from etomkit.ordering.produce import CompiledTemplate, TemplateBuilder, produced_by
 from etomkit.ordering.rules import RuleSet
 
 __all__ = ["Planner", "UnknownEarlierOrder"]
@@ -47,6 +48,7 @@ UnknownEarlierOrder = Literal["special", "error"]
 _POSITIONS = tuple(str(i) for i in range(1, 257))
 _ISSUE_ACTIONS = frozenset({"add", "modify"})  # items checked against their specification
 _UNSEEN: Any = object()
+_PLAIN_STATES = frozenset({None, *SERVICE_ORDER_STATES})  # else: validated on the general path
 
 
 def _position(i: int) -> str:
@@ -202,6 +204,7 @@ class Planner:
                 or not item_id
                 or item_id in seen
                 or type(chars) is not tuple
+                or item.state not in _PLAIN_STATES
             ):
                 self._plan_checked(run, index, item)
                 continue
@@ -385,7 +388,8 @@ class Planner:
                 it if it.state == initial else replace(it, state=initial)
                 for it in assessment.order_item
             )
-            problems = self._check_items(run, produced, _ISSUE_ACTIONS)
+            by = f"feasibility assessment {assessment.id}"
+            problems = self._check_items(run, produced, _ISSUE_ACTIONS, [by] * len(produced))
             special_reason = None
         elif special_reason is not None:
             outcome = "special"
@@ -515,6 +519,7 @@ class Planner:
         used: set[int] = set()
         items: list[ResourceOrderItem] = []
         merged_items: list[ResourceOrderItem] = []
+        merged_by: list[str | None] = []
         guesses: list[str] = []
         for rule in matched:
             for template in rule.templates:
@@ -553,13 +558,14 @@ class Planner:
                 items.append(follow)
                 if res_action == "modify":
                     merged_items.append(follow)
+                    merged_by.append(f"rule {rule.ref}")
         rest = "noChange" if action == "modify" else "delete"
         for n, (source, old) in enumerate(resources):
             if n not in used:
                 items.append(
                     _follow_up(_position(len(items)), rest, source, old, old.characteristic)
                 )
-        problems.extend(self._check_items(run, merged_items, frozenset({"modify"})))
+        problems.extend(self._check_items(run, merged_items, frozenset({"modify"}), merged_by))
         if guesses:
             return tuple(items), "; ".join(guesses)
         return tuple(items), None
@@ -571,13 +577,19 @@ class Planner:
         )
 
     def _check_items(
-        self, run: _Run, items: Sequence[ResourceOrderItem], actions: frozenset[str]
+        self,
+        run: _Run,
+        items: Sequence[ResourceOrderItem],
+        actions: frozenset[str],
+        producers: Sequence[str | None],
     ) -> list[Problem]:
-        """Problems of whole items (merged or preassessed) against their specifications."""
+        """Problems of whole items (merged or preassessed) against their specifications;
+        ``producers[i]`` produced ``items[i]`` (named in the messages)."""
         problems: list[Problem] = []
-        for item in items:
+        for item, producer in zip(items, producers, strict=True):
             if item.action not in actions:
                 continue
+            found = len(problems)
             where = f"order_item[{item.id}]"
             spec = item.resource_specification
             if spec is None or not spec.id:
@@ -600,6 +612,7 @@ class Planner:
             problems.extend(
                 check.problems({c.name: c.value for c in item.characteristic}, f"{where}.")
             )
+            problems[found:] = [(path, produced_by(m, producer)) for path, m in problems[found:]]
         return problems
 
     def _spec_check(self, run: _Run, spec_id: str) -> SpecificationCheck | None:

@@ -48,10 +48,17 @@ def _is_number(value: object) -> bool:
 
 
 def _same(a: object, b: object) -> bool:
-    """Equal and of the same kind: ``True`` is not ``1``, ``"1"`` is not ``1``, ``1 == 1.0``."""
+    """Equal and of the same kind: ``True`` is not ``1``, ``"1"`` is not ``1``, ``1 == 1.0``;
+    JSON arrays and objects compare element by element, by kind too."""
     if a != b:
         return False
-    return type(a) is type(b) or (_is_number(a) and _is_number(b))
+    if type(a) is not type(b):
+        return _is_number(a) and _is_number(b)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return all(_same(value, b[key]) for key, value in a.items())
+    return True
 
 
 # ---------------------------------------------------------------------- predicates
@@ -148,12 +155,12 @@ def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(values)
 
 
-def _hashable(value: object) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _scalar(value: object) -> bool:
+    """A JSON scalar (looked up by hash; arrays and objects are compared by kind)."""
+    return type(value) in _SCALARS
 
 
 @attrs.frozen
@@ -165,22 +172,20 @@ class In(Predicate):
 
     def compile(self) -> Test:
         name, options = self.characteristic, self.values
-        if all(isinstance(o, str) for o in options):
+        if all(type(o) is str for o in options):
             strings = frozenset(options)
-            return lambda v: v.get(name) in strings
-        if all(_hashable(o) for o in options):
+            # A JSON array or object (unhashable) is none of the strings.
+            return lambda v: type(got := v.get(name)) is str and got in strings
+        if all(_scalar(o) for o in options):
             # Hash lookup; bools kept apart so that True is not taken for 1.
             plain = frozenset(o for o in options if not isinstance(o, bool))
             flags = frozenset(o for o in options if isinstance(o, bool))
 
             def member(v: Values) -> bool:
                 got = v.get(name, MISSING)
-                if isinstance(got, bool):
+                if type(got) is bool:
                     return got in flags
-                try:
-                    return got in plain
-                except TypeError:  # an unhashable value is none of them
-                    return False
+                return _scalar(got) and got in plain
 
             return member
         return lambda v: name in v and any(_same(v[name], o) for o in options)

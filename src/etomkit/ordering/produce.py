@@ -20,7 +20,7 @@ from etomkit.model.values import Characteristic
 from etomkit.ordering._fast import factory
 from etomkit.ordering.rules import MISSING, FromService, ItemTemplate
 
-__all__ = ["CompiledTemplate", "TemplateBuilder"]
+__all__ = ["CompiledTemplate", "TemplateBuilder", "produced_by"]
 
 _CONST, _MAPPED, _COPY = 0, 1, 2
 
@@ -81,12 +81,22 @@ def _path(item_id: str, rest: str) -> str:
     return f"order_item[{item_id}].{rest}"
 
 
+def produced_by(message: str, producer: object) -> str:
+    """``message`` naming what produced the item (``rule id@version``), when known."""
+    return message if producer is None else f"{message} (produced by {producer})"
+
+
+def _by_rule(rule: object) -> str | None:
+    return None if rule is None else f"rule {rule}"
+
+
 class TemplateBuilder:
     """Builds one template's items for service items, checked against a specification.
 
     ``build`` appends ``(path, message)`` problems for anything that makes the
     item incomplete: a required characteristic missing, a value of the wrong
     type or not allowed, an unmapped service value, an unknown specification.
+    Each message names the rule that produced the item.
     """
 
     __slots__ = (
@@ -215,7 +225,8 @@ class TemplateBuilder:
             self.static[: len(self.static) - len(self.static_required)] if partial else self.static
         )
         if static:
-            problems.extend((_path(item_id, p), m) for p, m in static)
+            by = _by_rule(rule)
+            problems.extend((_path(item_id, p), produced_by(m, by)) for p, m in static)
         if self.constant is not None:
             return self.constant
         out: list[Characteristic] = []
@@ -234,9 +245,12 @@ class TemplateBuilder:
                         problems.append(
                             (
                                 _path(item_id, f"characteristic.{target}"),
-                                f"is required by resource specification "
-                                f"{self.template.spec_id!r}, and the service item has no "
-                                f"{source!r} to take it from",
+                                produced_by(
+                                    f"is required by resource specification "
+                                    f"{self.template.spec_id!r}, and the service item has no "
+                                    f"{source!r} to take it from",
+                                    _by_rule(rule),
+                                ),
                             )
                         )
                     if key is not None:
@@ -265,12 +279,22 @@ class TemplateBuilder:
                 value_check, renamed = lookup
                 problem = None if value_check is None else value_check(value)
                 if problem is not None:
-                    problems.append((_path(item_id, f"characteristic.{target}"), problem))
+                    problems.append(
+                        (
+                            _path(item_id, f"characteristic.{target}"),
+                            produced_by(problem, _by_rule(rule)),
+                        )
+                    )
                 out.append(_original(chars, source) if target == source else renamed(value))
                 continue
             char, problem = entry
             if problem is not None:
-                problems.append((_path(item_id, f"characteristic.{target}"), problem))
+                problems.append(
+                    (
+                        _path(item_id, f"characteristic.{target}"),
+                        produced_by(problem, _by_rule(rule)),
+                    )
+                )
             out.append(char)
             if key is not None:
                 key.append(id(char))
@@ -291,7 +315,8 @@ class TemplateBuilder:
         constant = self.constant
         if constant is not None:
             if self.static:
-                problems.extend((_path(item_id, p), m) for p, m in self.static)
+                by = _by_rule(rule)
+                problems.extend((_path(item_id, p), produced_by(m, by)) for p, m in self.static)
             cached = self._items.get((item_id, action))
             if cached is None:
                 cached = self._items[(item_id, action)] = self._makers[action](item_id, constant)
