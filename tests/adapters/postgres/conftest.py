@@ -66,7 +66,8 @@ def make_postgres_store(postgres_conninfo: str) -> Iterator[Callable[..., Postgr
     def make(schema: str | None = None, **options: Any) -> PostgresStore:
         name = schema or fresh_schema()
         schemas.add(name)
-        store = PostgresStore(postgres_conninfo, schema=name, pool_size=2, **options)
+        options.setdefault("pool_size", 2)
+        store = PostgresStore(postgres_conninfo, schema=name, **options)
         made.append(store)
         return store
 

@@ -155,7 +155,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         key = self._checked_id(entity_id)
         if key is None:
             return None
-        row = self._store.run(f"read {self.entity_name}", lambda c: self._select(c, key))
+        row = self._store.run(f"read {self.entity_name}", lambda c: self._select(c, key), read=True)
         return None if row is None else self._decode(row)
 
     def __len__(self) -> int:
@@ -164,6 +164,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
             lambda c: c.execute(
                 sql.SQL("SELECT count(*) FROM {} WHERE ns = %s").format(self._entity), (self._ns,)
             ).fetchone(),
+            read=True,
         )
         return int(row[0]) if row else 0
 
@@ -177,6 +178,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                 sql.SQL("SELECT 1 FROM {} WHERE ns = %s AND id = %s").format(self._entity),
                 (self._ns, key),
             ).fetchone(),
+            read=True,
         )
         return row is not None
 
@@ -211,19 +213,21 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                 self._entity, condition
             )
 
-            def read(conn: Conn) -> tuple[list[tuple[Any, ...]], int]:
+            def fetch(conn: Conn) -> tuple[list[tuple[Any, ...]], int]:
                 total = conn.execute(count_sql, params).fetchone()
                 rows = conn.execute(page_sql, [*params, offset, limit]).fetchall()
                 return rows, int(total[0]) if total else 0
 
-            rows, total = self._store.run(f"query {self.entity_name}", read, snapshot=True)
+            rows, total = self._store.run(
+                f"query {self.entity_name}", fetch, snapshot=True, read=True
+            )
             items = tuple(self._decode(r) for r in rows)
             return Page(items, total, offset, limit)
         all_sql = sql.SQL(
             "SELECT e.revision, e.doc, e.id FROM {} e WHERE {} ORDER BY e.seq"
         ).format(self._entity, condition)
         rows = self._store.run(
-            f"query {self.entity_name}", lambda c: c.execute(all_sql, params).fetchall()
+            f"query {self.entity_name}", lambda c: c.execute(all_sql, params).fetchall(), read=True
         )
         matching = [e for e in map(self._decode, rows) if where.matches(e)]  # type: ignore[union-attr]
         end = None if limit is None else offset + limit
@@ -352,6 +356,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                 sql.SQL("SELECT id FROM {} WHERE ns = %s AND term = %s").format(self._term),
                 (self._ns, term),
             ).fetchall(),
+            read=True,
         )
         return [r[0] for r in rows]
 

@@ -215,18 +215,31 @@ class PostgresStore(Store, OrderingStore):
     # ------------------------------------------------------------------ units of work
 
     @property
+    def conninfo(self) -> str:
+        """The connection string of the store's pool (for listeners of the event feed)."""
+        conninfo = self._pool.conninfo
+        return conninfo() if callable(conninfo) else conninfo
+
+    @property
     def in_unit(self) -> bool:
         """True while the calling thread is inside a ``transaction()`` block."""
         return self._local.conn is not None
 
     def run(
-        self, what: str, work: Callable[[psycopg.Connection[Any]], R], *, snapshot: bool = False
+        self,
+        what: str,
+        work: Callable[[psycopg.Connection[Any]], R],
+        *,
+        snapshot: bool = False,
+        read: bool = False,
     ) -> R:
         """Run ``work(conn)``: inside the thread's unit of work if one is open,
         else in a transaction of its own (REPEATABLE READ with ``snapshot``, so
         several reads agree), retried after serialization failures and
-        deadlocks. ``work`` must not leave partial writes when it raises a
-        library error; a driver error dooms the unit it happened in."""
+        deadlocks, and, for a ``read``, once after a lost connection (a write
+        is not: its commit may have happened). ``work`` must not leave partial
+        writes when it raises a library error; a driver error dooms the unit
+        it happened in."""
         if self._closed:
             raise StorageError(f"PostgresStore: {what}: the store is closed")
         conn = self._local.conn
@@ -240,7 +253,9 @@ class PostgresStore(Store, OrderingStore):
                         fresh.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     return work(fresh)
             except StorageError as e:
-                if attempt == RETRIES or not isinstance(e.__cause__, _RETRYABLE):
+                cause = e.__cause__
+                lost = read and attempt == 0 and isinstance(cause, psycopg.OperationalError)
+                if attempt == RETRIES or not (isinstance(cause, _RETRYABLE) or lost):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
