@@ -103,7 +103,7 @@ def test_processes_issuing_overlapping_requests_store_one_record_each(
     assert len(store.issuance_records) == 60
     orders = list(store.resource_orders.iterate())
     on_record = [o for r in store.issuance_records.iterate() for o in r.resource_order_ids]
-    assert sorted(o.id for o in orders) == sorted(on_record)  # no order without its record
+    assert sorted(str(o.id) for o in orders) == sorted(on_record)  # no order without its record
     assert len(set(on_record)) == len(on_record)
 
 
