@@ -33,7 +33,7 @@ from psycopg import sql
 
 from etomkit import tmf
 from etomkit.adapters.postgres.store import PostgresStore, translated
-from etomkit.errors import ValidationError
+from etomkit.errors import StorageError, ValidationError
 from etomkit.model.events import Event
 
 __all__ = ["FeedEvent", "PostgresEventFeed", "PostgresEventSink"]
@@ -117,9 +117,13 @@ class PostgresEventFeed:
             "read the event feed",
             lambda c: c.execute(self._read, (str(tx), seq, limit)).fetchall(),
         )
-        return [
-            FeedEvent((int(t), int(s)), kind, json.loads(bytes(doc))) for t, s, kind, doc in rows
-        ]
+        try:
+            return [
+                FeedEvent((int(t), int(s)), kind, json.loads(bytes(doc)))
+                for t, s, kind, doc in rows
+            ]
+        except ValueError as e:
+            raise StorageError(f"PostgresEventFeed: an outbox event does not decode: {e}") from e
 
     def acknowledge(self, position: tuple[int, int]) -> None:
         """Store ``position`` as handled (never moves the position backwards)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Any, TypeVar
 
 import psycopg
@@ -247,14 +247,18 @@ class PostgresStore(Store, OrderingStore):
             with translated(what):
                 return work(conn)
         for attempt in range(RETRIES + 1):
+            begun = False
             try:
-                with translated(what), self._pool.connection() as fresh, fresh.transaction():
+                with translated(what), self._pool.connection() as fresh, ExitStack() as stack:
+                    stack.enter_context(fresh.transaction())  # BEGIN: nothing sent before it
+                    begun = True
                     if snapshot:
                         fresh.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     return work(fresh)
             except StorageError as e:
                 cause = e.__cause__
-                lost = read and attempt == 0 and isinstance(cause, psycopg.OperationalError)
+                # a connection found dead at BEGIN, or during a read, is safe to retry
+                lost = isinstance(cause, psycopg.OperationalError) and (read or not begun)
                 if attempt == RETRIES or not (isinstance(cause, _RETRYABLE) or lost):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
