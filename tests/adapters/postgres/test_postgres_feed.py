@@ -33,9 +33,14 @@ def test_a_service_call_in_a_unit_of_work_commits_its_change_and_its_event_toget
     store = make_postgres_store()
     inventory = ek.ProductOfferingInventory(store, events=PostgresEventSink(store))
     feed = PostgresEventFeed(store, "billing")
-    with pytest.raises(RuntimeError), store.transaction():
-        inventory.create_offering(ek.ProductOffering(id="po-1", name="rolled back"))
-        raise RuntimeError
+
+    def fail_after_creating() -> None:
+        with store.transaction():
+            inventory.create_offering(ek.ProductOffering(id="po-1", name="rolled back"))
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        fail_after_creating()
     assert feed.read() == [] and len(store.offerings) == 0
     with store.transaction():
         inventory.create_offering(ek.ProductOffering(id="po-2", name="kept"))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 import attrs
@@ -133,7 +133,7 @@ class PostgresEventFeed:
             lambda c: c.execute(self._save, (self.consumer, str(tx), seq)),
         )
 
-    def follow(self, *, wait: float = 1.0, batch: int = 500) -> Iterator[FeedEvent]:
+    def follow(self, *, wait: float = 1.0, batch: int = 500) -> Generator[FeedEvent, None, None]:
         """Every event from the stored position on, waiting (up to ``wait`` seconds,
         woken early by NOTIFY) when none is ready; acknowledges each batch once
         the consumer asks for the next. Runs until the caller stops iterating."""
