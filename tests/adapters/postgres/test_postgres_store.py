@@ -145,3 +145,45 @@ class TestPostgresUsageLog(UsageLogContract):
     @pytest.fixture
     def make_log(self, make_postgres_store: Callable[..., PostgresStore]) -> UsageLogFactory:
         return lambda: PostgresUsageLog(make_postgres_store())
+
+
+def _product(product_id: str, order_id: str) -> ek.Product:
+    return ek.Product(
+        id=product_id,
+        product_offering=ek.EntityRef(id="po-1"),
+        related_party=(ek.RelatedParty(id="cust-1", role="customer"),),
+        product_order_item=(ek.OrderItemRef(order_id=order_id, item_id="1"),),
+    )
+
+
+def test_a_batch_add_is_all_or_none_and_names_the_key_it_refused(
+    make_postgres_store: Callable[..., PostgresStore],
+) -> None:
+    store = make_postgres_store()
+    store.products.add(_product("p-0", "ord-0"))
+    with pytest.raises(ek.DuplicateKeyError) as taken_key:
+        store.products.add_all([_product("p-1", "ord-1"), _product("p-2", "ord-0")])
+    assert (taken_key.value.key, taken_key.value.existing_id) == ("product_order_item", "p-0")
+    with pytest.raises(ek.DuplicateKeyError) as in_batch:
+        store.products.add_all([_product("p-3", "ord-3"), _product("p-4", "ord-3")])
+    assert in_batch.value.existing_id == "p-3"
+    with pytest.raises(ek.DuplicateKeyError) as taken_id:
+        store.products.add_all([_product("p-5", "ord-5"), _product("p-0", "ord-6")])
+    assert taken_id.value.key == "id"
+    assert [p.id for p in store.products.iterate()] == ["p-0"]
+    added = store.products.add_all([_product(f"q-{n}", f"o-{n}") for n in range(5)])
+    assert [p.id for p in store.products.iterate()] == ["p-0", *[p.id for p in added]]
+
+
+def test_ids_and_terms_with_nul_and_backslash_round_trip(
+    make_postgres_store: Callable[..., PostgresStore],
+) -> None:
+    store = make_postgres_store()
+    odd = ["a\x00b", "a\\0b", "a\\\\0b", "\\"]
+    for n, entity_id in enumerate(odd):
+        store.products.add(_product(entity_id, f"ord\x00{n}\\"))
+    assert [p.id for p in store.products.iterate()] == odd
+    for n, entity_id in enumerate(odd):
+        assert store.products.get(entity_id).id == entity_id
+        found = store.products.find_by_order_item(f"ord\x00{n}\\", "1")
+        assert found is not None and found.id == entity_id

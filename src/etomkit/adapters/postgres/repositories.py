@@ -9,6 +9,7 @@ store the same TMF JSON as the FileStore.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -64,6 +65,24 @@ def decode(cls: type, raw: bytes, revision: int, where: str) -> Any:
     return replace(entity, revision=revision)
 
 
+def _text(value: str) -> str:
+    """``value`` as a PostgreSQL text value: text cannot hold U+0000, so backslash
+    and NUL are escaped (injectively)."""
+    if "\\" not in value and "\x00" not in value:
+        return value
+    return value.replace("\\", "\\\\").replace("\x00", "\\0")
+
+
+_ESCAPED = re.compile(r"\\(.)")
+
+
+def _untext(value: str) -> str:
+    """The value :func:`_text` was given."""
+    if "\\" not in value:
+        return value
+    return _ESCAPED.sub(lambda m: "\x00" if m[1] == "0" else m[1], value)
+
+
 class _RefusedKeyError(Exception):
     """Carries a DuplicateKeyError out of a savepoint (so the savepoint rolls back)."""
 
@@ -103,7 +122,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
             sql.SQL("SELECT revision, doc, id FROM {} WHERE ns = %s AND id = %s").format(
                 self._entity
             ),
-            (self._ns, entity_id),
+            (self._ns, _text(entity_id)),
         ).fetchone()
 
     def _insert_terms(self, conn: Conn, entity_id: str, terms: list[tuple[str, bool]]) -> int:
@@ -117,7 +136,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                 " SELECT %s, t, %s, u FROM unnest(%s::text[], %s::bool[]) AS x(t, u)"
                 " ON CONFLICT DO NOTHING RETURNING uniq"
             ).format(self._term),
-            (self._ns, entity_id, [t for t, _ in terms], [u for _, u in terms]),
+            (self._ns, _text(entity_id), [_text(t) for t, _ in terms], [u for _, u in terms]),
         ).fetchall()
         return sum(1 for (unique,) in rows if unique)
 
@@ -130,13 +149,14 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                 sql.SQL("SELECT id FROM {} WHERE ns = %s AND term = %s AND uniq").format(
                     self._term
                 ),
-                (self._ns, term),
+                (self._ns, _text(term)),
             ).fetchone()
-            if row is not None and row[0] != entity_id:
+            if row is not None and row[0] != _text(entity_id):
                 for prefix, key in self._unique:
                     if term.startswith(prefix):
                         value = term[len(prefix) :].replace(TERM_SEP, "/")
-                        return DuplicateKeyError(self.entity_name, key, value, row[0])
+                        holder = _untext(row[0])
+                        return DuplicateKeyError(self.entity_name, key, value, holder)
         return ConflictError(f"{self.entity_name} {entity_id!r}: a unique key is taken")
 
     @staticmethod
@@ -176,7 +196,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
             f"read {self.entity_name}",
             lambda c: c.execute(
                 sql.SQL("SELECT 1 FROM {} WHERE ns = %s AND id = %s").format(self._entity),
-                (self._ns, key),
+                (self._ns, _text(key)),
             ).fetchone(),
             read=True,
         )
@@ -202,7 +222,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                     " AND t.term = ANY(%s))"
                 ).format(self._term)
             )
-            params.append(list(terms))
+            params.append([_text(t) for t in terms])
         condition = sql.SQL(" AND ").join(conditions)
         if exact:
             page_sql = sql.SQL(
@@ -235,15 +255,20 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
 
     # ------------------------------------------------------------------ writes
 
-    def add(self, entity: T) -> T:
+    def _prepared(self, entity: T) -> tuple[T, str, bytes, list[tuple[str, bool]]]:
+        """``(stored entity, id, TMF JSON, terms)`` of a new entity, or ValidationError."""
         entity_id = entity.id  # type: ignore[attr-defined]
         if not isinstance(entity_id, str) or not entity_id:
             raise ValidationError(self.entity_name, [("id", "must be set before storing")])
-        if "\x1e" in entity_id or "\x00" in entity_id:
-            raise ValidationError(self.entity_name, [("id", "must not contain U+001E or U+0000")])
+        if "\x1e" in entity_id:
+            raise ValidationError(
+                self.entity_name, [("id", "must not contain the control character U+001E")]
+            )
         stored: T = entity if entity.revision == 1 else replace(entity, revision=1)  # type: ignore[attr-defined]
-        doc, terms = encode(stored), self._terms(stored)
+        return stored, entity_id, encode(stored), self._terms(stored)
 
+    def add(self, entity: T) -> T:
+        stored, entity_id, doc, terms = self._prepared(entity)
         unique = sum(1 for _, u in terms if u)
 
         def write(conn: Conn) -> None:
@@ -252,7 +277,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                     "INSERT INTO {} (ns, id, revision, doc) VALUES (%s, %s, 1, %s)"
                     " ON CONFLICT DO NOTHING RETURNING seq"
                 ).format(self._entity),
-                (self._ns, entity_id, doc),
+                (self._ns, _text(entity_id), doc),
             ).fetchone()
             if inserted is None:
                 raise DuplicateKeyError(self.entity_name, "id", entity_id, entity_id)
@@ -260,7 +285,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                 refused = self._duplicate(conn, terms, entity_id)
                 conn.execute(  # undo the row (its terms go with it): nothing stays
                     sql.SQL("DELETE FROM {} WHERE ns = %s AND id = %s").format(self._entity),
-                    (self._ns, entity_id),
+                    (self._ns, _text(entity_id)),
                 )
                 raise refused
 
@@ -268,8 +293,69 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         return stored
 
     def add_all(self, entities: Sequence[T]) -> list[T]:
-        with self._store.transaction():
-            return [self.add(e) for e in entities]
+        """All or none, in two statements whatever the count (one for the rows, one
+        for their terms)."""
+        prepared = [self._prepared(e) for e in entities]
+        ids = [p[1] for p in prepared]
+        if len(prepared) < 2 or len(set(ids)) < len(ids):
+            with self._store.transaction():  # a repeated id: refused by the second add
+                return [self.add(e) for e in entities]
+        stored_ids = [_text(i) for i in ids]
+        term_ids, term_texts, term_unique = [], [], []
+        for (_, _, _, terms), sid in zip(prepared, stored_ids, strict=True):
+            for term, unique in terms:
+                term_ids.append(sid)
+                term_texts.append(_text(term))
+                term_unique.append(unique)
+        unique_count = sum(term_unique)
+        insert_rows = sql.SQL(
+            "INSERT INTO {} (ns, id, revision, doc) SELECT %s, i, 1, d"
+            " FROM unnest(%s::text[], %s::bytea[]) WITH ORDINALITY AS x(i, d, n) ORDER BY n"
+            " ON CONFLICT DO NOTHING RETURNING id"
+        ).format(self._entity)
+        insert_terms = sql.SQL(
+            "INSERT INTO {} (ns, term, id, uniq)"
+            " SELECT %s, t, i, u FROM unnest(%s::text[], %s::text[], %s::bool[]) AS x(t, i, u)"
+            " ON CONFLICT DO NOTHING RETURNING uniq"
+        ).format(self._term)
+        undo = sql.SQL("DELETE FROM {} WHERE ns = %s AND id = ANY(%s)").format(self._entity)
+
+        def write(conn: Conn) -> None:
+            added = {
+                r[0]
+                for r in conn.execute(
+                    insert_rows, (self._ns, stored_ids, [p[2] for p in prepared])
+                ).fetchall()
+            }
+            refused: Exception | None = None
+            if len(added) < len(prepared):
+                taken = next(i for i, sid in zip(ids, stored_ids, strict=True) if sid not in added)
+                refused = DuplicateKeyError(self.entity_name, "id", taken, taken)
+            elif unique_count:
+                went_in = conn.execute(
+                    insert_terms, (self._ns, term_texts, term_ids, term_unique)
+                ).fetchall()
+                if sum(1 for (u,) in went_in if u) < unique_count:
+                    refused = next(
+                        (
+                            self._duplicate(conn, terms, entity_id)
+                            for _, entity_id, _, terms in prepared
+                            if self._holds_other(conn, terms, entity_id)
+                        ),
+                        ConflictError(f"{self.entity_name}: a unique key is taken"),
+                    )
+            else:
+                conn.execute(insert_terms, (self._ns, term_texts, term_ids, term_unique))
+            if refused is not None:
+                conn.execute(undo, (self._ns, list(added)))
+                raise refused
+
+        self._store.run(f"add {self.entity_name}", write)
+        return [p[0] for p in prepared]
+
+    def _holds_other(self, conn: Conn, terms: list[tuple[str, bool]], entity_id: str) -> bool:
+        """True if another stored entity holds one of the unique ``terms``."""
+        return isinstance(self._duplicate(conn, terms, entity_id), DuplicateKeyError)
 
     def replace(self, entity: T, *, expected_revision: int | None = None) -> T:
         entity_id = self._checked_id(entity.id)  # type: ignore[attr-defined]
@@ -287,14 +373,14 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                     "UPDATE {} SET revision = revision + 1, doc = %s"
                     " WHERE ns = %s AND id = %s AND revision = %s RETURNING revision"
                 ).format(self._entity),
-                (doc, self._ns, entity_id, expected),
+                (doc, self._ns, _text(entity_id), expected),
             ).fetchone()
             if row is None:
                 current = conn.execute(
                     sql.SQL("SELECT revision FROM {} WHERE ns = %s AND id = %s").format(
                         self._entity
                     ),
-                    (self._ns, entity_id),
+                    (self._ns, _text(entity_id)),
                 ).fetchone()
                 if current is None:
                     raise NotFoundError(self.entity_name, entity_id)
@@ -304,7 +390,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                 )
             conn.execute(
                 sql.SQL("DELETE FROM {} WHERE ns = %s AND id = %s").format(self._term),
-                (self._ns, entity_id),
+                (self._ns, _text(entity_id)),
             )
             if self._insert_terms(conn, entity_id, terms) < unique:
                 raise _RefusedKeyError(self._duplicate(conn, terms, entity_id))
@@ -339,7 +425,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                 sql.SQL("DELETE FROM {} WHERE ns = %s AND id = %s AND revision = %s").format(
                     self._entity
                 ),
-                (self._ns, key, row[0]),
+                (self._ns, _text(key), row[0]),
             )
             if gone.rowcount != 1:
                 raise ConflictError(f"{self.entity_name} {key!r} changed while being removed")
@@ -354,11 +440,11 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
             f"read {self.entity_name}",
             lambda c: c.execute(
                 sql.SQL("SELECT id FROM {} WHERE ns = %s AND term = %s").format(self._term),
-                (self._ns, term),
+                (self._ns, _text(term)),
             ).fetchall(),
             read=True,
         )
-        return [r[0] for r in rows]
+        return [_untext(r[0]) for r in rows]
 
 
 class PostgresOfferingRepository(PostgresRepository[Any, Any], OfferingRepository):
