@@ -1,0 +1,525 @@
+"""The PostgresStore's repositories: one class per port over the ``entity`` and
+``term`` tables (see schema.py).
+
+Each repository takes its namespace, entity class, index terms and unique keys
+from the in-memory reference adapter, so the three adapters index alike and
+store the same TMF JSON as the FileStore.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+import psycopg
+from psycopg import sql
+
+from etomkit import tmf
+from etomkit.adapters import memory
+from etomkit.errors import (
+    ConflictError,
+    DuplicateKeyError,
+    NotFoundError,
+    StorageError,
+    ValidationError,
+)
+from etomkit.model._copy import replace
+from etomkit.model.queries import TERM_SEP, Page, order_item_term
+from etomkit.ports import (
+    AuditRunRepository,
+    ClientRepository,
+    FeasibilityAssessmentRepository,
+    IssuanceRecordRepository,
+    ManualAuditRepository,
+    OfferingRepository,
+    ProductRepository,
+    Repository,
+    ResourceOrderRepository,
+    ResourceSpecificationRepository,
+)
+
+if TYPE_CHECKING:
+    from etomkit.adapters.postgres.store import PostgresStore
+
+__all__ = ["REPOSITORIES", "PostgresRepository", "decode", "encode"]
+
+T = TypeVar("T")
+F = TypeVar("F")
+Conn = psycopg.Connection[Any]
+
+
+def encode(entity: Any) -> bytes:
+    """The entity's TMF JSON as stored (the FileStore's bytes)."""
+    doc = tmf.to_json(entity)
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def decode(cls: type, raw: bytes, revision: int, where: str) -> Any:
+    """The entity of ``cls`` a stored document holds, at ``revision``."""
+    try:
+        entity: Any = tmf.from_json(cls, json.loads(raw))
+    except (ValueError, ValidationError) as e:
+        raise StorageError(f"{where}: stored document does not decode: {e}") from e
+    return replace(entity, revision=revision)
+
+
+def _text(value: str) -> str:
+    """``value`` as a PostgreSQL text value: text cannot hold U+0000, so backslash
+    and NUL are escaped (injectively)."""
+    if "\\" not in value and "\x00" not in value:
+        return value
+    return value.replace("\\", "\\\\").replace("\x00", "\\0")
+
+
+_ESCAPED = re.compile(r"\\(.)")
+
+
+def _untext(value: str) -> str:
+    """The value :func:`_text` was given."""
+    if "\\" not in value:
+        return value
+    return _ESCAPED.sub(lambda m: "\x00" if m[1] == "0" else m[1], value)
+
+
+class _RefusedKeyError(Exception):
+    """Carries a DuplicateKeyError out of a savepoint (so the savepoint rolls back)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class PostgresRepository(Repository[T, F], Generic[T, F]):
+    """Shared mechanics of every PostgresStore repository."""
+
+    reference: ClassVar[type[memory._DictRepository[Any, Any]]]
+
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+        ref = self.reference
+        self._ns = ref.namespace
+        self._cls = ref.entity_class
+        self._terms_of = ref._terms_of_entity
+        self._unique = ref.unique_terms
+        self._entity = store.qualified("entity")
+        self._term = store.qualified("term")
+
+    # ------------------------------------------------------------------ helpers
+
+    def _terms(self, entity: T) -> list[tuple[str, bool]]:
+        terms = self._terms_of(self, entity)  # type: ignore[arg-type]
+        unique = self._unique
+        return [(t, any(t.startswith(p) for p, _ in unique)) for t in dict.fromkeys(terms)]
+
+    def _decode(self, row: tuple[Any, ...]) -> T:
+        entity: T = decode(self._cls, bytes(row[1]), row[0], f"{self.entity_name} {row[2]!r}")
+        return entity
+
+    def _select(self, conn: Conn, entity_id: str) -> tuple[Any, ...] | None:
+        return conn.execute(
+            sql.SQL("SELECT revision, doc, id FROM {} WHERE ns = %s AND id = %s").format(
+                self._entity
+            ),
+            (self._ns, _text(entity_id)),
+        ).fetchone()
+
+    def _insert_terms(self, conn: Conn, entity_id: str, terms: list[tuple[str, bool]]) -> int:
+        """Insert ``terms``, skipping any a unique index refuses; returns how many of
+        the unique ones went in."""
+        if not terms:
+            return 0
+        rows = conn.execute(
+            sql.SQL(
+                "INSERT INTO {} (ns, term, id, uniq)"
+                " SELECT %s, t, %s, u FROM unnest(%s::text[], %s::bool[]) AS x(t, u)"
+                " ON CONFLICT DO NOTHING RETURNING uniq"
+            ).format(self._term),
+            (self._ns, _text(entity_id), [_text(t) for t, _ in terms], [u for _, u in terms]),
+        ).fetchall()
+        return sum(1 for (unique,) in rows if unique)
+
+    def _duplicate(self, conn: Conn, terms: list[tuple[str, bool]], entity_id: str) -> Exception:
+        """The DuplicateKeyError for the first unique term another entity holds."""
+        for term, unique in terms:
+            if not unique:
+                continue
+            row = conn.execute(
+                sql.SQL("SELECT id FROM {} WHERE ns = %s AND term = %s AND uniq").format(
+                    self._term
+                ),
+                (self._ns, _text(term)),
+            ).fetchone()
+            if row is not None and row[0] != _text(entity_id):
+                for prefix, key in self._unique:
+                    if term.startswith(prefix):
+                        value = term[len(prefix) :].replace(TERM_SEP, "/")
+                        holder = _untext(row[0])
+                        return DuplicateKeyError(self.entity_name, key, value, holder)
+        return ConflictError(f"{self.entity_name} {entity_id!r}: a unique key is taken")
+
+    @staticmethod
+    def _checked_id(entity_id: object) -> str | None:
+        return entity_id if type(entity_id) is str else None
+
+    # ------------------------------------------------------------------ reads
+
+    def get(self, entity_id: str) -> T:
+        found = self.find(entity_id)
+        if found is None:
+            raise NotFoundError(self.entity_name, str(entity_id))
+        return found
+
+    def find(self, entity_id: str) -> T | None:
+        key = self._checked_id(entity_id)
+        if key is None:
+            return None
+        row = self._store.run(f"read {self.entity_name}", lambda c: self._select(c, key), read=True)
+        return None if row is None else self._decode(row)
+
+    def __len__(self) -> int:
+        row = self._store.run(
+            f"count {self.entity_name}",
+            lambda c: c.execute(
+                sql.SQL("SELECT count(*) FROM {} WHERE ns = %s").format(self._entity), (self._ns,)
+            ).fetchone(),
+            read=True,
+        )
+        return int(row[0]) if row else 0
+
+    def __contains__(self, entity_id: object) -> bool:
+        key = self._checked_id(entity_id)
+        if key is None:
+            return False
+        row = self._store.run(
+            f"read {self.entity_name}",
+            lambda c: c.execute(
+                sql.SQL("SELECT 1 FROM {} WHERE ns = %s AND id = %s").format(self._entity),
+                (self._ns, _text(key)),
+            ).fetchone(),
+            read=True,
+        )
+        return row is not None
+
+    def query(
+        self, where: F | None = None, *, offset: int = 0, limit: int | None = None
+    ) -> Page[T]:
+        if (
+            type(offset) is not int
+            or offset < 0
+            or (limit is not None and (type(limit) is not int or limit < 0))
+        ):
+            raise ValidationError("query", [("offset/limit", "must be integers, not negative")])
+        term_sets: list[list[str]] = [] if where is None else where.term_sets()  # type: ignore[attr-defined]
+        exact = where is None or getattr(where, "exact_terms", True)
+        conditions: list[sql.Composable] = [sql.SQL("e.ns = %s")]
+        params: list[Any] = [self._ns]
+        for terms in term_sets:
+            conditions.append(
+                sql.SQL(
+                    "EXISTS (SELECT 1 FROM {} t WHERE t.ns = e.ns AND t.id = e.id"
+                    " AND t.term = ANY(%s))"
+                ).format(self._term)
+            )
+            params.append([_text(t) for t in terms])
+        condition = sql.SQL(" AND ").join(conditions)
+        if exact:
+            page_sql = sql.SQL(
+                "SELECT e.revision, e.doc, e.id FROM {} e WHERE {} ORDER BY e.seq"
+                " OFFSET %s LIMIT %s"
+            ).format(self._entity, condition)
+            count_sql = sql.SQL("SELECT count(*) FROM {} e WHERE {}").format(
+                self._entity, condition
+            )
+
+            def fetch(conn: Conn) -> tuple[list[tuple[Any, ...]], int]:
+                total = conn.execute(count_sql, params).fetchone()
+                rows = conn.execute(page_sql, [*params, offset, limit]).fetchall()
+                return rows, int(total[0]) if total else 0
+
+            rows, total = self._store.run(
+                f"query {self.entity_name}", fetch, snapshot=True, read=True
+            )
+            items = tuple(self._decode(r) for r in rows)
+            return Page(items, total, offset, limit)
+        all_sql = sql.SQL(
+            "SELECT e.revision, e.doc, e.id FROM {} e WHERE {} ORDER BY e.seq"
+        ).format(self._entity, condition)
+        rows = self._store.run(
+            f"query {self.entity_name}", lambda c: c.execute(all_sql, params).fetchall(), read=True
+        )
+        matching = [e for e in map(self._decode, rows) if where.matches(e)]  # type: ignore[union-attr]
+        end = None if limit is None else offset + limit
+        return Page(tuple(matching[offset:end]), len(matching), offset, limit)
+
+    # ------------------------------------------------------------------ writes
+
+    def _prepared(self, entity: T) -> tuple[T, str, bytes, list[tuple[str, bool]]]:
+        """``(stored entity, id, TMF JSON, terms)`` of a new entity, or ValidationError."""
+        entity_id = entity.id  # type: ignore[attr-defined]
+        if not isinstance(entity_id, str) or not entity_id:
+            raise ValidationError(self.entity_name, [("id", "must be set before storing")])
+        if "\x1e" in entity_id:
+            raise ValidationError(
+                self.entity_name, [("id", "must not contain the control character U+001E")]
+            )
+        stored: T = entity if entity.revision == 1 else replace(entity, revision=1)  # type: ignore[attr-defined]
+        return stored, entity_id, encode(stored), self._terms(stored)
+
+    def add(self, entity: T) -> T:
+        stored, entity_id, doc, terms = self._prepared(entity)
+        unique = sum(1 for _, u in terms if u)
+
+        def write(conn: Conn) -> None:
+            inserted = conn.execute(
+                sql.SQL(
+                    "INSERT INTO {} (ns, id, revision, doc) VALUES (%s, %s, 1, %s)"
+                    " ON CONFLICT DO NOTHING RETURNING seq"
+                ).format(self._entity),
+                (self._ns, _text(entity_id), doc),
+            ).fetchone()
+            if inserted is None:
+                raise DuplicateKeyError(self.entity_name, "id", entity_id, entity_id)
+            if self._insert_terms(conn, entity_id, terms) < unique:
+                refused = self._duplicate(conn, terms, entity_id)
+                conn.execute(  # undo the row (its terms go with it): nothing stays
+                    sql.SQL("DELETE FROM {} WHERE ns = %s AND id = %s").format(self._entity),
+                    (self._ns, _text(entity_id)),
+                )
+                raise refused
+
+        self._store.run(f"add {self.entity_name}", write)
+        return stored
+
+    def add_all(self, entities: Sequence[T]) -> list[T]:
+        """All or none, in two statements whatever the count (one for the rows, one
+        for their terms)."""
+        prepared = [self._prepared(e) for e in entities]
+        ids = [p[1] for p in prepared]
+        if len(prepared) < 2 or len(set(ids)) < len(ids):
+            with self._store.transaction():  # a repeated id: refused by the second add
+                return [self.add(e) for e in entities]
+        stored_ids = [_text(i) for i in ids]
+        term_ids, term_texts, term_unique = [], [], []
+        for (_, _, _, terms), sid in zip(prepared, stored_ids, strict=True):
+            for term, unique in terms:
+                term_ids.append(sid)
+                term_texts.append(_text(term))
+                term_unique.append(unique)
+        unique_count = sum(term_unique)
+        insert_rows = sql.SQL(
+            "INSERT INTO {} (ns, id, revision, doc) SELECT %s, i, 1, d"
+            " FROM unnest(%s::text[], %s::bytea[]) WITH ORDINALITY AS x(i, d, n) ORDER BY n"
+            " ON CONFLICT DO NOTHING RETURNING id"
+        ).format(self._entity)
+        insert_terms = sql.SQL(
+            "INSERT INTO {} (ns, term, id, uniq)"
+            " SELECT %s, t, i, u FROM unnest(%s::text[], %s::text[], %s::bool[]) AS x(t, i, u)"
+            " ON CONFLICT DO NOTHING RETURNING uniq"
+        ).format(self._term)
+        undo = sql.SQL("DELETE FROM {} WHERE ns = %s AND id = ANY(%s)").format(self._entity)
+
+        def write(conn: Conn) -> None:
+            added = {
+                r[0]
+                for r in conn.execute(
+                    insert_rows, (self._ns, stored_ids, [p[2] for p in prepared])
+                ).fetchall()
+            }
+            refused: Exception | None = None
+            if len(added) < len(prepared):
+                taken = next(i for i, sid in zip(ids, stored_ids, strict=True) if sid not in added)
+                refused = DuplicateKeyError(self.entity_name, "id", taken, taken)
+            elif unique_count:
+                went_in = conn.execute(
+                    insert_terms, (self._ns, term_texts, term_ids, term_unique)
+                ).fetchall()
+                if sum(1 for (u,) in went_in if u) < unique_count:
+                    refused = next(
+                        (
+                            self._duplicate(conn, terms, entity_id)
+                            for _, entity_id, _, terms in prepared
+                            if self._holds_other(conn, terms, entity_id)
+                        ),
+                        ConflictError(f"{self.entity_name}: a unique key is taken"),
+                    )
+            else:
+                conn.execute(insert_terms, (self._ns, term_texts, term_ids, term_unique))
+            if refused is not None:
+                conn.execute(undo, (self._ns, list(added)))
+                raise refused
+
+        self._store.run(f"add {self.entity_name}", write)
+        return [p[0] for p in prepared]
+
+    def _holds_other(self, conn: Conn, terms: list[tuple[str, bool]], entity_id: str) -> bool:
+        """True if another stored entity holds one of the unique ``terms``."""
+        return isinstance(self._duplicate(conn, terms, entity_id), DuplicateKeyError)
+
+    def replace(self, entity: T, *, expected_revision: int | None = None) -> T:
+        entity_id = self._checked_id(entity.id)  # type: ignore[attr-defined]
+        expected = entity.revision if expected_revision is None else expected_revision  # type: ignore[attr-defined]
+        if entity_id is None:
+            raise NotFoundError(self.entity_name, str(entity.id))  # type: ignore[attr-defined]
+        revision = expected + 1
+        stored: T = entity if entity.revision == revision else replace(entity, revision=revision)  # type: ignore[attr-defined]
+        doc, terms = encode(stored), self._terms(stored)
+        unique = sum(1 for _, u in terms if u)
+
+        def write(conn: Conn) -> None:
+            row = conn.execute(
+                sql.SQL(
+                    "UPDATE {} SET revision = revision + 1, doc = %s"
+                    " WHERE ns = %s AND id = %s AND revision = %s RETURNING revision"
+                ).format(self._entity),
+                (doc, self._ns, _text(entity_id), expected),
+            ).fetchone()
+            if row is None:
+                current = conn.execute(
+                    sql.SQL("SELECT revision FROM {} WHERE ns = %s AND id = %s").format(
+                        self._entity
+                    ),
+                    (self._ns, _text(entity_id)),
+                ).fetchone()
+                if current is None:
+                    raise NotFoundError(self.entity_name, entity_id)
+                raise ConflictError(
+                    f"{self.entity_name} {entity_id!r} is at revision {current[0]}, "
+                    f"the change was based on revision {expected}"
+                )
+            conn.execute(
+                sql.SQL("DELETE FROM {} WHERE ns = %s AND id = %s").format(self._term),
+                (self._ns, _text(entity_id)),
+            )
+            if self._insert_terms(conn, entity_id, terms) < unique:
+                raise _RefusedKeyError(self._duplicate(conn, terms, entity_id))
+
+        def guarded(conn: Conn) -> None:
+            if not unique:
+                write(conn)
+                return
+            try:  # a savepoint, so that a refused key undoes the update
+                with conn.transaction():
+                    write(conn)
+            except _RefusedKeyError as refused:
+                raise refused.error from None
+
+        self._store.run(f"replace {self.entity_name}", guarded)
+        return stored
+
+    def remove(self, entity_id: str, expected_revision: int | None = None) -> T:
+        key = self._checked_id(entity_id)
+        if key is None:
+            raise NotFoundError(self.entity_name, str(entity_id))
+
+        def write(conn: Conn) -> tuple[Any, ...]:
+            row = self._select(conn, key)
+            if row is None:
+                raise NotFoundError(self.entity_name, key)
+            if expected_revision is not None and row[0] != expected_revision:
+                raise ConflictError(
+                    f"{self.entity_name} {key!r} is at revision {row[0]}, not {expected_revision}"
+                )
+            gone = conn.execute(
+                sql.SQL("DELETE FROM {} WHERE ns = %s AND id = %s AND revision = %s").format(
+                    self._entity
+                ),
+                (self._ns, _text(key), row[0]),
+            )
+            if gone.rowcount != 1:
+                raise ConflictError(f"{self.entity_name} {key!r} changed while being removed")
+            return row
+
+        return self._decode(self._store.run(f"remove {self.entity_name}", write))
+
+    # ------------------------------------------------------------------ by term
+
+    def _ids_with_term(self, term: str) -> list[str]:
+        rows = self._store.run(
+            f"read {self.entity_name}",
+            lambda c: c.execute(
+                sql.SQL("SELECT id FROM {} WHERE ns = %s AND term = %s").format(self._term),
+                (self._ns, _text(term)),
+            ).fetchall(),
+            read=True,
+        )
+        return [_untext(r[0]) for r in rows]
+
+
+class PostgresOfferingRepository(PostgresRepository[Any, Any], OfferingRepository):
+    """Offerings of a PostgresStore."""
+
+    reference = memory.InMemoryOfferingRepository
+
+
+class PostgresProductRepository(PostgresRepository[Any, Any], ProductRepository):
+    """Products of a PostgresStore (order items unique by a partial UNIQUE index)."""
+
+    reference = memory.InMemoryProductRepository
+
+    def find_by_order_item(self, order_id: str, item_id: str) -> Any:
+        ids = self._ids_with_term(order_item_term(order_id, item_id))
+        return self.find(ids[0]) if ids else None
+
+
+class PostgresResourceOrderRepository(PostgresRepository[Any, Any], ResourceOrderRepository):
+    """Resource orders of a PostgresStore."""
+
+    reference = memory.InMemoryResourceOrderRepository
+
+
+class PostgresIssuanceRecordRepository(PostgresRepository[Any, Any], IssuanceRecordRepository):
+    """Issuance records of a PostgresStore (the id is the request key)."""
+
+    reference = memory.InMemoryIssuanceRecordRepository
+    records_for_service = memory.InMemoryIssuanceRecordRepository.records_for_service
+
+
+class PostgresFeasibilityAssessmentRepository(
+    PostgresRepository[Any, Any], FeasibilityAssessmentRepository
+):
+    """Feasibility assessments of a PostgresStore."""
+
+    reference = memory.InMemoryFeasibilityAssessmentRepository
+    find_for = memory.InMemoryFeasibilityAssessmentRepository.find_for
+
+
+class PostgresResourceSpecificationRepository(
+    PostgresRepository[Any, Any], ResourceSpecificationRepository
+):
+    """Resource specifications of a PostgresStore."""
+
+    reference = memory.InMemoryResourceSpecificationRepository
+
+
+class PostgresClientRepository(PostgresRepository[Any, Any], ClientRepository):
+    """Client registrations of a PostgresStore (one bootstrap administrator)."""
+
+    reference = memory.InMemoryClientRepository
+
+
+class PostgresAuditRunRepository(PostgresRepository[Any, Any], AuditRunRepository):
+    """Audit runs of a PostgresStore."""
+
+    reference = memory.InMemoryAuditRunRepository
+
+
+class PostgresManualAuditRepository(PostgresRepository[Any, Any], ManualAuditRepository):
+    """Manual audits of a PostgresStore."""
+
+    reference = memory.InMemoryManualAuditRepository
+
+
+#: ``(store attribute, repository class)`` for every repository a PostgresStore holds.
+REPOSITORIES: tuple[tuple[str, type[PostgresRepository[Any, Any]]], ...] = (
+    ("offerings", PostgresOfferingRepository),
+    ("products", PostgresProductRepository),
+    ("resource_orders", PostgresResourceOrderRepository),
+    ("issuance_records", PostgresIssuanceRecordRepository),
+    ("feasibility_assessments", PostgresFeasibilityAssessmentRepository),
+    ("resource_specifications", PostgresResourceSpecificationRepository),
+    ("clients", PostgresClientRepository),
+    ("audit_runs", PostgresAuditRunRepository),
+    ("manual_audits", PostgresManualAuditRepository),
+)

@@ -1,0 +1,74 @@
+"""The PostgresStore's schema as versioned migrations (data, not code).
+
+Each migration is a list of SQL statements with ``{schema}`` standing for the
+store's quoted schema name. ``PostgresStore.migrate()`` applies the ones the
+schema's version table does not list, in one transaction, under an advisory
+lock (so several hosts starting at once migrate once). ``docs/postgres.md``
+lists the SQL of every version.
+
+Tables (version 1):
+
+``entity``
+    one row per stored entity of every repository: ``ns`` (the repository's
+    namespace, as in the FileStore journal), ``id``, ``seq`` (insertion order,
+    from an identity column), ``revision`` and ``doc`` (the entity's TMF JSON,
+    UTF-8, as ``bytea``).
+``term``
+    the entity's index terms (status, category, customer, offering, order item,
+    request, service …, the same terms the in-memory and file adapters index):
+    every filter of the ports is answered from the ``(ns, term)`` index. Terms
+    of a repository's unique keys carry ``uniq`` and fall under a partial
+    ``UNIQUE`` index: the database refuses a second holder atomically.
+``outbox``
+    TMF notification events written in the transaction of the change, read by
+    ``PostgresEventFeed`` in transaction order without gaps.
+``feed_position``
+    each named consumer's position in the outbox.
+``usage``
+    the usage log (one row per usage record).
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migration_sql"]
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (  # 1: entities, terms, outbox, feed positions, usage log
+        "CREATE SCHEMA IF NOT EXISTS {schema}",
+        "CREATE TABLE IF NOT EXISTS {schema}.schema_version ("
+        " version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+        "CREATE TABLE {schema}.entity ("
+        " ns text NOT NULL, id text NOT NULL,"
+        " seq bigint GENERATED ALWAYS AS IDENTITY,"
+        " revision integer NOT NULL, doc bytea NOT NULL,"
+        " PRIMARY KEY (ns, id))",
+        "CREATE INDEX entity_seq ON {schema}.entity (ns, seq)",
+        "CREATE TABLE {schema}.term ("
+        " ns text NOT NULL, term text NOT NULL, id text NOT NULL,"
+        " uniq boolean NOT NULL DEFAULT false,"
+        " PRIMARY KEY (ns, term, id),"
+        " FOREIGN KEY (ns, id) REFERENCES {schema}.entity (ns, id) ON DELETE CASCADE)",
+        "CREATE UNIQUE INDEX term_unique ON {schema}.term (ns, term) WHERE uniq",
+        "CREATE INDEX term_entity ON {schema}.term (ns, id)",
+        "CREATE TABLE {schema}.outbox ("
+        " tx xid8 NOT NULL DEFAULT pg_current_xact_id(),"
+        " seq bigint GENERATED ALWAYS AS IDENTITY,"
+        " event_type text NOT NULL, event bytea NOT NULL,"
+        " recorded_at timestamptz NOT NULL DEFAULT now(),"
+        " PRIMARY KEY (tx, seq))",
+        "CREATE TABLE {schema}.feed_position ("
+        " consumer text PRIMARY KEY, tx xid8 NOT NULL, seq bigint NOT NULL)",
+        "CREATE TABLE {schema}.usage ("
+        " seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+        " at timestamptz NOT NULL, record bytea NOT NULL)",
+        "CREATE INDEX usage_at ON {schema}.usage (at)",
+    ),
+)
+
+#: The schema version this code reads and writes.
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migration_sql(version: int, schema: str) -> list[str]:
+    """The statements of migration ``version`` (1-based) for the quoted ``schema``."""
+    return [statement.format(schema=schema) for statement in MIGRATIONS[version - 1]]

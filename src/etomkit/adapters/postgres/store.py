@@ -1,0 +1,301 @@
+"""PostgresStore: every repository of the library in one PostgreSQL schema, shared
+by many processes on many hosts (psycopg 3, the ``postgres`` extra).
+
+The store owns (or borrows) a connection pool; a unit of work is one
+transaction on one pooled connection, bound to the calling thread; nested
+units are savepoints; writes outside any unit are transactions of their own.
+Driver errors are translated in one place (:func:`translated`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg import sql
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from etomkit.adapters.postgres.repositories import (
+    PostgresAuditRunRepository,
+    PostgresClientRepository,
+    PostgresFeasibilityAssessmentRepository,
+    PostgresIssuanceRecordRepository,
+    PostgresManualAuditRepository,
+    PostgresOfferingRepository,
+    PostgresProductRepository,
+    PostgresResourceOrderRepository,
+    PostgresResourceSpecificationRepository,
+)
+from etomkit.adapters.postgres.schema import SCHEMA_VERSION, migration_sql
+from etomkit.errors import EtomkitError, StorageError, ValidationError
+from etomkit.ports import OrderingStore, Store
+
+__all__ = ["PostgresStore", "translated"]
+
+R = TypeVar("R")
+
+#: How often an operation outside any unit of work is retried after a
+#: serialization failure or a deadlock (the server rolled it back whole).
+RETRIES = 5
+_RETRYABLE = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
+_MIGRATION_LOCK = 0x65746F6D  # pg_advisory_xact_lock key: "etom"
+
+
+@contextmanager
+def translated(what: str) -> Iterator[None]:
+    """Driver errors become StorageError (``raise … from e``); library errors pass."""
+    try:
+        yield
+    except EtomkitError:
+        raise
+    except PoolTimeout as e:
+        raise StorageError(f"{what}: no database connection available ({e})") from e
+    except psycopg.Error as e:
+        raise StorageError(f"{what}: {type(e).__name__}: {e}".strip()) from e
+
+
+class _Local(threading.local):
+    conn: psycopg.Connection[Any] | None = None
+    depth = 0
+
+
+class PostgresStore(Store, OrderingStore):
+    """Every repository (offerings, products, clients, audit runs, manual audits,
+    resource orders, issuance records, feasibility assessments, resource
+    specifications) in the PostgreSQL schema ``schema``.
+
+    ``conninfo``: a libpq connection string or URL, or a
+    ``psycopg_pool.ConnectionPool`` the host owns (the store then never
+    closes it). ``migrate=True`` creates or upgrades the schema; otherwise
+    the schema must be at this code's version (StorageError naming both).
+    ``statement_timeout`` (seconds) bounds every statement; ``connect_timeout``
+    every connection attempt; ``pool_size`` the connections of a pool the
+    store makes itself.
+    """
+
+    def __init__(
+        self,
+        conninfo: str | ConnectionPool[Any],
+        *,
+        schema: str = "etomkit",
+        migrate: bool = True,
+        statement_timeout: float | None = 30.0,
+        connect_timeout: float = 10.0,
+        pool_size: int = 4,
+    ) -> None:
+        if not isinstance(schema, str) or not schema or len(schema) > 63:
+            raise ValidationError("PostgresStore", [("schema", "must be a name of 1-63 chars")])
+        self.schema = schema
+        self._schema_sql = sql.Identifier(schema)
+        self._local = _Local()
+        self._closed = False
+        if isinstance(conninfo, ConnectionPool):
+            self._pool, self._owns_pool = conninfo, False
+        elif isinstance(conninfo, str):
+            options = (
+                f"-c statement_timeout={int(statement_timeout * 1000)}" if statement_timeout else ""
+            )
+            with translated("PostgresStore"):
+                self._pool = ConnectionPool(
+                    conninfo,
+                    min_size=1,
+                    max_size=max(1, pool_size),
+                    kwargs={"connect_timeout": max(1, int(connect_timeout)), "options": options},
+                    timeout=connect_timeout,
+                    open=True,
+                    name=f"etomkit-{schema}",
+                )
+                self._owns_pool = True
+        else:
+            raise ValidationError(
+                "PostgresStore",
+                [("conninfo", "must be a connection string or a psycopg_pool.ConnectionPool")],
+            )
+        try:
+            if migrate:
+                self.migrate()
+            else:
+                self._check_version()
+        except BaseException:
+            self.close()
+            raise
+        self.offerings = PostgresOfferingRepository(self)
+        self.products = PostgresProductRepository(self)
+        self.clients = PostgresClientRepository(self)
+        self.audit_runs = PostgresAuditRunRepository(self)
+        self.manual_audits = PostgresManualAuditRepository(self)
+        self.resource_orders = PostgresResourceOrderRepository(self)
+        self.issuance_records = PostgresIssuanceRecordRepository(self)
+        self.feasibility_assessments = PostgresFeasibilityAssessmentRepository(self)
+        self.resource_specifications = PostgresResourceSpecificationRepository(self)
+
+    # ------------------------------------------------------------------ schema
+
+    def qualified(self, table: str) -> sql.Composed:
+        """``schema.table`` as a safely quoted SQL identifier."""
+        return sql.SQL("{}.{}").format(self._schema_sql, sql.Identifier(table))
+
+    def schema_version(self) -> int | None:
+        """The version recorded in the schema, or None if it has none yet."""
+
+        def read(conn: psycopg.Connection[Any]) -> int | None:
+            exists = conn.execute(
+                "SELECT to_regclass(%s) IS NOT NULL", (f'"{self.schema}".schema_version',)
+            ).fetchone()
+            if not exists or not exists[0]:
+                return None
+            row = conn.execute(
+                sql.SQL("SELECT max(version) FROM {}").format(self.qualified("schema_version"))
+            ).fetchone()
+            return None if row is None or row[0] is None else int(row[0])
+
+        return self.run("read the schema version", read)
+
+    def _check_version(self) -> None:
+        found = self.schema_version()
+        if found != SCHEMA_VERSION:
+            said = "no etomkit schema" if found is None else f"schema version {found}"
+            raise StorageError(
+                f"PostgresStore schema {self.schema!r} has {said}; this etomkit reads "
+                f"version {SCHEMA_VERSION} (run PostgresStore.migrate())"
+            )
+
+    def migrate(self) -> int:
+        """Create or upgrade the schema to this code's version; returns the version.
+
+        A schema newer than the code is refused (StorageError naming both) and
+        left unchanged. Safe to run from several hosts at once.
+        """
+        quoted = self._schema_sql.as_string(None)
+
+        def apply(conn: psycopg.Connection[Any]) -> int:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+            found = conn.execute(
+                "SELECT to_regclass(%s) IS NOT NULL", (f'"{self.schema}".schema_version',)
+            ).fetchone()
+            current = 0
+            if found and found[0]:
+                row = conn.execute(
+                    sql.SQL("SELECT coalesce(max(version), 0) FROM {}").format(
+                        self.qualified("schema_version")
+                    )
+                ).fetchone()
+                current = int(row[0]) if row else 0
+            if current > SCHEMA_VERSION:
+                raise StorageError(
+                    f"PostgresStore schema {self.schema!r} is at version {current}, newer than "
+                    f"this etomkit's {SCHEMA_VERSION}; upgrade etomkit"
+                )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for statement in migration_sql(version, quoted):
+                    conn.execute(statement.encode())
+                conn.execute(
+                    sql.SQL("INSERT INTO {} (version) VALUES (%s)").format(
+                        self.qualified("schema_version")
+                    ),
+                    (version,),
+                )
+            return SCHEMA_VERSION
+
+        return self.run("migrate", apply)
+
+    def drop(self) -> None:
+        """Drop the store's schema and everything in it (tests, teardown)."""
+        self.run(
+            "drop the schema",
+            lambda conn: conn.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(self._schema_sql)
+            ),
+        )
+
+    # ------------------------------------------------------------------ units of work
+
+    @property
+    def conninfo(self) -> str:
+        """The connection string of the store's pool (for listeners of the event feed)."""
+        conninfo = self._pool.conninfo
+        return conninfo() if callable(conninfo) else conninfo
+
+    @property
+    def in_unit(self) -> bool:
+        """True while the calling thread is inside a ``transaction()`` block."""
+        return self._local.conn is not None
+
+    def run(
+        self,
+        what: str,
+        work: Callable[[psycopg.Connection[Any]], R],
+        *,
+        snapshot: bool = False,
+        read: bool = False,
+    ) -> R:
+        """Run ``work(conn)``: inside the thread's unit of work if one is open,
+        else in a transaction of its own (REPEATABLE READ with ``snapshot``, so
+        several reads agree), retried after serialization failures and
+        deadlocks, and, for a ``read``, once after a lost connection (a write
+        is not: its commit may have happened). ``work`` must not leave partial
+        writes when it raises a library error; a driver error dooms the unit
+        it happened in."""
+        if self._closed:
+            raise StorageError(f"PostgresStore: {what}: the store is closed")
+        conn = self._local.conn
+        if conn is not None:
+            with translated(what):
+                return work(conn)
+        for attempt in range(RETRIES + 1):
+            begun = False
+            try:
+                with translated(what), self._pool.connection() as fresh, ExitStack() as stack:
+                    stack.enter_context(fresh.transaction())  # BEGIN: nothing sent before it
+                    begun = True
+                    if snapshot:
+                        fresh.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    return work(fresh)
+            except StorageError as e:
+                cause = e.__cause__
+                # a connection found dead at BEGIN, or during a read, is safe to retry
+                lost = isinstance(cause, psycopg.OperationalError) and (read or not begun)
+                if attempt == RETRIES or not (isinstance(cause, _RETRYABLE) or lost):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def transaction(self) -> AbstractContextManager[None]:
+        return self._transaction()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        local = self._local
+        if local.conn is not None:  # nested: a savepoint
+            with translated("transaction"), local.conn.transaction():
+                yield
+            return
+        if self._closed:
+            raise StorageError("PostgresStore: transaction: the store is closed")
+        with translated("transaction"), self._pool.connection() as conn:
+            local.conn = conn
+            try:
+                with conn.transaction():
+                    yield
+            finally:
+                local.conn = None
+
+    def close(self) -> None:
+        """Close the pool if the store made it; the store is unusable afterwards."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._owns_pool:
+            self._pool.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"PostgresStore(schema={self.schema!r})"

@@ -1,0 +1,189 @@
+"""PostgresStore beyond the contracts: migrations, lost connections, the usage log,
+and import isolation (``import etomkit`` never touches psycopg)."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+
+import psycopg
+import pytest
+
+import etomkit as ek
+from etomkit.adapters.postgres import PostgresStore, PostgresUsageLog
+from etomkit.adapters.postgres.schema import SCHEMA_VERSION
+from etomkit.testing.access_contracts import UsageLogContract, UsageLogFactory
+
+pytestmark = pytest.mark.usefixtures("postgres_conninfo")
+
+
+def test_import_etomkit_never_imports_psycopg() -> None:
+    code = (
+        "import sys; sys.modules['psycopg'] = None; sys.modules['psycopg_pool'] = None\n"
+        "import etomkit, etomkit.testing.contracts\n"
+        "store = etomkit.FileStore\n"
+        "assert not [m for m in sys.modules if m.startswith('psycopg') and sys.modules[m]]\n"
+        "print('ok')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_migrate_records_the_version_and_a_reopen_needs_no_migration(
+    make_postgres_store: Callable[..., PostgresStore],
+) -> None:
+    store = make_postgres_store()
+    assert store.schema_version() == SCHEMA_VERSION
+    store.offerings.add(ek.ProductOffering(id="po-1", name="Fibre"))
+    again = make_postgres_store(schema=store.schema, migrate=False)
+    assert again.offerings.get("po-1").name == "Fibre"
+    assert again.migrate() == SCHEMA_VERSION  # idempotent
+
+
+def test_a_schema_without_etomkit_tables_is_refused_without_migrate(
+    make_postgres_store: Callable[..., PostgresStore],
+) -> None:
+    with pytest.raises(ek.StorageError, match=f"no etomkit schema.*reads version {SCHEMA_VERSION}"):
+        make_postgres_store(migrate=False)
+
+
+def test_a_schema_newer_than_the_code_is_refused_and_left_unchanged(
+    make_postgres_store: Callable[..., PostgresStore], postgres_conninfo: str
+) -> None:
+    store = make_postgres_store()
+    with psycopg.connect(postgres_conninfo, autocommit=True) as conn:
+        conn.execute(f'INSERT INTO "{store.schema}".schema_version (version) VALUES (99)')
+    for migrate in (False, True):
+        with pytest.raises(ek.StorageError, match=f"99.*{SCHEMA_VERSION}|{SCHEMA_VERSION}.*99"):
+            make_postgres_store(schema=store.schema, migrate=migrate)
+    with psycopg.connect(postgres_conninfo) as conn:
+        versions = conn.execute(f'SELECT version FROM "{store.schema}".schema_version').fetchall()
+    assert sorted(v for (v,) in versions) == [*range(1, SCHEMA_VERSION + 1), 99]
+
+
+def test_terminated_connections_leave_no_partial_transaction_and_lose_no_acknowledged_write(
+    make_postgres_store: Callable[..., PostgresStore], postgres_conninfo: str
+) -> None:
+    store = make_postgres_store()
+    rng = random.Random(20261201)
+    acknowledged: list[str] = []
+    killed = 0
+    with psycopg.connect(postgres_conninfo, autocommit=True) as admin:
+        for round_no in range(60):
+            writes = rng.randint(1, 6)
+            kill_at = rng.randint(0, writes)  # == writes: kill just before the commit
+            ids = [f"r{round_no}-{n}" for n in range(writes)]
+            try:
+                with store.transaction():
+                    for n, offering_id in enumerate(ids):
+                        if n == kill_at or (kill_at == writes and n == writes - 1):
+                            pid = store._local.conn.info.backend_pid  # type: ignore[union-attr]
+                            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+                            killed += 1
+                        store.offerings.add(ek.ProductOffering(id=offering_id, name="x"))
+            except ek.StorageError:
+                pass
+            else:
+                acknowledged.extend(ids)
+            stored = {o.id for o in store.offerings.iterate()}  # the next call works
+            assert not (set(ids) & stored) or set(ids) <= stored  # all or nothing
+            assert set(acknowledged) <= stored
+    assert killed >= 50
+    assert {o.id for o in store.offerings.iterate()} == set(acknowledged)
+
+
+def test_a_call_on_a_connection_terminated_while_idle_is_retried_on_a_fresh_one(
+    make_postgres_store: Callable[..., PostgresStore], postgres_conninfo: str
+) -> None:
+    store = make_postgres_store(pool_size=1)
+    store.offerings.add(ek.ProductOffering(id="po-1", name="x"))
+    with psycopg.connect(postgres_conninfo, autocommit=True) as admin:
+        for write in (False, True):
+            with store._pool.connection() as conn:  # the pool's one connection
+                pid = conn.info.backend_pid
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            if write:  # the dead connection is found at BEGIN: safe to retry
+                assert store.offerings.add(ek.ProductOffering(id="po-2", name="y")).revision == 1
+            else:  # a read is retried on a fresh connection
+                assert store.offerings.get("po-1").id == "po-1"
+    assert [o.id for o in store.offerings.iterate()] == ["po-1", "po-2"]
+
+
+def test_racing_threads_share_one_store_without_lost_updates(
+    make_postgres_store: Callable[..., PostgresStore],
+) -> None:
+    store = make_postgres_store(pool_size=4)
+    store.offerings.add(ek.ProductOffering(id="po-1", name="Counter", description="0"))
+    inventory = ek.ProductOfferingInventory(store)
+
+    def bump(times: int) -> None:
+        for _ in range(times):
+            while True:
+                current = inventory.get_offering("po-1")
+                try:
+                    inventory.modify_offering(
+                        "po-1",
+                        {"description": str(int(current.description or "0") + 1)},
+                        expected_revision=current.revision,
+                    )
+                    break
+                except ek.ConflictError:
+                    continue
+
+    threads = [threading.Thread(target=bump, args=(15,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert inventory.get_offering("po-1").description == "60"
+
+
+class TestPostgresUsageLog(UsageLogContract):
+    @pytest.fixture
+    def make_log(self, make_postgres_store: Callable[..., PostgresStore]) -> UsageLogFactory:
+        return lambda: PostgresUsageLog(make_postgres_store())
+
+
+def _product(product_id: str, order_id: str) -> ek.Product:
+    return ek.Product(
+        id=product_id,
+        product_offering=ek.EntityRef(id="po-1"),
+        related_party=(ek.RelatedParty(id="cust-1", role="customer"),),
+        product_order_item=(ek.OrderItemRef(order_id=order_id, item_id="1"),),
+    )
+
+
+def test_a_batch_add_is_all_or_none_and_names_the_key_it_refused(
+    make_postgres_store: Callable[..., PostgresStore],
+) -> None:
+    store = make_postgres_store()
+    store.products.add(_product("p-0", "ord-0"))
+    with pytest.raises(ek.DuplicateKeyError) as taken_key:
+        store.products.add_all([_product("p-1", "ord-1"), _product("p-2", "ord-0")])
+    assert (taken_key.value.key, taken_key.value.existing_id) == ("product_order_item", "p-0")
+    with pytest.raises(ek.DuplicateKeyError) as in_batch:
+        store.products.add_all([_product("p-3", "ord-3"), _product("p-4", "ord-3")])
+    assert in_batch.value.existing_id == "p-3"
+    with pytest.raises(ek.DuplicateKeyError) as taken_id:
+        store.products.add_all([_product("p-5", "ord-5"), _product("p-0", "ord-6")])
+    assert taken_id.value.key == "id"
+    assert [p.id for p in store.products.iterate()] == ["p-0"]
+    added = store.products.add_all([_product(f"q-{n}", f"o-{n}") for n in range(5)])
+    assert [p.id for p in store.products.iterate()] == ["p-0", *[p.id for p in added]]
+
+
+def test_ids_and_terms_with_nul_and_backslash_round_trip(
+    make_postgres_store: Callable[..., PostgresStore],
+) -> None:
+    store = make_postgres_store()
+    odd = ["a\x00b", "a\\0b", "a\\\\0b", "\\"]
+    for n, entity_id in enumerate(odd):
+        store.products.add(_product(entity_id, f"ord\x00{n}\\"))
+    assert [p.id for p in store.products.iterate()] == odd
+    for n, entity_id in enumerate(odd):
+        assert store.products.get(entity_id).id == entity_id
+        found = store.products.find_by_order_item(f"ord\x00{n}\\", "1")
+        assert found is not None and found.id == entity_id
