@@ -34,6 +34,7 @@ __all__ = [
     "MAX_INTEGER_BITS",
     "MAX_NESTING_DEPTH",
     "decode_text",
+    "file_limit_problems",
     "limit_problems",
     "parse_json",
     "parse_toml",
@@ -184,21 +185,32 @@ def read_text(file: str | os.PathLike[str], entity: str) -> str:
     return decode_text(data, entity)
 
 
-def parse_json(text: str | bytes, entity: str, path: str = "$") -> Any:
-    """JSON text (or UTF-8 bytes) as data within the limits; ValidationError otherwise."""
+def parse_json(text: str | bytes, entity: str, path: str = "$", *, check: bool = True) -> Any:
+    """JSON text (or UTF-8 bytes) as data within the limits; ValidationError otherwise.
+
+    ``check=False`` leaves the limits to the caller (:func:`limit_problems`, as
+    :func:`etomkit.tmf.from_json` does): values refused while parsing (``NaN``,
+    huge integers) are then placeholders that only :func:`limit_problems` accepts
+    to report.
+    """
     text = decode_text(text, entity, path)
     try:
         data = json.loads(text, parse_int=_parse_int, parse_constant=_parse_constant)
     except json.JSONDecodeError as exc:
-        raise ValidationError(entity, [(path, f"not valid JSON: {exc}")]) from None
+        where = f"line {exc.lineno} column {exc.colno}" if "\n" in text else f"column {exc.colno}"
+        raise ValidationError(entity, [(path, f"not valid JSON: {exc.msg} at {where}")]) from None
     except RecursionError:
         raise ValidationError(entity, [(path, _too_deep())]) from None
-    _refuse(entity, limit_problems(data, path))
+    if check:
+        _refuse(entity, limit_problems(data, path))
     return data
 
 
-def parse_toml(text: str | bytes, entity: str) -> dict[str, Any]:
-    """TOML text (or UTF-8 bytes) as data within the limits; ValidationError otherwise."""
+def parse_toml(text: str | bytes, entity: str, *, check: bool = True) -> dict[str, Any]:
+    """TOML text (or UTF-8 bytes) as data within the limits; ValidationError otherwise.
+
+    ``check=False`` leaves the limits to the caller (:func:`file_limit_problems`).
+    """
     text = decode_text(text, entity)
     try:
         data = tomllib.loads(text)
@@ -208,8 +220,15 @@ def parse_toml(text: str | bytes, entity: str) -> dict[str, Any]:
         raise ValidationError(entity, [("$", _too_deep())]) from None
     except ValueError as exc:  # an integer beyond Python's digit limit
         raise ValidationError(entity, [("$", f"not valid TOML: {exc}")]) from None
-    _refuse(entity, limit_problems(data))
+    if check:
+        _refuse(entity, limit_problems(data))
     return data
+
+
+def file_limit_problems(data: Any) -> list[Problem]:
+    """:func:`limit_problems` with the paths of rule and requirement files
+    (``rule[0].when[1].eq``: keys from the top, no ``$``)."""
+    return [(path.removeprefix(".") or "$", message) for path, message in limit_problems(data, "")]
 
 
 def _too_deep() -> str:
