@@ -25,7 +25,9 @@ from __future__ import annotations
 import json
 import os
 import tomllib
-from collections.abc import Callable, Iterator
+import typing
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
 from etomkit.errors import Problem, StorageError, ValidationError
@@ -39,6 +41,7 @@ __all__ = [
     "parse_json",
     "parse_toml",
     "read_text",
+    "value_limit_problems",
 ]
 
 MAX_NESTING_DEPTH = 64
@@ -126,6 +129,119 @@ def limit_problems(data: Any, path: str = "$") -> list[Problem]:
             children.append((child, depth + 1, (node, key)))
         stack.extend(reversed(children))
     return problems
+
+
+def value_limit_problems(obj: Any, path: str = "") -> list[Problem]:
+    """Where an entity built in Python breaks the input limits, by attribute path.
+
+    The same limits as for documents (nesting, finite numbers, integer range),
+    looked for where an entity holds free-form values: ``extras`` (members of
+    the entity, as in its JSON), characteristic values and the fields holding
+    entities. Which value types the model accepts is the model's business.
+    """
+    problems: list[Problem] = []
+    stack: list[tuple[Any, int, Any]] = [(obj, 1, (None, path))]
+    while stack:
+        value, depth, node = stack.pop()
+        plan = _PLANS.get(type(value)) or _plan(type(value))
+        if plan is _NOT_AN_ENTITY:
+            _free_value(value, depth, node, problems)
+            continue
+        if depth > MAX_NESTING_DEPTH:
+            problems.append((_attribute_path(node), _too_deep()))
+            continue
+        nested, free = plan
+        extras = getattr(value, "extras", None)
+        if extras:
+            _free_value(extras, depth, node, problems)
+        for name in free:
+            child = getattr(value, name)
+            if child is not None and type(child) not in _LEAVES:
+                _free_value(child, depth + 1, (node, name), problems)
+        for name in nested:
+            child = getattr(value, name)
+            if child is None:
+                continue
+            if type(child) is tuple:
+                for i, item in enumerate(child):
+                    if _PLANS.get(type(item)) is not _BARE or getattr(item, "extras", None):
+                        stack.append((item, depth + 2, ((node, name), i)))
+            elif _PLANS.get(type(child)) is not _BARE or getattr(child, "extras", None):
+                stack.append((child, depth + 1, (node, name)))
+    return problems
+
+
+_LEAVES = frozenset({str, bool, datetime})
+_NOT_AN_ENTITY: Any = object()
+_BARE: Any = ((), ())  # an entity of scalar fields only (a reference, a period)
+_PLANS: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _plan(cls: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(fields holding entities, fields holding free-form values)`` of an attrs class."""
+    fields = getattr(cls, "__attrs_attrs__", None)
+    if fields is None:
+        return _NOT_AN_ENTITY  # type: ignore[no-any-return]
+    hints = typing.get_type_hints(cls)
+    nested, free = [], []
+    for field in fields:
+        if field.name in ("extras", "revision"):
+            continue
+        hint = hints.get(field.name, Any)
+        if _mentions(hint, lambda t: t is Any or t in (Mapping, dict)):
+            free.append(field.name)
+        elif _mentions(hint, lambda t: hasattr(t, "__attrs_attrs__")):
+            nested.append(field.name)
+        # a scalar field is left out: a wrongly typed value in it (however deep)
+        # is refused by the model's own checks, which do not descend into it
+    plan = _PLANS[cls] = (tuple(nested), tuple(free)) if nested or free else _BARE
+    return plan
+
+
+def _mentions(hint: Any, test: Callable[[Any], bool]) -> bool:
+    if test(hint) or test(typing.get_origin(hint)):
+        return True
+    return any(_mentions(arg, test) for arg in typing.get_args(hint) if arg is not Ellipsis)
+
+
+def _free_value(value: Any, depth: int, node: Any, problems: list[Problem]) -> None:
+    """The limits over a free-form value (tuples and sets count as arrays)."""
+    stack = [(value, depth, node)]
+    while stack:
+        value, depth, node = stack.pop()
+        kind = type(value)
+        if kind is float or kind is int:
+            problem = _scalar_problem(value)
+            if problem is not None:
+                problems.append((_attribute_path(node), problem))
+            continue
+        if isinstance(value, Mapping):
+            items: Any = value.items()
+        elif isinstance(value, list | tuple):
+            items = enumerate(value)
+        elif isinstance(value, set | frozenset):
+            items = ((f"<{i}>", v) for i, v in enumerate(value))
+        elif hasattr(kind, "__attrs_attrs__"):
+            problems.extend(value_limit_problems(value, _attribute_path(node)))
+            continue
+        else:
+            continue
+        if depth > MAX_NESTING_DEPTH:
+            problems.append((_attribute_path(node), _too_deep()))
+            continue
+        for key, child in items:
+            ckind = type(child)
+            if child is None or ckind in _LEAVES:
+                continue
+            if ckind is int and child.bit_length() <= MAX_INTEGER_BITS:
+                continue
+            if ckind is float and -_INF < child < _INF:
+                continue
+            stack.append((child, depth + 1, (node, key)))
+
+
+def _attribute_path(node: Any) -> str:
+    return _path(node).removeprefix(".")
 
 
 def _scalar_problem(value: Any) -> str | None:
