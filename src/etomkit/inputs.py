@@ -277,7 +277,7 @@ def _refuse(entity: str, problems: list[Problem]) -> None:
         raise ValidationError(entity, problems)
 
 
-def decode_text(text: str | bytes, entity: str, path: str = "$") -> str:
+def decode_text(text: str | bytes | bytearray, entity: str, path: str = "$") -> str:
     """``text`` as a string: bytes are decoded as UTF-8 (a BOM is dropped) or refused."""
     if isinstance(text, str):
         return text
