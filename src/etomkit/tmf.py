@@ -470,16 +470,19 @@ def to_json(obj: Any) -> Any:
     return (_converter or _built()).unstructure(obj)
 
 
-def from_json(cls: type[T], data: Any) -> T:
+def from_json(cls: type[T], data: Any, *, limits: bool = True) -> T:
     """Build a ``cls`` from TMF JSON; ValidationError lists every problem with its path.
 
     ``data`` must be JSON data within the input limits of :mod:`etomkit.inputs`
     (nesting, finite numbers); paths are JSON paths in ``data``
     (``$.orderItem[0].resource.resourceCharacteristic[0].value``).
+    ``limits=False`` skips that check, for what etomkit wrote itself (a store
+    reading back its records, including those older versions wrote).
     """
-    limits = limit_problems(data)
     if limits:
-        raise ValidationError(cls.__name__, limits)
+        problems = limit_problems(data)
+        if problems:
+            raise ValidationError(cls.__name__, problems)
     try:
         return (_converter or _built()).structure(data, cls)
     except BaseValidationError as exc:
