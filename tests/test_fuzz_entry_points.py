@@ -8,6 +8,7 @@ a refused input stores nothing, and what was accepted downloads as JSON proper.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -276,7 +277,7 @@ def test_inventory_operations_on_entities_built_in_python_meet_only_etomkit_erro
     before = state_of(inventory)
     use = ek.CharacteristicValueUse(name="n", product_spec_characteristic_value=({"value": value},))
     characteristic = ek.Characteristic(name="n", value=value)
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: inventory.create_offering(ek.ProductOffering(name="x", extras={"k": value})),
         lambda: inventory.create_offering(
             ek.ProductOffering(name="x", prod_spec_char_value_use=(use,))
