@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 from tests.fuzz_inputs import REQUIREMENTS_TOML, offering_doc, service_order_doc, strict_json
 
@@ -222,3 +223,26 @@ def test_parse_json_names_the_place_of_a_syntax_error() -> None:
     with pytest.raises(ek.ValidationError) as caught:
         parse_json('{"a":\n  [1,, 2]}', "doc")
     assert caught.value.problems[0][1].endswith("at line 2 column 6")
+
+
+def test_a_service_order_built_in_python_with_a_deep_characteristic_value_is_refused() -> None:
+    order = tmf.from_json(ServiceOrder, service_order_doc())
+    item = order.service_order_item[0]
+    deep: list[object] = []
+    for _ in range(3_000):
+        deep = [deep]
+    service = attrs.evolve(
+        item.service, service_characteristic=(ek.Characteristic(name="n", value=deep),)
+    )
+    order = attrs.evolve(order, service_order_item=(attrs.evolve(item, service=service),))
+    with pytest.raises(ek.ValidationError) as caught:
+        InitiatingRequest.from_service_order(order)
+    (path,) = _paths(caught.value)
+    assert path.startswith("service_order_item[0].service.service_characteristic[0].value[0]")
+
+
+def test_a_service_order_with_a_huge_integer_id_is_a_validation_error() -> None:
+    order = attrs.evolve(tmf.from_json(ServiceOrder, service_order_doc()), id=-(10**5000))
+    with pytest.raises(ek.ValidationError) as caught:
+        InitiatingRequest.from_service_order(order)
+    assert caught.value.entity == "ServiceOrder (no id)"

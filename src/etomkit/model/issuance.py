@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from etomkit.errors import Problem, ValidationError
+from etomkit.inputs import value_limit_problems
 from etomkit.model._copy import replace
 from etomkit.model.orders import (
     REQUEST_KINDS,
@@ -111,8 +112,10 @@ class InitiatingRequest:
         problems = [] if _items_look_well_formed(items) else service_order_problems(order)
         if not isinstance(order.id, str) or not order.id.strip():
             problems.insert(0, ("id", "is required to issue resource orders for the order"))
+        problems.extend(value_limit_problems(order))  # nothing a record could not hold
         if problems:
-            raise ValidationError(f"ServiceOrder {order.id or '(no id)'}", problems)
+            name = order.id if isinstance(order.id, str) and order.id else "(no id)"
+            raise ValidationError(f"ServiceOrder {name}", problems)
         return cls(
             kind="serviceOrder",
             id=order.id,  # type: ignore[arg-type]
