@@ -103,7 +103,7 @@ def _still_downloads(inventory: ek.ProductOfferingInventory) -> None:
 
 
 @pytest.mark.parametrize("cls", ENTITIES, ids=lambda c: c.__name__)
-@settings(FUZZ, max_examples=max(10, settings.default.max_examples // 4))  # x 40 entities
+@settings(FUZZ, max_examples=max(10, settings().max_examples // 4))  # x 40 entities
 @given(data=st.data())
 def test_reading_any_text_as_an_entity_meets_only_etomkit_errors(cls: type, data: Any) -> None:
     seed = SEEDS.get(cls, {})

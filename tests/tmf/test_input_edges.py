@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -242,7 +243,8 @@ def test_a_service_order_built_in_python_with_a_deep_characteristic_value_is_ref
 
 
 def test_a_service_order_with_a_huge_integer_id_is_a_validation_error() -> None:
-    order = attrs.evolve(tmf.from_json(ServiceOrder, service_order_doc()), id=-(10**5000))
+    huge: Any = -(10**5000)
+    order = attrs.evolve(tmf.from_json(ServiceOrder, service_order_doc()), id=huge)
     with pytest.raises(ek.ValidationError) as caught:
         InitiatingRequest.from_service_order(order)
     assert caught.value.entity == "ServiceOrder (no id)"
