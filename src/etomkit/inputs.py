@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 import typing
 from collections.abc import Callable, Iterator, Mapping
@@ -341,10 +342,26 @@ def parse_toml(text: str | bytes, entity: str, *, check: bool = True) -> dict[st
     return data
 
 
-def file_limit_problems(data: Any) -> list[Problem]:
-    """:func:`limit_problems` with the paths of rule and requirement files
-    (``rule[0].when[1].eq``: keys from the top, no ``$``)."""
-    return [(path.removeprefix(".") or "$", message) for path, message in limit_problems(data, "")]
+def file_limit_problems(data: Any, label: str) -> list[Problem]:
+    """:func:`limit_problems` with the paths of rule and requirement files:
+    ``rule[0](fibre-add).when[1].eq`` for ``label="rule"`` (the entry's place and id,
+    whether the file says ``[[rule]]``, ``"rules"`` or is a list), no ``$``."""
+    problems = []
+    for path, message in limit_problems(data, ""):
+        found = re.match(rf"^(?:\.{label}s?)?\[(\d+)\]", path)
+        if found is not None:
+            index = int(found[1])
+            entries = data if isinstance(data, list) else data.get(_plural_key(data, label))
+            entry = entries[index] if isinstance(entries, list) else None
+            entry_id = entry.get("id") if isinstance(entry, dict) else None
+            named = f"({entry_id})" if isinstance(entry_id, str) else ""
+            path = f"{label}[{index}]{named}{path[found.end() :]}"
+        problems.append((path.removeprefix(".") or "$", message))
+    return problems
+
+
+def _plural_key(data: Any, label: str) -> str:
+    return label if isinstance(data, dict) and label in data else f"{label}s"
 
 
 def _too_deep() -> str:

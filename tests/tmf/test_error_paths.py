@@ -113,3 +113,11 @@ def test_a_single_condition_of_a_rule_keeps_its_index() -> None:
     rules[2] = _rule("bad-range", [{"characteristic": "x", "eq": 1}, bad_range])
     error = _refused(lambda: ek.RuleSet.from_dict({"rule": rules}))
     assert _paths(error) == ["rule[2](bad-range).when[1].range"]
+
+
+def test_a_limit_broken_in_a_rule_file_is_reported_at_the_rules_place_and_id() -> None:
+    rules = [_rule("a", []), _rule("b", [{"characteristic": "x", "eq": 10**400}])]
+    error = _refused(lambda: ek.RuleSet.from_dict({"rules": rules}))
+    assert _paths(error) == ["rule[1](b).when[0].eq"]
+    error = _refused(lambda: ek.RuleSet.from_json_text('[{"id": "a", "priority": NaN}]'))
+    assert _paths(error) == ["rule[0](a).priority"]

@@ -178,7 +178,7 @@ def test_a_requirement_bound_beyond_a_doubles_range_is_a_validation_error() -> N
     data = {"requirement": [{"id": "r", "characteristic": [{"name": "x", "minimum": 10**400}]}]}
     with pytest.raises(ek.ValidationError) as caught:
         ek.InformationRequirements.from_dict(data)
-    assert _paths(caught.value) == ["requirement[0].characteristic[0].minimum"]
+    assert _paths(caught.value) == ["requirement[0](r).characteristic[0].minimum"]
     toml = REQUIREMENTS_TOML.replace("minimum = 1\n", "minimum = " + "9" * 5000 + "\n")
     with pytest.raises(ek.ValidationError):
         ek.InformationRequirements.from_toml_text(toml)

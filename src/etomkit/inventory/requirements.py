@@ -416,7 +416,7 @@ class InformationRequirements:
         from etomkit.inventory.requirement_files import read_requirements
 
         entity = f"information requirements {source}"
-        limits = file_limit_problems(data)
+        limits = file_limit_problems(data, "requirement")
         if limits:
             raise ValidationError(entity, limits)
         requirements, problems = read_requirements(data)

@@ -396,7 +396,7 @@ class RuleSet:
         from etomkit.ordering.rulefile import read_rules  # it builds Rules from this module
 
         entity = f"rule set {source}"
-        limits = file_limit_problems(data)
+        limits = file_limit_problems(data, "rule")
         if limits:
             raise ValidationError(entity, limits)
         rules, problems = guarded(entity, lambda: read_rules(data))
