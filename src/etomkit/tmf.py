@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -27,6 +27,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.v import format_exception
 
 from etomkit.errors import ValidationError
+from etomkit.inputs import limit_problems, parse_json
 from etomkit.model.audit import AuditComparison, AuditFinding, AuditRun, ManualAudit, RuleScore
 from etomkit.model.client import ClientRegistration, Permission, SecretHash
 from etomkit.model.events import Event
@@ -245,13 +246,20 @@ def _register_entity(conv: cattrs.Converter, cls: type) -> None:
     def structure(doc: Any, _: type) -> Any:
         if not isinstance(doc, dict):
             raise TypeError(f"expected a JSON object for {cls.__name__}, got {type(doc).__name__}")
-        for key, attribute in arrays:  # cattrs would take any iterable, even a string
+        errors: list[Exception] = []
+        for key in arrays:  # cattrs would take any iterable, even a string
             value = doc.get(key)
             if value is not None and not isinstance(value, list):
-                raise _attribute_error(cls, attribute, f"expected a JSON array, got {_kind(value)}")
+                errors.append(_attribute_error(key, f"expected a JSON array, got {_kind(value)}"))
+                doc = {**doc, key: []}  # so the document's other problems are found too
         if fix_in is not None:
             doc = fix_in(doc)
-        obj = base_in(doc, cls)
+        try:
+            obj = base_in(doc, cls)
+        except ClassValidationError as exc:  # paths name the document's keys, not attributes
+            errors.extend(_renamed(exc.exceptions, names))
+        if errors:
+            raise ClassValidationError(f"While structuring {cls.__name__}", errors, cls)
         if has_extras:
             unknown = doc.keys() - known
             if unknown:
@@ -265,10 +273,10 @@ def _register_entity(conv: cattrs.Converter, cls: type) -> None:
     conv.register_structure_hook(cls, structure)
 
 
-def _array_attributes(cls: type, names: Mapping[str, str]) -> list[tuple[str, str]]:
-    """``(json key, attribute)`` of the attributes typed as tuples (JSON arrays)."""
+def _array_attributes(cls: type, names: Mapping[str, str]) -> list[str]:
+    """The JSON keys of the attributes typed as tuples (JSON arrays)."""
     hints = typing.get_type_hints(cls)
-    return [(names[f], f) for f in names if typing.get_origin(hints.get(f)) is tuple]
+    return [names[f] for f in names if typing.get_origin(hints.get(f)) is tuple]
 
 
 def _kind(value: Any) -> str:
@@ -277,13 +285,25 @@ def _kind(value: Any) -> str:
     )
 
 
-def _attribute_error(cls: type, attribute: str, message: str) -> ClassValidationError:
-    """An error cattrs' transform_error reports at ``$.<attribute>``."""
+def _attribute_error(key: str, message: str) -> TypeError:
+    """An error cattrs' transform_error reports at ``<path>.<key>``."""
     error = TypeError(message)
-    error.__notes__ = [
-        AttributeValidationNote(f"Structuring {cls.__name__} @ {attribute}", attribute, Any)
-    ]
-    return ClassValidationError(f"While structuring {cls.__name__}", [error], cls)
+    error.__notes__ = [AttributeValidationNote(f"Structuring @ {key}", key, Any)]
+    return error
+
+
+def _renamed(exceptions: Sequence[Exception], names: Mapping[str, str]) -> list[Exception]:
+    """cattrs' per-attribute errors, their notes naming the JSON key instead."""
+    for exc in exceptions:
+        notes = getattr(exc, "__notes__", None)
+        if notes:
+            exc.__notes__ = [
+                AttributeValidationNote(note, names.get(note.name, note.name), note.type)
+                if note.__class__ is AttributeValidationNote
+                else note
+                for note in notes
+            ]
+    return list(exceptions)
 
 
 _Fix = Callable[[dict[str, Any]], Any]
@@ -420,6 +440,7 @@ def _wrap_ordering_hooks(
         return doc
 
     def structure(doc: Any, _: type) -> Any:
+        moved = False
         if isinstance(doc, dict):
             for key, problem_of in refused.items():
                 problem = problem_of(doc.get(key))
@@ -442,13 +463,19 @@ def _wrap_ordering_hooks(
                 fixed = fixed if fixed is not None else dict(doc)
                 rest = dict(resource)
                 fixed["characteristic"] = rest.pop("resourceCharacteristic")
+                moved = True
                 if rest:
                     fixed["resource"] = rest
                 else:
                     del fixed["resource"]
             if fixed is not None:
                 doc = fixed
-        return base_in(doc, cls)
+        try:
+            return base_in(doc, cls)
+        except ClassValidationError as exc:
+            if moved:  # report at the path the document has
+                _renamed(exc.exceptions, {"characteristic": "resource.resourceCharacteristic"})
+            raise
 
     conv.register_unstructure_hook(cls, unstructure)
     conv.register_structure_hook(cls, structure)
@@ -481,15 +508,26 @@ def to_json(obj: Any) -> Any:
     return (_converter or _built()).unstructure(obj)
 
 
-def from_json(cls: type[T], data: Any) -> T:
-    """Build a ``cls`` from TMF JSON; ValidationError lists every problem with its path."""
+def from_json(cls: type[T], data: Any, *, limits: bool = True) -> T:
+    """Build a ``cls`` from TMF JSON; ValidationError lists every problem with its path.
+
+    ``data`` must be JSON data within the input limits of :mod:`etomkit.inputs`
+    (nesting, finite numbers); paths are JSON paths in ``data``
+    (``$.orderItem[0].resource.resourceCharacteristic[0].value``).
+    ``limits=False`` skips that check, for what etomkit wrote itself (a store
+    reading back its records, including those older versions wrote).
+    """
+    if limits:
+        problems = limit_problems(data)
+        if problems:
+            raise ValidationError(cls.__name__, problems)
     try:
         return (_converter or _built()).structure(data, cls)
     except BaseValidationError as exc:
         problems = []
         for line in cattrs.transform_error(exc, path="$", format_exception=_message):
             message, _, path = line.rpartition(" @ ")
-            problems.append((json_path(path), message))
+            problems.append((path, message))
         raise ValidationError(cls.__name__, problems) from None
     except (TypeError, ValueError) as exc:
         raise ValidationError(cls.__name__, [("$", str(exc))]) from None
@@ -517,12 +555,8 @@ def dumps(obj: Any, **kwargs: Any) -> str:
 
 
 def loads(cls: type[T], text: str | bytes) -> T:
-    """Parse JSON text into a ``cls`` (ValidationError on bad JSON or bad content)."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationError(cls.__name__, [("$", f"not valid JSON: {exc}")]) from None
-    return from_json(cls, data)
+    """Parse JSON text (bytes: UTF-8) into a ``cls`` (ValidationError on bad JSON or content)."""
+    return from_json(cls, parse_json(text, cls.__name__))
 
 
 def event_to_json(event: Event) -> dict[str, Any]:

@@ -70,9 +70,9 @@ def test_reopening_decodes_no_value_until_one_is_read(
     decoded: list[type] = []
     real = ek.tmf.from_json
 
-    def counting(cls: type, data: Any) -> Any:
+    def counting(cls: type, data: Any, **options: Any) -> Any:
         decoded.append(cls)
-        return real(cls, data)
+        return real(cls, data, **options)
 
     monkeypatch.setattr(ek.tmf, "from_json", counting)
     with FileStore(filled) as store:

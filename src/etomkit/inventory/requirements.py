@@ -25,17 +25,16 @@ records can fall short). Gaps are ``missing`` (a required value is absent) or
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
-import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, NamedTuple
 
 import attrs
 
 from etomkit.errors import Problem, ValidationError
+from etomkit.inputs import file_limit_problems, parse_json, parse_toml, read_text
 from etomkit.model.offering import ProductOffering
 from etomkit.model.product import Product
 from etomkit.tmf import camel
@@ -416,48 +415,42 @@ class InformationRequirements:
         """
         from etomkit.inventory.requirement_files import read_requirements
 
+        entity = f"information requirements {source}"
+        limits = file_limit_problems(data, "requirement")
+        if limits:
+            raise ValidationError(entity, limits)
         requirements, problems = read_requirements(data)
         problems.extend(requirement_problems(requirements))
         if problems:
-            raise ValidationError(f"information requirements {source}", problems)
+            raise ValidationError(entity, problems)
         return cls(requirements)
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str]) -> InformationRequirements:
-        """From a TOML file of ``[[requirement]]`` tables."""
-        with open(path, "rb") as f:
-            return cls.from_toml_text(f.read().decode("utf-8"), source=os.fspath(path))
+        """From a TOML file of ``[[requirement]]`` tables (read as UTF-8)."""
+        text = read_text(path, f"information requirements {os.fspath(path)}")
+        return cls.from_toml_text(text, source=os.fspath(path))
 
     @classmethod
     def from_toml_text(
-        cls, text: str, *, source: str = "requirements.toml"
+        cls, text: str | bytes, *, source: str = "requirements.toml"
     ) -> InformationRequirements:
-        """From TOML text."""
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ValidationError(
-                f"information requirements {source}", [("$", f"not valid TOML: {exc}")]
-            ) from None
+        """From TOML text (bytes: UTF-8)."""
+        data = parse_toml(text, f"information requirements {source}", check=False)
         return cls.from_dict(data, source=source)
 
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> InformationRequirements:
-        """From a JSON file (``{"requirements": [...]}`` or a list)."""
-        with open(path, "rb") as f:
-            return cls.from_json_text(f.read().decode("utf-8"), source=os.fspath(path))
+        """From a JSON file (``{"requirements": [...]}`` or a list; read as UTF-8)."""
+        text = read_text(path, f"information requirements {os.fspath(path)}")
+        return cls.from_json_text(text, source=os.fspath(path))
 
     @classmethod
     def from_json_text(
-        cls, text: str, *, source: str = "requirements.json"
+        cls, text: str | bytes, *, source: str = "requirements.json"
     ) -> InformationRequirements:
-        """From JSON text."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(
-                f"information requirements {source}", [("$", f"not valid JSON: {exc}")]
-            ) from None
+        """From JSON text (bytes: UTF-8)."""
+        data = parse_json(text, f"information requirements {source}", check=False)
         return cls.from_dict(data, source=source)
 
 
@@ -510,7 +503,7 @@ def _value_problems(path: str, spec: ValueRequirement, *, is_field: bool) -> lis
         if value is not None and (
             isinstance(value, bool)
             or not isinstance(value, (int, float))
-            or not math.isfinite(value)
+            or (isinstance(value, float) and not math.isfinite(value))
         ):
             problems.append((f"{path}.{bound}", f"must be a finite number, got {value!r}"))
     low, high = spec.minimum, spec.maximum

@@ -19,6 +19,7 @@ from etomkit.errors import (
     TransitionError,
     ValidationError,
 )
+from etomkit.inputs import value_limit_problems
 from etomkit.inventory.requirements import InformationRequirements
 from etomkit.inventory.transfer import Format, located, read_documents, write_documents
 from etomkit.model._copy import replace
@@ -190,6 +191,7 @@ class ProductOfferingInventory:
         Raises ValidationError (bad fields, not the initial state, unknown bundle
         members) or ConflictError (id taken).
         """
+        _within_limits("ProductOffering", offering)
         problems = offering_problems(offering)
         lifecycle = self.offering_lifecycle
         status = lifecycle.find(offering.lifecycle_status) or offering.lifecycle_status
@@ -448,6 +450,7 @@ class ProductOfferingInventory:
             last_update=now,
             revision=1,
         )
+        _within_limits(f"Product for order item {order_item.key}", product)
         problems = product_problems(product)
         problems.extend(self._product_gaps(product, offering))
         if problems:
@@ -511,6 +514,7 @@ class ProductOfferingInventory:
         if expected_revision is not None and expected_revision != current.revision:
             raise _stale("Product", product_id, current.revision, expected_revision)
         changed = _apply_changes("Product", product_id, current, changes, _PRODUCT_FIELDS)
+        _within_limits(f"Product {product_id}", changed)
         problems = product_problems(changed)
         if getattr(changed.product_offering, "id", None) != current.product_offering.id:
             problems.append(("product_offering", "cannot change; record a new purchase instead"))
@@ -636,6 +640,7 @@ class ProductOfferingInventory:
     def _store_offering_change(
         self, current: ProductOffering, changed: ProductOffering, event_type: str
     ) -> ProductOffering:
+        _within_limits(f"ProductOffering {current.id}", changed)
         problems = offering_problems(changed)
         problems.extend(self._bundle_problems(changed))
         problems.extend(self._offering_gaps(changed))
@@ -860,3 +865,10 @@ def _download(entities: Iterable[Any], fmt: Format, out: TextIO | None) -> str:
     buffer = io.StringIO()
     write_documents(entities, fmt, buffer)
     return buffer.getvalue()
+
+
+def _within_limits(entity: str, obj: object) -> None:
+    """Refuse what no download could write: deep nesting, NaN, huge integers (#10)."""
+    problems = value_limit_problems(obj)
+    if problems:
+        raise ValidationError(entity, problems)

@@ -8,6 +8,7 @@ from typing import Any, Literal, TextIO, TypeVar
 
 from etomkit import tmf
 from etomkit.errors import Problem, ValidationError
+from etomkit.inputs import decode_text, json_lines, parse_json
 
 __all__ = ["Format", "located", "read_documents", "write_documents"]
 
@@ -36,34 +37,41 @@ def write_documents(entities: Iterable[Any], fmt: Format, out: TextIO) -> int:
     return count
 
 
+class _Unreadable:
+    """A JSON line that does not parse: its problems."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+
+
 def _raw_documents(source: str | bytes | Iterable[Any], entity: str) -> Iterator[tuple[str, Any]]:
-    """Yield ``(path, JSON value)`` from a JSON array text, JSON lines text or parsed list."""
-    if isinstance(source, bytes):
-        source = source.decode("utf-8")
+    """Yield ``(where, JSON value)`` from a JSON array text, JSON lines text or parsed list.
+
+    ``where`` is ``[3]`` (the element of an array) or ``line 4`` (JSON lines).
+    """
+    if isinstance(source, bytes | bytearray):
+        source = decode_text(source, entity)
     if not isinstance(source, str):
-        for i, doc in enumerate(source):
+        try:
+            docs = list(source)
+        except TypeError:
+            raise ValidationError(
+                entity, [("$", f"must be JSON text or a list, got {type(source).__name__}")]
+            ) from None
+        for i, doc in enumerate(docs):
             yield f"[{i}]", doc
         return
     stripped = source.lstrip()
     if stripped.startswith("["):
-        try:
-            docs = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(entity, [("$", f"not valid JSON: {exc}")]) from None
+        docs = parse_json(stripped, entity, check=False)  # each document is checked alone
         for i, doc in enumerate(docs):
             yield f"[{i}]", doc
         return
-    # split on "\n" only: str.splitlines() would also break on U+2028 and friends,
-    # which json.dumps(ensure_ascii=False) leaves raw inside strings
-    for number, line in enumerate(source.split("\n"), start=1):
-        if not line.strip():
-            continue
+    for number, line in json_lines(source):
         try:
-            yield f"line {number}", json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(
-                entity, [(f"line {number}", f"not valid JSON: {exc.msg}")]
-            ) from None
+            yield f"line {number}", parse_json(line, entity, f"line {number}", check=False)
+        except ValidationError as exc:  # reported with the other lines' problems
+            yield f"line {number}", _Unreadable(exc.problems)
 
 
 def read_documents(
@@ -74,6 +82,9 @@ def read_documents(
     entities: list[tuple[str, T]] = []
     problems: list[Problem] = []
     for where, doc in _raw_documents(source, cls.__name__):
+        if isinstance(doc, _Unreadable):
+            problems.extend(doc.problems)
+            continue
         try:
             entities.append((where, tmf.from_json(cls, doc)))
         except ValidationError as exc:

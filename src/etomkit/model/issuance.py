@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from etomkit.errors import Problem, ValidationError
+from etomkit.inputs import value_limit_problems
 from etomkit.model._copy import replace
 from etomkit.model.orders import (
     REQUEST_KINDS,
@@ -118,9 +119,10 @@ class InitiatingRequest:
             problems = service_order_problems(order)
         if not isinstance(order.id, str) or not order.id.strip():
             problems.insert(0, ("id", "is required to issue resource orders for the order"))
+        problems.extend(value_limit_problems(order))  # nothing a record could not hold
         if problems:
-            raise ValidationError(f"ServiceOrder {order.id or '(no id)'}", problems)
-        priority = order.priority
+            name = order.id if isinstance(order.id, str) and order.id else "(no id)"
+            raise ValidationError(f"ServiceOrder {name}", problems)
         return cls(
             kind="serviceOrder",
             id=order.id,  # type: ignore[arg-type]
@@ -129,11 +131,22 @@ class InitiatingRequest:
             href=order.href,
             special=special,
             special_reason=special_reason,
-            priority=int(priority) if priority is not None and priority.isdigit() else None,
+            priority=_priority(order.priority),
             requested_start_date=order.requested_start_date,
             requested_completion_date=order.requested_completion_date,
             related_party=order.related_party,
         )
+
+
+def _priority(value: object) -> int | None:
+    """TMF641 ``priority`` ("0" highest … "4" lowest) as a number; None if it is not one.
+
+    Only ASCII digits count ("²" is a digit to str.isdigit() but no number), and
+    only as many as an int64 holds.
+    """
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
 
 
 def _canonical_items(items: tuple[ServiceOrderItem, ...]) -> tuple[ServiceOrderItem, ...]:

@@ -30,7 +30,14 @@ from etomkit.ordering.predicates import (
     Regex,
     _is_number,
 )
-from etomkit.ordering.rules import _ALL_ACTIONS, FromService, ItemTemplate, Rule, rule_problems
+from etomkit.ordering.rules import (
+    _ALL_ACTIONS,
+    FromService,
+    ItemTemplate,
+    Rule,
+    _predicate_problems,
+    rule_problems,
+)
 
 __all__ = ["read_rules"]
 
@@ -184,7 +191,12 @@ class _Reader:
             description=raw.get("description"),
         )
         reported = [path[len(base) + 1 :] for path, _ in self.problems[mark:]]
-        for path, message in rule_problems(candidate):
+        # conditions at their place in the file: a single one is still when[0]
+        semantic = rule_problems(attrs.evolve(candidate, when=None))
+        for i, predicate in enumerate(when):
+            if predicate is not None:
+                semantic.extend(_predicate_problems(predicate, f"when[{i}]"))
+        for path, message in semantic:
             if not path.startswith("action") and not any(_related(path, r) for r in reported):
                 self.problem(f"{base}.{path}" if path else base, message)
         if doc is None or len(self.problems) > mark:

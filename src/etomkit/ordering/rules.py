@@ -10,15 +10,14 @@ a bad rule set raises one ValidationError listing every problem as
 
 from __future__ import annotations
 
-import json
 import os
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import attrs
 
 from etomkit.errors import Problem, ValidationError
+from etomkit.inputs import file_limit_problems, guarded, parse_json, parse_toml, read_text
 from etomkit.model.orders import ORDER_ITEM_ACTIONS, canonical_action
 from etomkit.model.values import EntityRef
 from etomkit.ordering.predicates import (
@@ -396,42 +395,36 @@ class RuleSet:
         """
         from etomkit.ordering.rulefile import read_rules  # it builds Rules from this module
 
-        rules, problems = read_rules(data)
+        entity = f"rule set {source}"
+        limits = file_limit_problems(data, "rule")
+        if limits:
+            raise ValidationError(entity, limits)
+        rules, problems = guarded(entity, lambda: read_rules(data))
         if problems:
-            raise ValidationError(f"rule set {source}", problems)
+            raise ValidationError(entity, problems)
         return cls(rules, source=source)
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str]) -> RuleSet:
-        """Rules from a TOML file of ``[[rule]]`` tables."""
-        with open(path, "rb") as f:
-            text = f.read().decode("utf-8")
+        """Rules from a TOML file of ``[[rule]]`` tables (read as UTF-8)."""
+        text = read_text(path, f"rule set {os.fspath(path)}")
         return cls.from_toml_text(text, source=os.fspath(path))
 
     @classmethod
-    def from_toml_text(cls, text: str, *, source: str = "rules.toml") -> RuleSet:
-        """Rules from TOML text."""
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ValidationError(f"rule set {source}", [("$", f"not valid TOML: {exc}")]) from None
-        return cls.from_dict(data, source=source)
+    def from_toml_text(cls, text: str | bytes, *, source: str = "rules.toml") -> RuleSet:
+        """Rules from TOML text (bytes: UTF-8)."""
+        return cls.from_dict(parse_toml(text, f"rule set {source}", check=False), source=source)
 
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> RuleSet:
-        """Rules from a JSON file (``{"rules": [...]}`` or a list of rules)."""
-        with open(path, "rb") as f:
-            text = f.read().decode("utf-8")
+        """Rules from a JSON file (``{"rules": [...]}`` or a list of rules; read as UTF-8)."""
+        text = read_text(path, f"rule set {os.fspath(path)}")
         return cls.from_json_text(text, source=os.fspath(path))
 
     @classmethod
-    def from_json_text(cls, text: str, *, source: str = "rules.json") -> RuleSet:
-        """Rules from JSON text."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(f"rule set {source}", [("$", f"not valid JSON: {exc}")]) from None
-        return cls.from_dict(data, source=source)
+    def from_json_text(cls, text: str | bytes, *, source: str = "rules.json") -> RuleSet:
+        """Rules from JSON text (bytes: UTF-8)."""
+        return cls.from_dict(parse_json(text, f"rule set {source}", check=False), source=source)
 
     def to_dict(self) -> dict[str, Any]:
         """``{"rules": [...]}``: what :meth:`from_dict` (and JSON files) read."""

@@ -59,7 +59,7 @@ class _Decoder:
     def __call__(self, offset: int, length: int, revision: int) -> Any:
         raw = self.source.value(offset, length)
         try:
-            entity: Any = tmf.from_json(self.cls, json.loads(raw))
+            entity: Any = tmf.from_json(self.cls, json.loads(raw), limits=False)  # its own data
         except (ValueError, ValidationError) as exc:
             raise StorageError(
                 f"{self.source.path}: value at byte {offset} does not decode: {exc}"
