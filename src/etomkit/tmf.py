@@ -247,7 +247,7 @@ def _register_entity(conv: cattrs.Converter, cls: type) -> None:
         if not isinstance(doc, dict):
             raise TypeError(f"expected a JSON object for {cls.__name__}, got {type(doc).__name__}")
         errors: list[Exception] = []
-        for key in arrays:  # cattrs would take any iterable, even a string
+        for key, _attribute in arrays:  # cattrs would take any iterable, even a string
             value = doc.get(key)
             if value is not None and not isinstance(value, list):
                 errors.append(_attribute_error(key, f"expected a JSON array, got {_kind(value)}"))
@@ -273,10 +273,10 @@ def _register_entity(conv: cattrs.Converter, cls: type) -> None:
     conv.register_structure_hook(cls, structure)
 
 
-def _array_attributes(cls: type, names: Mapping[str, str]) -> list[str]:
-    """The JSON keys of the attributes typed as tuples (JSON arrays)."""
+def _array_attributes(cls: type, names: Mapping[str, str]) -> list[tuple[str, str]]:
+    """``(json key, attribute)`` of the attributes typed as tuples (JSON arrays)."""
     hints = typing.get_type_hints(cls)
-    return [names[f] for f in names if typing.get_origin(hints.get(f)) is tuple]
+    return [(names[f], f) for f in names if typing.get_origin(hints.get(f)) is tuple]
 
 
 def _kind(value: Any) -> str:
@@ -421,7 +421,6 @@ def _wrap_ordering_hooks(
 ) -> None:
     refused: Mapping[str, Callable[[Any], str | None]] = refuse or {}
     base_out = conv.get_unstructure_hook(cls)
-    attribute_of = {json: field for field, json in _json_names(cls).items()}
     base_in = conv.get_structure_hook(cls)
 
     def unstructure(obj: Any) -> dict[str, Any]:
@@ -445,7 +444,8 @@ def _wrap_ordering_hooks(
             for key, problem_of in refused.items():
                 problem = problem_of(doc.get(key))
                 if problem is not None:
-                    raise _attribute_error(cls, attribute_of[key], problem)
+                    error = _attribute_error(key, problem)  # at the document's own key
+                    raise ClassValidationError(f"While structuring {cls.__name__}", [error], cls)
             fixed = None
             for key, find in lenient.items():
                 value = doc.get(key)
