@@ -17,7 +17,14 @@ range and pattern. Declare them in Python or load them from TOML/JSON::
     value_type = "integer"           # string, number, integer, boolean, object, array
     allowed = [100, 500, 1000]       # and/or minimum, maximum, pattern
 
-The inventory enforces them on every create, modify, update and import; the
+    [[requirement]]
+    id = "priced-once-launched"
+    states = ["Active", "Launched"]  # only in these lifecycle states (default: every one)
+    required_fields = ["product_offering_price"]
+
+The inventory enforces them on every create, modify, update, import and
+lifecycle transition (a requirement with ``states`` from the moment the entity
+enters one of them: an offering missing its price cannot be launched); the
 auditor checks stored records against them again (requirements change, old
 records can fall short). Gaps are ``missing`` (a required value is absent) or
 ``invalid`` (a value breaks a constraint).
@@ -36,7 +43,7 @@ from typing import Any, Literal, NamedTuple
 import attrs
 
 from etomkit.errors import Problem, ValidationError
-from etomkit.model.offering import ProductOffering
+from etomkit.model.offering import VALUE_TYPES, ProductOffering
 from etomkit.model.product import Product
 from etomkit.tmf import camel
 
@@ -51,15 +58,6 @@ __all__ = [
 
 ENTITY_TYPES = ("ProductOffering", "Product")
 
-VALUE_TYPES: Mapping[str, Callable[[object], bool]] = {
-    "string": lambda v: isinstance(v, str),
-    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "object": lambda v: isinstance(v, Mapping),
-    "array": lambda v: isinstance(v, (list, tuple)),
-}
-"""The characteristic value types a requirement may name, and how each is recognised."""
 
 _FIELDS: dict[str, frozenset[str]] = {
     "ProductOffering": frozenset(a.name for a in attrs.fields(ProductOffering)),
@@ -109,8 +107,11 @@ class InformationRequirement:
     ``entity`` is ``"ProductOffering"`` or ``"Product"``. ``category`` (an
     offering category id; for products, their offering's) and
     ``specification`` (a product specification id) narrow it; leave both
-    unset to cover every entity of the type. ``required_fields`` is shorthand
-    for ``fields`` entries that only require a value.
+    unset to cover every entity of the type. ``states`` narrows it to entities
+    in those lifecycle states (``lifecycle_status`` of offerings, ``status`` of
+    products; any spelling the lifecycle reads: ``"In test"``, ``"in_test"``);
+    empty means every state. ``required_fields`` is shorthand for ``fields``
+    entries that only require a value.
     """
 
     id: str
@@ -121,6 +122,15 @@ class InformationRequirement:
     fields: tuple[ValueRequirement, ...] = ()
     characteristics: tuple[ValueRequirement, ...] = ()
     description: str | None = None
+    states: tuple[str, ...] = ()
+
+    def applies_in(self, status: object) -> bool:
+        """True if it covers an entity in lifecycle state ``status``."""
+        if not self.states:
+            return True
+        if not isinstance(status, str):
+            return False
+        return _state_key(status) in {_state_key(s) for s in self.states}
 
     def applies(self, category_ids: Iterable[str], specification_id: str | None) -> bool:
         """True if it covers an entity in those categories with that specification."""
@@ -132,6 +142,34 @@ class InformationRequirement:
 # ----------------------------------------------------------------------- checking
 
 Checker = Callable[[Any], list[Gap]]
+_SEPARATORS = re.compile(r"[\s_\-]+")
+_STATUS_FIELDS = {"ProductOffering": "lifecycle_status", "Product": "status"}
+
+
+def _state_key(state: str) -> str:
+    """A state name as lifecycles read it: case, spaces, ``_`` and ``-`` ignored."""
+    return _SEPARATORS.sub("", state).lower()
+
+
+def _kind(value: object) -> str:
+    """The value's kind, as allowed values are compared: ``true`` is not ``1``, ``"1"`` is not
+    ``1``, ``1`` is ``1.0``."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    return type(value).__name__
+
+
+def _is_allowed(value: object, allowed: Iterable[object]) -> bool:
+    kind = _kind(value)
+    return any(_kind(a) == kind and a == value for a in allowed)
 
 
 def _blank(value: object) -> bool:
@@ -146,7 +184,7 @@ def _value_gaps(req_id: str, spec: ValueRequirement, path: str, value: object) -
             Gap(req_id, "invalid", path, f"must be of type {spec.value_type}, got {value!r}")
         )
         return gaps
-    if spec.allowed and value not in spec.allowed:
+    if spec.allowed and not _is_allowed(value, spec.allowed):
         allowed = ", ".join(repr(a) for a in spec.allowed)
         gaps.append(Gap(req_id, "invalid", path, f"{value!r} is not allowed; allowed: {allowed}"))
     if spec.minimum is not None or spec.maximum is not None:
@@ -175,6 +213,11 @@ _EXACT_TYPES: Mapping[str, frozenset[type]] = {
     "array": frozenset({list, tuple}),
 }
 _NUMBERS = frozenset({int, float})
+_KIND_TYPES: Mapping[str, tuple[type, ...]] = {
+    "boolean": (bool,),
+    "number": (int, float),
+    "string": (str,),
+}
 _NO_GAPS: list[Gap] = []  # shared, never appended to
 
 
@@ -215,7 +258,7 @@ def _product_characteristic_checker(req_id: str, spec: ValueRequirement) -> Chec
     if spec.value_type is not None:
         conditions.append("type(value) in TYPES")
     if spec.allowed:
-        conditions.append("value in ALLOWED")
+        conditions.append("value in ALLOWED and type(value) in ALLOWED_TYPES")
     if spec.minimum is not None or spec.maximum is not None:
         conditions.append("type(value) in NUMBERS")
         if spec.minimum is not None:
@@ -228,6 +271,7 @@ def _product_characteristic_checker(req_id: str, spec: ValueRequirement) -> Chec
         allowed: Any = frozenset(spec.allowed)
     except TypeError:  # unhashable allowed values: always the close look
         allowed, conditions = (), ["False"]
+    allowed_types = {t for a in spec.allowed for t in _KIND_TYPES.get(_kind(a), (type(a),))}
     source = f"""\
 def check(product):
     for char in product.product_characteristic:
@@ -247,6 +291,7 @@ def check(product):
         "NAME": spec.name,
         "TYPES": _EXACT_TYPES.get(spec.value_type or "", frozenset()),
         "ALLOWED": allowed,
+        "ALLOWED_TYPES": frozenset(allowed_types),
         "NUMBERS": _NUMBERS,
         "LOW": spec.minimum,
         "HIGH": spec.maximum,
@@ -269,7 +314,7 @@ def _offering_characteristic_checker(req_id: str, spec: ValueRequirement) -> Che
     def check(offering: Any) -> list[Gap]:
         for use in offering.prod_spec_char_value_use:
             if use.name == name:
-                gaps: list[Gap] = []
+                gaps: list[Gap] = _declared_type_gaps(req_id, path, use)
                 if spec.value_type is not None and use.value_type != spec.value_type:
                     gaps.append(
                         Gap(
@@ -296,6 +341,23 @@ def _offering_characteristic_checker(req_id: str, spec: ValueRequirement) -> Che
     return check
 
 
+def _declared_type_gaps(req_id: str, path: str, use: Any) -> list[Gap]:
+    """Listed values that are not of the use's own declared (known) value type."""
+    is_type = VALUE_TYPES.get(use.value_type) if isinstance(use.value_type, str) else None
+    if is_type is None:
+        return []
+    return [
+        Gap(
+            req_id,
+            "invalid",
+            f"{path}.product_spec_characteristic_value[{i}].value",
+            f"must be of its declared type {use.value_type}, got {entry['value']!r}",
+        )
+        for i, entry in enumerate(use.product_spec_characteristic_value)
+        if isinstance(entry, Mapping) and "value" in entry and not is_type(entry["value"])
+    ]
+
+
 def _checkers(req: InformationRequirement) -> list[Checker]:
     specs = [ValueRequirement(name=n) for n in req.required_fields] + list(req.fields)
     checkers = [_field_checker(req.id, s) for s in specs]
@@ -305,7 +367,27 @@ def _checkers(req: InformationRequirement) -> list[Checker]:
         else _offering_characteristic_checker
     )
     checkers.extend(make(req.id, s) for s in req.characteristics)
+    if req.states:
+        checkers = [_in_states(req, c) for c in checkers]
     return checkers
+
+
+def _in_states(req: InformationRequirement, inner: Checker) -> Checker:
+    """``inner`` for entities in one of the requirement's states only (memoised per status)."""
+    field = _STATUS_FIELDS[req.entity]
+    wanted = frozenset(_state_key(s) for s in req.states)
+    memo: dict[str, bool] = {}
+
+    def check(entity: Any) -> list[Gap]:
+        status = getattr(entity, field)
+        applies = memo.get(status)
+        if applies is None:
+            applies = isinstance(status, str) and _state_key(status) in wanted
+            if len(memo) < 1000:
+                memo[status] = applies
+        return inner(entity) if applies else _NO_GAPS
+
+    return check
 
 
 # ----------------------------------------------------------------------- the set
@@ -404,6 +486,30 @@ class InformationRequirements:
         checks = self.checkers("Product", categories, None if spec is None else spec.id)
         return [gap for check in checks for gap in check(product)]
 
+    def entering_gaps(
+        self, entity: ProductOffering | Product, offering: ProductOffering | None = None
+    ) -> list[Gap]:
+        """Gaps of ``entity`` against the requirements with ``states`` that cover it in its
+        current (new) state: what a transition into that state must not leave missing.
+        For a product, ``offering`` is its offering (None: none)."""
+        if isinstance(entity, Product):
+            categories = () if offering is None else _category_ids(offering)
+            spec = entity.product_specification or (
+                None if offering is None else offering.product_specification
+            )
+            kind, status = "Product", entity.status
+        else:
+            categories, spec = _category_ids(entity), entity.product_specification
+            kind, status = "ProductOffering", entity.lifecycle_status
+        spec_id = None if spec is None else spec.id
+        return [
+            gap
+            for r in self.applicable(kind, categories, spec_id)
+            if r.states and r.applies_in(status)
+            for check in self._checkers[r.id]
+            for gap in check(entity)
+        ]
+
     # -------------------------------------------------------------- loading
 
     @classmethod
@@ -416,8 +522,8 @@ class InformationRequirements:
         """
         from etomkit.inventory.requirement_files import read_requirements
 
-        requirements, problems = read_requirements(data)
-        problems.extend(requirement_problems(requirements))
+        requirements, problems, positions = read_requirements(data)
+        problems.extend(requirement_problems(requirements, positions))
         if problems:
             raise ValidationError(f"information requirements {source}", problems)
         return cls(requirements)
@@ -533,11 +639,15 @@ def _value_problems(path: str, spec: ValueRequirement, *, is_field: bool) -> lis
     return problems
 
 
-def requirement_problems(requirements: Sequence[object]) -> list[Problem]:
-    """Every problem of a sequence of requirements (empty if they are all usable)."""
+def requirement_problems(
+    requirements: Sequence[object], positions: Sequence[int] | None = None
+) -> list[Problem]:
+    """Every problem of a sequence of requirements (empty if they are all usable);
+    ``positions``: where each stands in its file (default: its index)."""
     problems: list[Problem] = []
     seen: set[str] = set()
-    for i, req in enumerate(requirements):
+    for index, req in enumerate(requirements):
+        i = index if positions is None else positions[index]
         where = _where(i, req)
         if not isinstance(req, InformationRequirement):
             problems.append((where, f"must be an InformationRequirement, got {type(req).__name__}"))
@@ -558,6 +668,10 @@ def requirement_problems(requirements: Sequence[object]) -> list[Problem]:
             value = getattr(req, name)
             if value is not None and not isinstance(value, str):
                 problems.append((f"{where}.{name}", "must be a string"))
+        if not isinstance(req.states, tuple) or not all(
+            isinstance(s, str) and s.strip() for s in req.states
+        ):
+            problems.append((f"{where}.states", "must be a list of lifecycle state names"))
         fields = _FIELDS[req.entity] - _NOT_FIELDS
         specs = [
             (f"{where}.required_fields[{j}]", ValueRequirement(name=n))
