@@ -38,6 +38,13 @@ __all__ = ["AuditOutcome", "audit_pass"]
 SELLING_STATES = frozenset({"Active", "Launched"})
 #: Offering states on which no product should still be active.
 ENDED_STATES = frozenset({"Retired", "Obsolete"})
+#: Offering states of an offering that was never launched (unlaunched-offering).
+PRE_LAUNCH_STATES = frozenset({"In study", "In design", "In test", "Rejected"})
+#: The entity types manual audits may name.
+INVENTORY_TYPES = ("ProductOffering", "Product")
+
+Confirmations = dict[tuple[str, str], datetime]
+"""(entity type, id) -> when its latest passing manual audit was (it confirms the record)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -119,9 +126,14 @@ def audit_pass(
         offering_lifecycle=offering_lifecycle,
         product_lifecycle=product_lifecycle,
     )
-    n_offerings = _offering_pass(store, offerings, enabled, custom, context, found, checked)
-    n_products = _product_pass(store, products, enabled, custom, context, found, checked)
-    manual = _manual_pass(store, offerings, products, enabled, found, checked)
+    latest, confirmed = _manual_audits(store, enabled)
+    n_offerings = _offering_pass(
+        store, offerings, enabled, custom, context, found, checked, confirmed
+    )
+    n_products = _product_pass(
+        store, products, enabled, custom, context, found, checked, confirmed
+    )
+    manual = _manual_pass(store, latest, offerings, products, enabled, found, checked)
     failed = dict.fromkeys(checked, 0)
     for finding in found.items:
         failed[finding.rule] += 1
@@ -146,6 +158,7 @@ def _offering_pass(
     ctx: AuditContext,
     found: _Findings,
     checked: dict[str, int],
+    confirmed: Confirmations,
 ) -> int:
     facts: dict[str, OfferingFacts] = ctx.offerings  # type: ignore[assignment]
     requirements = ctx.requirements
@@ -154,8 +167,8 @@ def _offering_pass(
     stale_before = ctx.stale_before
     now = ctx.now
     rules = [r for r in custom if r.entity_type == "ProductOffering"]
-    first_of: dict[tuple[str, str | None], str] = {}
-    bundles: list[tuple[str, tuple[str, ...]]] = []
+    first_of: dict[tuple[str, str | None], tuple[str, str]] = {}
+    bundles: list[tuple[str, str, tuple[str, ...]]] = []
     n = req_checked = 0
     for o in store.offerings.iterate():
         oid: str = o.id  # type: ignore[assignment]  # stored entities have ids
@@ -168,8 +181,8 @@ def _offering_pass(
             tuple(c.id for c in o.category),
             None if spec is None else spec.id,
         )
-        key = (o.name.strip(), o.version)
-        first = first_of.setdefault(key, oid)
+        key = (" ".join(o.name.split()).casefold(), o.version)
+        first, first_name = first_of.setdefault(key, (oid, o.name))
         if where is not None and not where.matches(o):
             continue
         n += 1
@@ -186,7 +199,7 @@ def _offering_pass(
                 if gaps:
                     found.gaps("ProductOffering", oid, gaps, enabled)
         if o.bundled_product_offering:
-            bundles.append((oid, tuple(m.id for m in o.bundled_product_offering)))
+            bundles.append((oid, status, tuple(m.id for m in o.bundled_product_offering)))
         if "lifecycle-consistency" in enabled:
             end = None if o.valid_for is None else o.valid_for.end_date_time
             if status in SELLING_STATES and end is not None and end < now:
@@ -198,18 +211,46 @@ def _offering_pass(
                     "retire the offering, or extend its validFor",
                 )
         if "duplicates" in enabled and first != oid:
+            how = "" if o.name == first_name else f" (differing only in case or spacing: {o.name!r})"
             found.add(
                 "duplicates",
                 "ProductOffering",
                 oid,
-                f"has the name {key[0]!r} and version {key[1]!r} of offering {first!r}",
+                f"has the name {first_name!r} and version {key[1]!r} of offering {first!r}{how}",
             )
         if "staleness" in enabled and status not in terminal:
-            _stale(found, "ProductOffering", oid, o.last_update, stale_before)
+            _stale(found, "ProductOffering", oid, o.last_update, stale_before, confirmed)
+        if "future-update" in enabled and o.last_update is not None and o.last_update > now:
+            _future(found, "ProductOffering", oid, o.last_update, now)
+        if "date-order" in enabled and o.valid_for is not None:
+            start, end = o.valid_for.start_date_time, o.valid_for.end_date_time
+            if start is not None and end is not None and end < start:
+                found.add(
+                    "date-order",
+                    "ProductOffering",
+                    oid,
+                    f"its validFor ends at {end.isoformat()}, before it starts at "
+                    f"{start.isoformat()}",
+                )
+        if "duplicate-characteristics" in enabled and len(o.prod_spec_char_value_use) > 1:
+            _twice(found, "ProductOffering", oid, "prodSpecCharValueUse", o.prod_spec_char_value_use)
         for rule in rules:
             _custom(found, checked, rule, "ProductOffering", oid, o, ctx)
+    if "bundle-lifecycle" in enabled:
+        for oid, status, members in bundles:
+            if status in ENDED_STATES or status in terminal:
+                continue
+            ended = [f"{m!r} ({facts[m].lifecycle_status})" for m in members
+                     if m in facts and facts[m].lifecycle_status in ENDED_STATES]  # fmt: skip
+            if ended:
+                found.add(
+                    "bundle-lifecycle",
+                    "ProductOffering",
+                    oid,
+                    f"is {status!r} but bundles ended offering(s): {', '.join(ended)}",
+                )
     if "referential-integrity" in enabled:
-        for oid, members in bundles:
+        for oid, _, members in bundles:
             missing = [m for m in members if m not in facts]
             if missing:
                 shown = ", ".join(repr(m) for m in missing)
@@ -220,7 +261,8 @@ def _offering_pass(
                     f"bundles offering(s) that do not exist: {shown}",
                     "remove the missing members from the bundle, or restore them",
                 )
-    for name in ("referential-integrity", "lifecycle-consistency", "duplicates", "staleness"):
+    for name in ("referential-integrity", "lifecycle-consistency", "duplicates", "staleness",
+                 "bundle-lifecycle", "date-order", "future-update", "duplicate-characteristics"):  # fmt: skip
         if name in enabled:
             checked[name] += n
     for name in ("completeness", "value-validity"):  # only counted where requirements apply
@@ -230,8 +272,18 @@ def _offering_pass(
 
 
 def _stale(
-    found: _Findings, entity_type: str, entity_id: str, last: datetime | None, before: datetime
+    found: _Findings,
+    entity_type: str,
+    entity_id: str,
+    last: datetime | None,
+    before: datetime,
+    confirmed: Confirmations,
 ) -> None:
+    if last is not None and last >= before:
+        return
+    passed = confirmed.get((entity_type, entity_id)) if confirmed else None
+    if passed is not None and passed >= before:
+        return  # a passing manual audit confirmed it within the period
     if last is None:
         found.add("staleness", entity_type, entity_id, "has never been dated (no lastUpdate)")
     elif last < before:
@@ -240,6 +292,36 @@ def _stale(
             entity_type,
             entity_id,
             f"was last updated at {last.isoformat()}, before {before.isoformat()}",
+        )
+
+
+def _future(
+    found: _Findings, entity_type: str, entity_id: str, last: datetime, now: datetime
+) -> None:
+    found.add(
+        "future-update",
+        entity_type,
+        entity_id,
+        f"its lastUpdate {last.isoformat()} is after the audit's moment {now.isoformat()}",
+    )
+
+
+def _twice(found: _Findings, entity_type: str, entity_id: str, what: str, items: Any) -> None:
+    """A duplicate-characteristics finding if two of ``items`` share a name."""
+    seen: set[Any] = set()
+    twice: list[str] = []
+    for item in items:
+        name = item.name
+        if name in seen and name not in twice:
+            twice.append(name)
+        seen.add(name)
+    if twice:
+        found.add(
+            "duplicate-characteristics",
+            entity_type,
+            entity_id,
+            f"has more than one {what} named {', '.join(repr(n) for n in twice)} "
+            "(readers take the first)",
         )
 
 
@@ -268,6 +350,7 @@ def _product_pass(
     ctx: AuditContext,
     found: _Findings,
     checked: dict[str, int],
+    confirmed: Confirmations,
 ) -> int:
     """One compiled loop over products: the enabled built-in rules, then custom ones."""
     facts = ctx.offerings
@@ -291,11 +374,26 @@ def _product_pass(
             spec_id = offering.specification_id
         return requirements.check_function("Product", categories, spec_id)  # type: ignore[union-attr]
 
+    lifecycle = "lifecycle-consistency" in enabled
+    unlaunched = "unlaunched-offering" in enabled
+    staleness = "staleness" in enabled
+    future = "future-update" in enabled
+    terminal = ctx.product_lifecycle.terminal_states
+    now = ctx.now
+
     def make_entry(offering_id: str | None) -> OfferingEntry:
         offering = facts.get(offering_id)  # type: ignore[arg-type]
+        state = None if offering is None else offering.lifecycle_status
+        wrong = (
+            "ended"
+            if lifecycle and state in ENDED_STATES
+            else "unlaunched"
+            if unlaunched and state in PRE_LAUNCH_STATES
+            else None
+        )
         entry: OfferingEntry = (
             offering is not None,
-            offering is not None and offering.lifecycle_status in ENDED_STATES,
+            wrong,
             None if offering is None else offering.specification_id,
             checks_for(offering_id, None),
         )
@@ -310,15 +408,42 @@ def _product_pass(
             f"its product offering {offering_id!r} does not exist",
         )
 
-    def active_on_ended(p: Any, offering_id: str) -> None:
+    def active_on(p: Any, offering_id: str, wrong: str) -> None:
         status = facts[offering_id].lifecycle_status
+        if wrong == "ended":
+            add(
+                "lifecycle-consistency",
+                "Product",
+                p.id,
+                f"is active on offering {offering_id!r}, which is {status!r}",
+                "terminate the product, or migrate it to a live offering",
+            )
+        else:
+            add(
+                "unlaunched-offering",
+                "Product",
+                p.id,
+                f"is active on offering {offering_id!r}, which was never launched "
+                f"(it is {status!r})",
+            )
+
+    def misdated(p: Any, start: datetime, end: datetime) -> None:
         add(
-            "lifecycle-consistency",
+            "date-order",
             "Product",
             p.id,
-            f"is active on offering {offering_id!r}, which is {status!r}",
-            "terminate the product, or migrate it to a live offering",
+            f"its terminationDate {end.isoformat()} is before its startDate {start.isoformat()}",
         )
+
+    def twice(p: Any, chars: Any) -> None:
+        _twice(found, "Product", p.id, "productCharacteristic", chars)
+
+    def dated(p: Any, last: datetime | None, status: str) -> None:
+        if last is not None and last > now:
+            if future:
+                _future(found, "Product", p.id, last, now)
+        elif staleness and status not in terminal:
+            _stale(found, "Product", p.id, last, stale_before, confirmed)
 
     def terminated_undated(p: Any) -> None:
         add(
@@ -333,7 +458,7 @@ def _product_pass(
         add("orphans", "Product", p.id, "has no related party in the 'customer' role")
 
     def stale(p: Any, last: datetime | None) -> None:
-        _stale(found, "Product", p.id, last, stale_before)
+        _stale(found, "Product", p.id, last, stale_before, confirmed)
 
     def gaps(p: Any, check: Any) -> None:
         found.gaps("Product", p.id, list(check(p)), enabled)
@@ -351,20 +476,26 @@ def _product_pass(
             "entries": entries,
             "make_entry": make_entry,
             "checks_for": checks_for,
-            "terminal": ctx.product_lifecycle.terminal_states,
+            "terminal": terminal,
             "stale_before": stale_before,
+            "now": now,
             "custom": rules,
             "missing_offering": missing_offering,
-            "active_on_ended": active_on_ended,
+            "active_on": active_on,
             "terminated_undated": terminated_undated,
+            "misdated": misdated,
             "orphan": orphan,
+            "twice": twice,
             "stale": stale,
+            "dated": dated,
             "gaps": gaps,
             "run_custom": run_custom,
         },
     )
     n, req_checked = product_pass(store.products.iterate(where))
-    for name in ("referential-integrity", "lifecycle-consistency", "orphans", "staleness"):
+    for name in ("referential-integrity", "lifecycle-consistency", "orphans", "staleness",
+                 "unlaunched-offering", "date-order", "future-update",
+                 "duplicate-characteristics"):  # fmt: skip
         if name in enabled:
             checked[name] += n
     for name in ("completeness", "value-validity"):
@@ -373,8 +504,42 @@ def _product_pass(
     return n
 
 
+def _manual_audits(
+    store: Store, enabled: set[str]
+) -> tuple[dict[tuple[str, str], ManualAudit], Confirmations]:
+    """The latest manual audit of each existing offering and product, and when each
+    last passed one. An entity deleted since has no open findings: its audits stay
+    in its history, and no run reports them."""
+    repo = getattr(store, "manual_audits", None)
+    latest: dict[tuple[str, str], ManualAudit] = {}
+    confirmed: Confirmations = {}
+    if repo is None or not enabled & {"manual-audit", "staleness"}:
+        return latest, confirmed
+    exists: dict[tuple[str, str], bool] = {}
+    for audit in repo.iterate(ManualAuditFilter()):
+        kind, entity_id = audit.entity.referred_type, audit.entity.id
+        if kind not in INVENTORY_TYPES or kind is None:
+            continue  # names nothing the inventory holds
+        key = (kind, entity_id)
+        there = exists.get(key)
+        if there is None:
+            repository = store.offerings if kind == "ProductOffering" else store.products
+            there = exists[key] = entity_id in repository
+        if not there:
+            continue
+        known = latest.get(key)
+        if known is None or audit.audited_at >= known.audited_at:
+            latest[key] = audit
+        if audit.outcome == "passed":
+            when = confirmed.get(key)
+            if when is None or audit.audited_at > when:
+                confirmed[key] = audit.audited_at
+    return latest, confirmed
+
+
 def _manual_pass(
     store: Store,
+    latest: dict[tuple[str, str], ManualAudit],
     offerings: OfferingFilter | None,
     products: ProductFilter | None,
     enabled: set[str],
@@ -382,15 +547,8 @@ def _manual_pass(
     checked: dict[str, int],
 ) -> tuple[ManualAudit, ...]:
     """The latest manual audit of each entity in scope; a failed one is a finding."""
-    repo = getattr(store, "manual_audits", None)
-    if repo is None or "manual-audit" not in enabled:
+    if "manual-audit" not in enabled:
         return ()
-    latest: dict[tuple[str | None, str], ManualAudit] = {}
-    for audit in repo.iterate(ManualAuditFilter()):
-        key = (audit.entity.referred_type, audit.entity.id)
-        known = latest.get(key)
-        if known is None or audit.audited_at >= known.audited_at:
-            latest[key] = audit
     kept = [
         attrs.evolve(a, revision=0)  # a copy, as the run's JSON keeps it
         for a in latest.values()
