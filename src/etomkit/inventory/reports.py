@@ -241,9 +241,7 @@ def usage_report(
     )
 
 
-def record_days(
-    samples: Iterable[tuple[datetime, int]], since: datetime, until: datetime
-) -> float:
+def record_days(samples: Iterable[tuple[datetime, int]], since: datetime, until: datetime) -> float:
     """Record-days over ``[since, until)`` of a record count sampled at moments: each
     sample's count holds until the next sample; before the first, the first's count
     (0 without samples). ``sum(count x days held)``."""

@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 
 from etomkit.errors import Problem
-from etomkit.inventory.requirements import (
+from etomkit.inventory.requirement_specs import (
     InformationRequirement,
     ValueRequirement,
     _field_name,

@@ -176,7 +176,9 @@ class ProductOfferingInventory:
         try:
             principal = access.authenticate(secret)
         except AccessDeniedError as exc:
-            who = (exc.client_id, _client_name(access, exc.client_id)) if exc.client_id else ANONYMOUS
+            who = (
+                (exc.client_id, _client_name(access, exc.client_id)) if exc.client_id else ANONYMOUS
+            )
             meter.record(who, "as_client", "read", "client", outcome="denied", error=exc.reason)
             raise
         return ClientSession._open(self, principal, meter, access)

@@ -249,7 +249,9 @@ class UsageMeter:
             storage = self.costs.store_cost(store, storage_days)
         elif store is not None:
             now = self.clock.now()
-            earlier = [] if since is None else self.log.records(since=since - _LOOKBACK, until=since)
+            earlier = (
+                [] if since is None else self.log.records(since=since - _LOOKBACK, until=since)
+            )
             samples = storage_samples([*earlier, *records])
             current = {"offering": len(store.offerings), "product": len(store.products)}
             held, storage = {}, {}

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.inventory.audit.helpers import NOW, auditor, clean_base, found, offering, product
 
 import etomkit as ek
 from etomkit.inventory.requirements import (
@@ -16,7 +17,6 @@ from etomkit.inventory.requirements import (
     ValueRequirement,
 )
 from etomkit.inventory.shortcomings import identify_shortcomings
-from tests.inventory.audit.helpers import NOW, auditor, clean_base, found, offering, product
 
 
 @pytest.fixture(params=["memory", "file"])
@@ -135,7 +135,9 @@ def test_numbers_pass_numeric_allowed_values_whatever_their_spelling(store: Any)
 
 
 def test_the_inventory_refuses_a_boolean_for_numeric_allowed_values() -> None:
-    inventory = ek.ProductOfferingInventory(ek.InMemoryStore(), requirements=_roaming_requirements())
+    inventory = ek.ProductOfferingInventory(
+        ek.InMemoryStore(), requirements=_roaming_requirements()
+    )
     gaps = inventory.requirements.product_gaps(  # type: ignore[union-attr]
         product("p", product_characteristic=(ek.Characteristic(name="roaming", value=True),)),
         None,
@@ -254,9 +256,13 @@ def _timed(n: int, ns: int) -> list[ek.UsageRecord]:
     at = datetime(2026, 3, 2, tzinfo=UTC)
     return [
         ek.UsageRecord(
-            at=at + timedelta(seconds=i), client_id="crm", operation="get_offering",
-            action="read", entity_type="offering", duration_ns=ns,
-        )  # fmt: skip
+            at=at + timedelta(seconds=i),
+            client_id="crm",
+            operation="get_offering",
+            action="read",
+            entity_type="offering",
+            duration_ns=ns,
+        )
         for i in range(n)
     ]
 

@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-import etomkit as ek
 from tests.inventory.audit.helpers import (
     LONG_AGO,
     NOW,
@@ -24,6 +22,8 @@ from tests.inventory.audit.helpers import (
     offering,
     product,
 )
+
+import etomkit as ek
 
 
 @pytest.fixture(params=["memory", "file"])

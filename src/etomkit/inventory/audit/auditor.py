@@ -216,7 +216,9 @@ class InventoryAuditor:
                 problems.append((name, "is required (a non-blank string)"))
         if isinstance(entity_type, str) and entity_type not in _INVENTORY_TYPES:
             allowed = ", ".join(repr(t) for t in _INVENTORY_TYPES)
-            problems.append(("entity_type", f"unknown entity type {entity_type!r}; allowed: {allowed}"))
+            problems.append(
+                ("entity_type", f"unknown entity type {entity_type!r}; allowed: {allowed}")
+            )
         if outcome not in MANUAL_OUTCOMES:
             problems.append(
                 ("outcome", f"must be one of {', '.join(MANUAL_OUTCOMES)}, not {outcome!r}")
