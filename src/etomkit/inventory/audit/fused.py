@@ -24,6 +24,7 @@ def product_pass(products):
     n = 0
     req_checked = 0
     entries_get = entries.get
+    stale_before_, now_, terminal_, len_ = stale_before, now, terminal, len  # locals: faster
     for p in products:
         n += 1
         off_id = p.product_offering.id
@@ -82,7 +83,7 @@ _RULES: tuple[tuple[frozenset[str], str], ...] = (
         frozenset({"duplicate-characteristics"}),
         """\
         chars = p.product_characteristic
-        if len(chars) > 1:
+        if len_(chars) > 1:
             twice(p, chars)
 """,
     ),
@@ -90,18 +91,18 @@ _RULES: tuple[tuple[frozenset[str], str], ...] = (
 _DATED = {  # staleness and future-update read lastUpdate once
     "both": """\
         last = p.last_update
-        if last is None or not stale_before <= last <= now:
+        if last is None or not stale_before_ <= last <= now_:
             dated(p, last, status)
 """,
     "staleness": """\
-        if status not in terminal:
+        if status not in terminal_:
             last = p.last_update
-            if last is None or last < stale_before:
+            if last is None or last < stale_before_:
                 stale(p, last)
 """,
     "future-update": """\
         last = p.last_update
-        if last is not None and last > now:
+        if last is not None and last > now_:
             dated(p, last, status)
 """,
 }
