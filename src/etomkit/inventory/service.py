@@ -473,6 +473,17 @@ class ProductOfferingInventory:
         status = self.product_lifecycle.check(current.status, target, product_id)
         now = self._clock.now()
         moved = self._moved(current, status, now, when or now)
+        start, end = moved.start_date, moved.termination_date
+        if start is not None and end is not None and end < start:
+            raise ValidationError(
+                f"Product {product_id}",
+                [
+                    (
+                        "termination_date",
+                        f"{end.isoformat()} is before start_date {start.isoformat()}",
+                    )
+                ],
+            )
         self._check_entering(moved, product_id, status, None)
         stored = self._products.replace(moved, expected_revision=current.revision)
         self._events.publish("ProductStateChangeEvent", stored, "status", now=now)

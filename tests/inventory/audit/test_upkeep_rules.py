@@ -213,3 +213,21 @@ def test_a_failed_or_inconclusive_manual_audit_confirms_nothing(store: Any) -> N
         entity_type="ProductOffering", entity_id="po-old", auditor="ann", outcome="inconclusive"
     )
     assert found(audits.run()) == [("staleness", "ProductOffering", "po-old")]
+
+
+def test_a_product_cannot_be_terminated_before_it_started(
+    inventory: ek.ProductOfferingInventory, launched: ek.ProductOffering
+) -> None:
+    bought = inventory.record_purchase(
+        customer=ek.PartyRef(id="c-1"),
+        offering_id=launched.id or "",
+        order_item=ek.OrderItemRef(order_id="o-1", item_id="1"),
+        status="active",
+    )
+    assert bought.id is not None and bought.start_date is not None
+    with pytest.raises(ek.ValidationError) as caught:
+        inventory.transition_product(
+            bought.id, "terminated", when=bought.start_date - timedelta(days=1)
+        )
+    assert [p for p, _ in caught.value.problems] == ["termination_date"]
+    assert inventory.get_product(bought.id).status == "active"
