@@ -22,7 +22,17 @@ from etomkit.model.queries import OfferingFilter, ProductFilter
 from etomkit.model.values import EntityRef
 from etomkit.ports import Store
 
-__all__ = ["INVENTORY_TYPES", "Confirmations", "manual_audits", "manual_pass"]
+__all__ = [
+    "INVENTORY_TYPES",
+    "Confirmations",
+    "Findings",
+    "future_finding",
+    "manual_audits",
+    "manual_pass",
+    "run_custom_rule",
+    "stale_finding",
+    "twice_finding",
+]
 
 #: The entity types manual audits may name.
 INVENTORY_TYPES = ("ProductOffering", "Product")
@@ -31,7 +41,7 @@ Confirmations = dict[tuple[str, str], datetime]
 """(entity type, id) -> when its latest passing manual audit was (it confirms the record)."""
 
 
-class _Findings:
+class Findings:
     """Collects findings; one per (rule, entity)."""
 
     def __init__(self, rules: Sequence[BuiltinRule | AuditRule]) -> None:
@@ -71,8 +81,8 @@ class _Findings:
             self.add(rule.name, entity_type, entity_id, str(result))
 
 
-def _stale(
-    found: _Findings,
+def stale_finding(
+    found: Findings,
     entity_type: str,
     entity_id: str,
     last: datetime | None,
@@ -95,8 +105,8 @@ def _stale(
         )
 
 
-def _future(
-    found: _Findings, entity_type: str, entity_id: str, last: datetime, now: datetime
+def future_finding(
+    found: Findings, entity_type: str, entity_id: str, last: datetime, now: datetime
 ) -> None:
     found.add(
         "future-update",
@@ -106,7 +116,7 @@ def _future(
     )
 
 
-def _twice(found: _Findings, entity_type: str, entity_id: str, what: str, items: Any) -> None:
+def twice_finding(found: Findings, entity_type: str, entity_id: str, what: str, items: Any) -> None:
     """A duplicate-characteristics finding if two of ``items`` share a name."""
     seen: set[Any] = set()
     twice: list[str] = []
@@ -125,8 +135,8 @@ def _twice(found: _Findings, entity_type: str, entity_id: str, what: str, items:
         )
 
 
-def _custom(
-    found: _Findings,
+def run_custom_rule(
+    found: Findings,
     checked: dict[str, int],
     rule: AuditRule,
     entity_type: str,
@@ -181,7 +191,7 @@ def manual_pass(
     offerings: OfferingFilter | None,
     products: ProductFilter | None,
     enabled: set[str],
-    found: _Findings,
+    found: Findings,
     checked: dict[str, int],
 ) -> tuple[ManualAudit, ...]:
     """The latest manual audit of each entity in scope; a failed one is a finding."""

@@ -18,13 +18,13 @@ import attrs
 
 from etomkit.inventory.audit.findings import (
     Confirmations,
-    _custom,
-    _Findings,
-    _future,
-    _stale,
-    _twice,
+    Findings,
+    future_finding,
     manual_audits,
     manual_pass,
+    run_custom_rule,
+    stale_finding,
+    twice_finding,
 )
 from etomkit.inventory.audit.fused import OfferingEntry, compile_product_pass
 from etomkit.inventory.audit.rules import (
@@ -98,7 +98,7 @@ def audit_pass(
 ) -> AuditOutcome:
     """Audit the inventory (or the filtered part of it) in one streaming pass."""
     enabled = {r.name for r in builtin}
-    found = _Findings([*builtin, *custom])
+    found = Findings([*builtin, *custom])
     names = [r.name for r in builtin] + [r.name for r in custom]
     checked: dict[str, int] = dict.fromkeys(names, 0)
     facts: dict[str, OfferingFacts] = {}
@@ -138,7 +138,7 @@ def _offering_pass(
     enabled: set[str],
     custom: Sequence[AuditRule],
     ctx: AuditContext,
-    found: _Findings,
+    found: Findings,
     checked: dict[str, int],
     confirmed: Confirmations,
 ) -> int:
@@ -203,9 +203,9 @@ def _offering_pass(
                 f"has the name {first_name!r} and version {key[1]!r} of offering {first!r}{how}",
             )
         if "staleness" in enabled and status not in terminal:
-            _stale(found, "ProductOffering", oid, o.last_update, stale_before, confirmed)
+            stale_finding(found, "ProductOffering", oid, o.last_update, stale_before, confirmed)
         if "future-update" in enabled and o.last_update is not None and o.last_update > now:
-            _future(found, "ProductOffering", oid, o.last_update, now)
+            future_finding(found, "ProductOffering", oid, o.last_update, now)
         if "date-order" in enabled and o.valid_for is not None:
             start, end = o.valid_for.start_date_time, o.valid_for.end_date_time
             if start is not None and end is not None and end < start:
@@ -217,11 +217,11 @@ def _offering_pass(
                     f"{start.isoformat()}",
                 )
         if "duplicate-characteristics" in enabled and len(o.prod_spec_char_value_use) > 1:
-            _twice(
+            twice_finding(
                 found, "ProductOffering", oid, "prodSpecCharValueUse", o.prod_spec_char_value_use
             )
         for rule in rules:
-            _custom(found, checked, rule, "ProductOffering", oid, o, ctx)
+            run_custom_rule(found, checked, rule, "ProductOffering", oid, o, ctx)
     if "bundle-lifecycle" in enabled:
         for oid, status, members in bundles:
             if status in ENDED_STATES or status in terminal:
@@ -262,7 +262,7 @@ def _product_pass(
     enabled: set[str],
     custom: Sequence[AuditRule],
     ctx: AuditContext,
-    found: _Findings,
+    found: Findings,
     checked: dict[str, int],
     confirmed: Confirmations,
 ) -> int:
@@ -350,14 +350,14 @@ def _product_pass(
         )
 
     def twice(p: Any, chars: Any) -> None:
-        _twice(found, "Product", p.id, "productCharacteristic", chars)
+        twice_finding(found, "Product", p.id, "productCharacteristic", chars)
 
     def dated(p: Any, last: datetime | None, status: str) -> None:
         if last is not None and last > now:
             if future:
-                _future(found, "Product", p.id, last, now)
+                future_finding(found, "Product", p.id, last, now)
         elif staleness and status not in terminal:
-            _stale(found, "Product", p.id, last, stale_before, confirmed)
+            stale_finding(found, "Product", p.id, last, stale_before, confirmed)
 
     def terminated_undated(p: Any) -> None:
         add(
@@ -372,13 +372,13 @@ def _product_pass(
         add("orphans", "Product", p.id, "has no related party in the 'customer' role")
 
     def stale(p: Any, last: datetime | None) -> None:
-        _stale(found, "Product", p.id, last, stale_before, confirmed)
+        stale_finding(found, "Product", p.id, last, stale_before, confirmed)
 
     def gaps(p: Any, check: Any) -> None:
         found.gaps("Product", p.id, list(check(p)), enabled)
 
     def run_custom(rule: AuditRule, p: Any) -> None:
-        _custom(found, checked, rule, "Product", p.id, p, ctx)
+        run_custom_rule(found, checked, rule, "Product", p.id, p, ctx)
 
     rules = [r for r in custom if r.entity_type == "Product"]
     product_pass = compile_product_pass(
