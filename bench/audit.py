@@ -12,6 +12,7 @@ pass, with the peak reset just before it). Re-run with:
 
     python bench/audit.py              # 1,000,000 products, 10,000 offerings
     python bench/audit.py --quick      # 100,000 products, 1,000 offerings
+    python bench/audit.py --stores memory   # the in-memory store only (no FileStore build)
 """
 
 from __future__ import annotations
@@ -204,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--kind", default="memory", help=argparse.SUPPRESS)
     parser.add_argument("--dir", default=None, help="work directory (default: a temp dir)")
+    parser.add_argument(
+        "--stores", default="memory,file", help="comma-separated: memory, file (default both)"
+    )
     args = parser.parse_args(argv)
     if args.worker is not None:
         print(json.dumps(worker(args)))
@@ -217,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="etomkit-audit-"))
     try:
         store_dir = work / f"store-{args.products}-{args.offerings}"
-        if not store_dir.exists():
+        kinds = [k.strip() for k in args.stores.split(",")]
+        if "file" in kinds and not store_dir.exists():
             began = time.perf_counter()
             spawn("build", "file", store_dir, args)
             print(f"built the FileStore in {time.perf_counter() - began:.0f} s", file=sys.stderr)
@@ -228,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("|---|---|---|---|---|---|---|---|---|")
         for kind, label in (("memory", "InMemoryStore"), ("file", "FileStore (decodes)")):
+            if kind not in kinds:
+                continue
             timed = spawn("time", kind, store_dir, args)
             audit_rss = spawn("rss-audit", kind, store_dir, args)
             floor_rss = spawn("rss-floor", kind, store_dir, args)

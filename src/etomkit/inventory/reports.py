@@ -17,7 +17,20 @@ from etomkit.errors import ValidationError
 from etomkit.model.usage import UsageRecord
 from etomkit.tmf import camel
 
-__all__ = ["PERIODS", "UsageLine", "UsageReport", "UsageTotal", "period_start", "usage_report"]
+__all__ = [
+    "PERIODS",
+    "STORAGE_SAMPLE",
+    "UsageLine",
+    "UsageReport",
+    "UsageTotal",
+    "period_start",
+    "record_days",
+    "usage_report",
+]
+
+STORAGE_SAMPLE = "storage_sample"
+"""The operation of the usage records that note how many records a store held
+(``UsageMeter.sample_storage``): ``count`` records of ``entity_type``, no calls."""
 
 PERIODS = ("day", "week", "month")
 _GROUPINGS = ("client", "operation", "entity_type", "period")
@@ -72,7 +85,8 @@ class UsageReport:
     """Usage and cost over ``[since, until)`` in ``period`` buckets.
 
     ``storage_cost`` is the cost of records kept, per entity type, when the
-    report was made with a store.
+    report was made with a store; ``storage_record_days`` the record-days it
+    prices (records held, weighted by how long they were held).
     """
 
     period: str
@@ -81,6 +95,7 @@ class UsageReport:
     lines: tuple[UsageLine, ...]
     denied_attempts: tuple[UsageRecord, ...]
     storage_cost: Mapping[str, float] = attrs.field(factory=dict)
+    storage_record_days: Mapping[str, float] = attrs.field(factory=dict)
 
     @property
     def cost_units(self) -> float:
@@ -170,6 +185,8 @@ class UsageReport:
             doc["until"] = self.until.isoformat().replace("+00:00", "Z")
         if self.storage_cost:
             doc["storageCost"] = dict(self.storage_cost)
+        if self.storage_record_days:
+            doc["storageRecordDays"] = dict(self.storage_record_days)
         return doc
 
 
@@ -184,14 +201,17 @@ def usage_report(
     since: datetime | None = None,
     until: datetime | None = None,
     storage_cost: Mapping[str, float] | None = None,
+    storage_record_days: Mapping[str, float] | None = None,
 ) -> UsageReport:
     """Aggregate ``records`` (those within ``[since, until)``) by period, client,
-    operation and entity type."""
+    operation and entity type (storage samples are not calls: they are left out)."""
     period_start(datetime(2000, 1, 1), period)  # checks the period name
     lines: dict[tuple[date, str, str, str], dict[str, Any]] = {}
     denied: list[UsageRecord] = []
     for r in records:
         if (since is not None and r.at < since) or (until is not None and r.at >= until):
+            continue
+        if r.operation == STORAGE_SAMPLE:
             continue
         key = (period_start(r.at, period), r.client_id, r.operation, r.entity_type)
         line = lines.get(key)
@@ -217,4 +237,39 @@ def usage_report(
         ),
         denied_attempts=tuple(denied),
         storage_cost=dict(storage_cost or {}),
+        storage_record_days=dict(storage_record_days or {}),
     )
+
+
+def record_days(samples: Iterable[tuple[datetime, int]], since: datetime, until: datetime) -> float:
+    """Record-days over ``[since, until)`` of a record count sampled at moments: each
+    sample's count holds until the next sample; before the first, the first's count
+    (0 without samples). ``sum(count x days held)``."""
+    ordered = sorted(samples, key=lambda s: s[0])
+    if not ordered or until <= since:
+        return 0.0
+    level = ordered[0][1]
+    for at, count in ordered:
+        if at > since:
+            break
+        level = count
+    total = 0.0
+    moment = since
+    for at, count in ordered:
+        if at <= since:
+            continue
+        if at >= until:
+            break
+        total += level * (at - moment).total_seconds()
+        moment, level = at, count
+    total += level * (until - moment).total_seconds()
+    return total / 86400
+
+
+def storage_samples(records: Iterable[UsageRecord]) -> dict[str, list[tuple[datetime, int]]]:
+    """The storage samples among ``records``, per entity type: ``(moment, records held)``."""
+    samples: dict[str, list[tuple[datetime, int]]] = {}
+    for r in records:
+        if r.operation == STORAGE_SAMPLE:
+            samples.setdefault(r.entity_type, []).append((r.at, r.count))
+    return samples

@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 
 from etomkit.errors import Problem
-from etomkit.inventory.requirements import (
+from etomkit.inventory.requirement_specs import (
     InformationRequirement,
     ValueRequirement,
     _field_name,
@@ -22,7 +22,7 @@ __all__ = ["read_requirements"]
 
 _REQUIREMENT_KEYS = {
     "id", "entity", "category", "specification", "required_fields", "field", "fields",
-    "characteristic", "characteristics", "description",
+    "characteristic", "characteristics", "description", "states",
 }  # fmt: skip
 _VALUE_KEYS = {"name", "required", "value_type", "allowed", "minimum", "maximum", "pattern"}
 
@@ -31,7 +31,11 @@ def _snake(key: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
 
 
-def read_requirements(data: object) -> tuple[list[InformationRequirement], list[Problem]]:
+def read_requirements(
+    data: object,
+) -> tuple[list[InformationRequirement], list[Problem], list[int]]:
+    """The requirements read, every problem, and each requirement's position in the file
+    (tables without an id are skipped, so later problems name their own position)."""
     problems: list[Problem] = []
     if isinstance(data, Mapping):
         keys = [k for k in ("requirement", "requirements") if k in data]
@@ -41,19 +45,21 @@ def read_requirements(data: object) -> tuple[list[InformationRequirement], list[
             problems.append(
                 ("requirement", "needs exactly one list: [[requirement]] or 'requirements'")
             )
-            return [], problems
+            return [], problems, []
         items = data[keys[0]]
     else:
         items = data
     if not isinstance(items, list):
         problems.append(("requirement", f"must be a list of tables, got {type(items).__name__}"))
-        return [], problems
+        return [], problems, []
     requirements = []
+    positions = []
     for i, raw in enumerate(items):
         req = _read_requirement(f"requirement[{i}]", raw, problems)
         if req is not None:
             requirements.append(req)
-    return requirements, problems
+            positions.append(i)
+    return requirements, problems, positions
 
 
 def _read_table(
@@ -123,4 +129,9 @@ def _read_requirement(
             attrs.evolve(s, name=_field_name(entity, s.name) or s.name) for s in table["fields"]
         )
     table["required_fields"] = tuple(required)
+    states = table.get("states", [])
+    if not isinstance(states, list) or not all(isinstance(n, str) for n in states):
+        problems.append((f"{where}.states", "must be a list of lifecycle state names"))
+        states = []
+    table["states"] = tuple(states)
     return InformationRequirement(**table)

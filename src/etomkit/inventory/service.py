@@ -178,7 +178,9 @@ class ProductOfferingInventory:
         try:
             principal = access.authenticate(secret)
         except AccessDeniedError as exc:
-            who = (exc.client_id, "") if exc.client_id else ANONYMOUS
+            who = (
+                (exc.client_id, _client_name(access, exc.client_id)) if exc.client_id else ANONYMOUS
+            )
             meter.record(who, "as_client", "read", "client", outcome="denied", error=exc.reason)
             raise
         return ClientSession._open(self, principal, meter, access)
@@ -266,21 +268,22 @@ class ProductOfferingInventory:
     ) -> ProductOffering:
         """Move the offering's lifecycle_status to ``target``.
 
-        Raises NotFoundError, or TransitionError naming the allowed targets.
+        Raises NotFoundError, TransitionError naming the allowed targets, or
+        ValidationError listing every field the information requirements of
+        the target state (``states``) need and the offering lacks.
         """
         current = self._offerings.get(offering_id)
         status = self.offering_lifecycle.check(current.lifecycle_status, target, offering_id)
         now = self._clock.now()
-        stored = self._offerings.replace(
-            replace(
-                current,
-                lifecycle_status=status,
-                status_reason=reason,
-                last_update=now,
-                revision=current.revision + 1,
-            ),
-            expected_revision=current.revision,
+        moved = replace(
+            current,
+            lifecycle_status=status,
+            status_reason=reason,
+            last_update=now,
+            revision=current.revision + 1,
         )
+        self._check_entering(moved, offering_id, status, None)
+        stored = self._offerings.replace(moved, expected_revision=current.revision)
         self._events.publish("ProductOfferingStateChangeEvent", stored, "lifecycleStatus", now=now)
         return stored
 
@@ -387,7 +390,8 @@ class ProductOfferingInventory:
     ) -> Product:
         """Create the Product a customer bought through an Order Handling order item.
 
-        Only on a purchasable (Active/Launched, within valid_for) offering.
+        Only on a purchasable (Active/Launched, within valid_for) offering; a
+        ``status`` past the initial one must meet its state's requirements.
         Idempotent per order item, under any concurrency (the product
         repository's unique key): the same item again returns the stored
         product; the same item for another customer or offering is a ConflictError.
@@ -459,6 +463,10 @@ class ProductOfferingInventory:
             stored = self._products.add(product)
             self._events.publish("ProductCreateEvent", stored, now=now)
             return stored
+        self._check_entering(
+            self._moved(product, target, now, now), f"for order item {order_item.key}", target,
+            offering,
+        )  # fmt: skip
         with self._store.transaction():  # created and moved on together, or not at all
             stored = self._products.add(product)
             moved = self._products.replace(
@@ -483,14 +491,26 @@ class ProductOfferingInventory:
         self, product_id: str, target: str, *, when: datetime | None = None
     ) -> Product:
         """Move the product's status; sets start_date on first activation and
-        termination_date on termination. Raises NotFoundError, TransitionError.
+        termination_date on termination. Raises NotFoundError, TransitionError,
+        or ValidationError listing what the target state's requirements miss.
         """
         current = self._products.get(product_id)
         status = self.product_lifecycle.check(current.status, target, product_id)
         now = self._clock.now()
-        stored = self._products.replace(
-            self._moved(current, status, now, when or now), expected_revision=current.revision
-        )
+        moved = self._moved(current, status, now, when or now)
+        start, end = moved.start_date, moved.termination_date
+        if start is not None and end is not None and end < start:
+            raise ValidationError(
+                f"Product {product_id}",
+                [
+                    (
+                        "termination_date",
+                        f"{end.isoformat()} is before start_date {start.isoformat()}",
+                    )
+                ],
+            )
+        self._check_entering(moved, product_id, status, None)
+        stored = self._products.replace(moved, expected_revision=current.revision)
         self._events.publish("ProductStateChangeEvent", stored, "status", now=now)
         return stored
 
@@ -680,6 +700,29 @@ class ProductOfferingInventory:
         except (AttributeError, TypeError):  # malformed: product_problems reports it
             return []
 
+    def _check_entering(
+        self,
+        entity: ProductOffering | Product,
+        entity_id: str,
+        state: str,
+        offering: ProductOffering | None,
+    ) -> None:
+        """Refuse a transition into ``state`` that leaves a requirement of that state unmet
+        (every gap listed). ``offering``: a product's (looked up if None)."""
+        if self.requirements is None:
+            return
+        try:
+            if isinstance(entity, Product) and offering is None:
+                offering = self._offerings.find(entity.product_offering.id)
+            gaps = self.requirements.entering_gaps(entity, offering)
+        except (AttributeError, TypeError):  # malformed records: nothing to check against
+            return
+        if gaps:
+            kind = "Product" if isinstance(entity, Product) else "ProductOffering"
+            raise ValidationError(
+                f"{kind} {entity_id} cannot enter {state!r}", [g.problem for g in gaps]
+            )
+
     def _bundle_problems(
         self, offering: ProductOffering, also_known: Set[str] = frozenset()
     ) -> list[Problem]:
@@ -845,6 +888,16 @@ def _apply_changes(
             [(k, f"cannot be changed; changeable attributes: {names}") for k in unknown],
         )
     return attrs.evolve(current, **changes)
+
+
+def _client_name(access: AccessControl, client_id: str) -> str:
+    """The registered name of ``client_id`` (for a denied sign-in's usage row)."""
+    try:
+        client = access.clients.find(client_id)
+    except TypeError:  # an id the registry cannot even look up
+        client = None
+    name = getattr(client, "name", None)
+    return name if isinstance(name, str) and name else "unregistered client"
 
 
 def _unknown_state(lifecycle: Lifecycle, value: object) -> str:

@@ -138,6 +138,11 @@ def identify_shortcomings(
     return ShortcomingsReport(tuple(found))
 
 
+def _ms(value: float) -> float:
+    """Milliseconds shown to 3 decimals, or to the nanosecond below one microsecond."""
+    return round(value, 3) if value >= 0.001 else round(value, 6)
+
+
 def _usage_findings(usage: Iterable[UsageRecord], policy: ShortcomingPolicy, add: Any) -> None:
     durations: dict[str, list[float]] = {}
     by_operation: dict[str, list[int]] = {}  # calls, failed
@@ -155,11 +160,12 @@ def _usage_findings(usage: Iterable[UsageRecord], policy: ShortcomingPolicy, add
         if len(values) < policy.min_samples:
             continue
         values.sort()
-        p50, p95, p99 = (round(percentile(values, f), 3) for f in (0.5, 0.95, 0.99))
+        raw50, raw95, raw99 = (percentile(values, f) for f in (0.5, 0.95, 0.99))
         budget = policy.latency_budget_ms.get(operation, policy.default_latency_budget_ms)
-        if p95 > budget:
+        if raw95 > budget:  # compared unrounded: sub-microsecond budgets work
+            p50, p95, p99 = (_ms(v) for v in (raw50, raw95, raw99))
             add(
-                "latencyOverBudget", "critical" if p50 > budget else "warning", operation,
+                "latencyOverBudget", "critical" if raw50 > budget else "warning", operation,
                 {"p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "budget_ms": budget,
                  "samples": len(values)},
                 f"{operation} p95 {p95} ms exceeds its {budget} ms budget: index the filter it "

@@ -21,7 +21,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from etomkit.inventory.shortcomings import ShortcomingPolicy, ShortcomingsReport
 
 __all__ = ["CostModel", "UsageMeter"]
+
+_LOOKBACK = timedelta(days=2)  # how far before a report's start its last storage sample is sought
 
 _DEFAULT_CALL_COSTS = {
     "read": 1.0,
@@ -211,6 +213,17 @@ class UsageMeter:
         self.collect()
         return self.log.records(since=since, until=until)
 
+    def sample_storage(self, store: Store) -> None:
+        """Note how many offerings and products ``store`` holds now (a storage sample in
+        the log; take one a day): reports price storage by record-days from them."""
+        from etomkit.inventory.reports import STORAGE_SAMPLE
+
+        for entity_type, held in (("offering", len(store.offerings)),
+                                  ("product", len(store.products))):  # fmt: skip
+            self.record(("system", "storage sampler"), STORAGE_SAMPLE, "admin", entity_type,
+                        count=held, calls=0)  # fmt: skip
+        self.flush()
+
     def report(
         self,
         *,
@@ -222,20 +235,39 @@ class UsageMeter:
     ) -> UsageReport:
         """Usage and cost by client, operation, entity type and ``period``.
 
-        With ``store``, the report also prices what it holds over
-        ``storage_days`` (default: the days from ``since`` to ``until``, or 1).
+        With ``store``, the report also prices storage by record-days over
+        ``[since, until)`` (default: from the first storage sample to now): the
+        counts of :meth:`sample_storage` and what the store holds now, each
+        holding until the next. With ``storage_days``, it prices what the store
+        holds now over that many days instead.
         """
-        from etomkit.inventory.reports import usage_report
+        from etomkit.inventory.reports import record_days, storage_samples, usage_report
 
-        storage = None
-        if store is not None:
-            days = storage_days
-            if days is None:
-                days = (until - since).total_seconds() / 86400 if since and until else 1.0
-            storage = self.costs.store_cost(store, days)
+        storage = held = None
+        records = list(self.records(since=since, until=until))
+        if store is not None and storage_days is not None:
+            storage = self.costs.store_cost(store, storage_days)
+        elif store is not None:
+            now = self.clock.now()
+            earlier = (
+                [] if since is None else self.log.records(since=since - _LOOKBACK, until=since)
+            )
+            samples = storage_samples([*earlier, *records])
+            current = {"offering": len(store.offerings), "product": len(store.products)}
+            held, storage = {}, {}
+            for entity_type, count in current.items():
+                points = samples.get(entity_type, [])
+                if until is None or now < until or not points:
+                    points.append((now, count))  # without samples: what it holds now
+                start = since or min(at for at, _ in points)
+                end = until or now
+                held[entity_type] = round(record_days(points, start, end), 9)
+                storage[entity_type] = round(
+                    self.costs.per_record_stored_per_day * held[entity_type], 9
+                )
         return usage_report(
-            self.records(since=since, until=until),
-            period=period, since=since, until=until, storage_cost=storage,
+            records, period=period, since=since, until=until, storage_cost=storage,
+            storage_record_days=held,
         )  # fmt: skip
 
     def shortcomings(

@@ -223,25 +223,71 @@ class AuditRun:
 @attrs.frozen(kw_only=True)
 class AuditComparison:
     """Two runs compared by finding key: ``new`` in the later run only, ``fixed``
-    in the earlier only, ``persisting`` in both (as the later run words them)."""
+    in the earlier only, ``persisting`` in both (as the later run words them).
+
+    Only what both runs checked is classified: findings of a rule one run did
+    not run, and findings one run made on entities outside the other's scope
+    (a scoped run against a wider one), are ``left_out``, and ``note`` says why.
+    """
 
     before: str | None
     after: str | None
     new: tuple[AuditFinding, ...] = ()
     fixed: tuple[AuditFinding, ...] = ()
     persisting: tuple[AuditFinding, ...] = ()
+    left_out: tuple[AuditFinding, ...] = ()
+    note: str | None = None
 
     @classmethod
     def of(cls, before: AuditRun, after: AuditRun) -> AuditComparison:
-        """Compare ``before`` with ``after`` (each finding classified exactly once)."""
+        """Compare ``before`` with ``after`` (each finding classified exactly once, or left
+        out when the other run did not check it)."""
         old = {f.key: f for f in before.findings}
         now = {f.key: f for f in after.findings}
+        old_rules, new_rules = set(before.rules), set(after.rules)
+
+        def both_ran(rule: str) -> bool:
+            return (not old_rules or rule in old_rules) and (not new_rules or rule in new_rules)
+
+        same_scope = (before.scope or None) == (after.scope or None)
+        # a finding on one side only is classified if the other run covered its entity
+        new_covered = same_scope or before.scope is None
+        fixed_covered = same_scope or after.scope is None
+        new, fixed, persisting, left_out = [], [], [], []
+        for k, f in now.items():
+            if not both_ran(f.rule):
+                left_out.append(f)
+            elif k in old:
+                persisting.append(f)
+            elif new_covered:
+                new.append(f)
+            else:
+                left_out.append(f)
+        for k, f in old.items():
+            if k in now:
+                continue
+            if both_ran(f.rule) and fixed_covered:
+                fixed.append(f)
+            else:
+                left_out.append(f)
+        notes = []
+        only = sorted(old_rules ^ new_rules) if old_rules and new_rules else []
+        if only:
+            notes.append(f"rules not run by both: {', '.join(only)}")
+        if not same_scope:
+            notes.append(
+                f"scopes differ ({before.scope or 'whole inventory'} / "
+                f"{after.scope or 'whole inventory'}): findings outside the narrower scope "
+                "are not classified"
+            )
         return cls(
             before=before.id,
             after=after.id,
-            new=tuple(f for k, f in now.items() if k not in old),
-            fixed=tuple(f for k, f in old.items() if k not in now),
-            persisting=tuple(f for k, f in now.items() if k in old),
+            new=tuple(new),
+            fixed=tuple(fixed),
+            persisting=tuple(persisting),
+            left_out=tuple(left_out),
+            note="; ".join(notes) or None,
         )
 
     def counts(self) -> dict[str, int]:
@@ -256,6 +302,7 @@ class AuditComparison:
                 ("new", self.new),
                 ("fixed", self.fixed),
                 ("persisting", self.persisting),
+                ("left out", self.left_out),
             )
             for f in findings
         ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,18 @@ import attrs
 from etomkit.errors import Problem
 from etomkit.model.values import EntityRef, TimePeriod, _extras
 
-__all__ = ["CharacteristicValueUse", "ProductOffering", "offering_problems"]
+__all__ = ["VALUE_TYPES", "CharacteristicValueUse", "ProductOffering", "offering_problems"]
+
+VALUE_TYPES: Mapping[str, Callable[[object], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "object": lambda v: isinstance(v, Mapping),
+    "array": lambda v: isinstance(v, (list, tuple)),
+}
+"""The characteristic value types etomkit knows, and how each is recognised (a use
+declaring one of them may only list values of that type)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -178,4 +189,42 @@ def offering_problems(offering: ProductOffering) -> list[Problem]:
                 problems.append((path, "must be a CharacteristicValueUse"))
             else:
                 _check_str(problems, f"{path}.name", use.name, required=True)
+                _check_declared_values(problems, path, use)
+        check_unique_names(problems, "prod_spec_char_value_use", offering.prod_spec_char_value_use)
     return problems
+
+
+def _check_declared_values(problems: list[Problem], path: str, use: CharacteristicValueUse) -> None:
+    is_type = VALUE_TYPES.get(use.value_type) if isinstance(use.value_type, str) else None
+    if is_type is None or not isinstance(use.product_spec_characteristic_value, tuple):
+        return
+    for j, entry in enumerate(use.product_spec_characteristic_value):
+        if isinstance(entry, Mapping) and "value" in entry and not is_type(entry["value"]):
+            problems.append(
+                (
+                    f"{path}.product_spec_characteristic_value[{j}].value",
+                    f"must be of the declared value type {use.value_type!r}, "
+                    f"got {entry['value']!r}",
+                )
+            )
+
+
+def check_unique_names(problems: list[Problem], path: str, items: object) -> None:
+    """Append a problem for each item whose ``name`` an earlier item already has."""
+    if not isinstance(items, tuple):
+        return
+    first: dict[str, int] = {}
+    for i, item in enumerate(items):
+        name = getattr(item, "name", None)
+        if not isinstance(name, str):
+            continue
+        if name in first:
+            problems.append(
+                (
+                    f"{path}[{i}].name",
+                    f"{name!r} is already the name of {path}[{first[name]}]; "
+                    "each characteristic may appear once",
+                )
+            )
+        else:
+            first[name] = i

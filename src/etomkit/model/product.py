@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from etomkit.errors import Problem
-from etomkit.model.offering import _check_str, check_ref
+from etomkit.model.offering import _check_str, check_ref, check_unique_names
 from etomkit.model.values import Characteristic, EntityRef, OrderItemRef, RelatedParty, _extras
 
 __all__ = ["CUSTOMER_ROLE", "Product", "product_problems"]
@@ -108,6 +108,7 @@ def product_problems(product: Product) -> list[Problem]:
         for i, item in enumerate(_check_tuple(problems, name, getattr(product, name), cls)):
             if not isinstance(item, cls):
                 problems.append((f"{name}[{i}]", f"must be a {cls.__name__}"))
+    check_unique_names(problems, "product_characteristic", product.product_characteristic)
     for name in ("realizing_service", "realizing_resource"):
         for i, ref in enumerate(_check_tuple(problems, name, getattr(product, name), EntityRef)):
             check_ref(problems, f"{name}[{i}]", ref)

@@ -41,6 +41,7 @@ from etomkit.model import (
     RelatedParty,
     TimePeriod,
 )
+from etomkit.model.offering import VALUE_TYPES
 from etomkit.tmf import _json_names
 
 __all__ = [
@@ -99,6 +100,13 @@ def _optional(strategy: st.SearchStrategy[T]) -> st.SearchStrategy[T | None]:
 
 def _tuples(strategy: st.SearchStrategy[T]) -> st.SearchStrategy[tuple[T, ...]]:
     return st.lists(strategy, max_size=_MAX_ITEMS).map(tuple)
+
+
+def _named_tuples(strategy: st.SearchStrategy[T]) -> st.SearchStrategy[tuple[T, ...]]:
+    """Items with distinct names (the model refuses two characteristics of one name)."""
+    return st.lists(strategy, max_size=_MAX_ITEMS, unique_by=lambda c: c.name).map(  # type: ignore[attr-defined]
+        tuple
+    )
 
 
 # --------------------------------------------------------------------- building blocks
@@ -300,7 +308,19 @@ def characteristic_value_uses() -> st.SearchStrategy[CharacteristicValueUse]:
         base_type=st.none(),
         schema_location=_optional(_hrefs()),
         extras=extras(for_type=CharacteristicValueUse),
+    ).map(_typed_values)
+
+
+def _typed_values(use: CharacteristicValueUse) -> CharacteristicValueUse:
+    """Listed values of the use's declared type only (the model refuses others)."""
+    is_type = VALUE_TYPES.get(use.value_type or "")
+    if is_type is None:
+        return use
+    kept = tuple(
+        {k: v for k, v in entry.items() if k != "value" or is_type(v)}
+        for entry in use.product_spec_characteristic_value
     )
+    return attrs.evolve(use, product_spec_characteristic_value=kept)
 
 
 # --------------------------------------------------------------------- entities
@@ -347,7 +367,7 @@ def product_offerings(
         product_specification=_optional(refs),
         bundled_product_offering=_tuples(refs),
         product_offering_price=_tuples(refs),
-        prod_spec_char_value_use=_tuples(characteristic_value_uses()),
+        prod_spec_char_value_use=_named_tuples(characteristic_value_uses()),
         type=_entity_types("ProductOffering"),
         base_type=_optional(st.just("ProductOffering")),
         schema_location=_optional(_hrefs()),
@@ -404,7 +424,7 @@ def products(
         last_update=_optional(utc_datetimes()),
         product_specification=_optional(refs),
         product_order_item=order_items if order_items is not None else _tuples(order_item_refs()),
-        product_characteristic=_tuples(characteristics()),
+        product_characteristic=_named_tuples(characteristics()),
         realizing_service=_tuples(refs),
         realizing_resource=_tuples(refs),
         billing_account=_optional(refs),

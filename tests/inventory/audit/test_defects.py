@@ -108,7 +108,8 @@ def _cleaned_offering(i: int, offering: ek.ProductOffering) -> ek.ProductOfferin
 
 def _cleaned_product(i: int, offering: ek.ProductOffering, drawn: ek.Product) -> ek.Product:
     status = drawn.status
-    if status == "active" and offering.lifecycle_status in ("Retired", "Obsolete"):
+    ended_or_unlaunched = ("Retired", "Obsolete", "In study", "In design", "In test", "Rejected")
+    if status == "active" and offering.lifecycle_status in ended_or_unlaunched:
         status = "suspended"
     chars = tuple(c for c in drawn.product_characteristic if c.name != "downloadSpeed")
     return attrs.evolve(
@@ -145,6 +146,6 @@ def test_terminal_records_are_never_stale(store: Any) -> None:
     clean_base(store, products=0)
     long_ago = NOW - timedelta(days=5000)
     store.products.add(product("p-old", status="terminated", termination_date=long_ago,
-                               last_update=long_ago))  # fmt: skip
+                               start_date=long_ago, last_update=long_ago))  # fmt: skip
     assert found(auditor(store).run()) == []
     assert found(auditor(store, stale_after=timedelta(days=10_000)).run(store=False)) == []

@@ -203,14 +203,22 @@ class InventoryAuditor:
         """Record an auditor's check of an entity; ``audited_at`` defaults to now.
 
         ``evidence`` refers to documents, tickets or photos (an id or href
-        string becomes an ``EntityRef``). An offering or product must exist
-        (NotFoundError). Raises ValidationError listing every bad argument.
+        string becomes an ``EntityRef``). ``entity_type`` is ``"ProductOffering"``
+        or ``"Product"``, and the entity must exist (NotFoundError), unless it
+        was deleted after an earlier manual audit: the auditor may then still
+        close it (its open findings were resolved by the deletion).
+        Raises ValidationError listing every bad argument.
         """
         problems: list[Problem] = []
         for name, value in (("entity_type", entity_type), ("entity_id", entity_id),
                             ("auditor", auditor)):  # fmt: skip
             if not isinstance(value, str) or not value.strip():
                 problems.append((name, "is required (a non-blank string)"))
+        if isinstance(entity_type, str) and entity_type not in _INVENTORY_TYPES:
+            allowed = ", ".join(repr(t) for t in _INVENTORY_TYPES)
+            problems.append(
+                ("entity_type", f"unknown entity type {entity_type!r}; allowed: {allowed}")
+            )
         if outcome not in MANUAL_OUTCOMES:
             problems.append(
                 ("outcome", f"must be one of {', '.join(MANUAL_OUTCOMES)}, not {outcome!r}")
@@ -233,8 +241,8 @@ class InventoryAuditor:
                 problems.append((f"evidence[{i}]", "must be an EntityRef or a non-blank string"))
         if problems:
             raise ValidationError(f"manual audit of {entity_type} {entity_id!r}", problems)
-        repo_name = _INVENTORY_TYPES.get(entity_type)
-        if repo_name is not None and entity_id not in getattr(self.store, repo_name):
+        repository = getattr(self.store, _INVENTORY_TYPES[entity_type])
+        if entity_id not in repository and not self.manual_audits_of(entity_type, entity_id):
             raise NotFoundError(entity_type, entity_id)
         audit = ManualAudit(
             id=self._ids.new_id("ManualAudit"),

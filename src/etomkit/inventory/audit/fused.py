@@ -15,14 +15,16 @@ from typing import Any
 
 __all__ = ["OfferingEntry", "compile_product_pass"]
 
-OfferingEntry = tuple[bool, bool, str | None, Any]
-"""Per offering id: (exists, ended, specification id, the product requirement check or None)."""
+OfferingEntry = tuple[bool, str | None, str | None, Any]
+"""Per offering id: (exists, what is wrong with an active product on it: ``"ended"``,
+``"unlaunched"`` or None, specification id, the product requirement check or None)."""
 
 _HEAD = """\
 def product_pass(products):
     n = 0
     req_checked = 0
     entries_get = entries.get
+    stale_before_, now_, terminal_, len_ = stale_before, now, terminal, len  # locals: faster
     for p in products:
         n += 1
         off_id = p.product_offering.id
@@ -33,18 +35,42 @@ def product_pass(products):
         status = p.status
 """
 
-_RULES = {
-    "referential-integrity": """\
+# (the rules any of which needs the statement, the statement), in order
+_RULES: tuple[tuple[frozenset[str], str], ...] = (
+    (
+        frozenset({"referential-integrity"}),
+        """\
         if not exists:
             missing_offering(p, off_id)
 """,
-    "lifecycle-consistency": """\
+    ),
+    (
+        frozenset({"lifecycle-consistency", "unlaunched-offering"}),
+        """\
         if ended and status == "active":
-            active_on_ended(p, off_id)
+            active_on(p, off_id, ended)
+""",
+    ),
+    (
+        frozenset({"lifecycle-consistency"}),
+        """\
         if status == "terminated" and p.termination_date is None:
             terminated_undated(p)
 """,
-    "orphans": """\
+    ),
+    (
+        frozenset({"date-order"}),
+        """\
+        end = p.termination_date
+        if end is not None:
+            start = p.start_date
+            if start is not None and end < start:
+                misdated(p, start, end)
+""",
+    ),
+    (
+        frozenset({"orphans"}),
+        """\
         for party in p.related_party:
             role = party.role
             if role == "customer" or (type(role) is str and role.lower() == "customer"):
@@ -52,11 +78,32 @@ _RULES = {
         else:
             orphan(p)
 """,
+    ),
+    (
+        frozenset({"duplicate-characteristics"}),
+        """\
+        chars = p.product_characteristic
+        if len_(chars) > 1:
+            twice(p, chars)
+""",
+    ),
+)
+_DATED = {  # staleness and future-update read lastUpdate once
+    "both": """\
+        last = p.last_update
+        if last is None or not stale_before_ <= last <= now_:
+            dated(p, last, status)
+""",
     "staleness": """\
-        if status not in terminal:
+        if status not in terminal_:
             last = p.last_update
-            if last is None or last < stale_before:
+            if last is None or last < stale_before_:
                 stale(p, last)
+""",
+    "future-update": """\
+        last = p.last_update
+        if last is not None and last > now_:
+            dated(p, last, status)
 """,
 }
 
@@ -91,13 +138,20 @@ def compile_product_pass(
     """``product_pass(products) -> (products seen, products with requirement checks)``.
 
     ``names`` binds what the generated code uses: ``entries``, ``make_entry``,
-    ``terminal``, ``stale_before``, ``custom``, ``checks_for`` and the finding
-    helpers (``missing_offering``, ``active_on_ended``, ``terminated_undated``,
-    ``orphan``, ``stale``, ``gaps``, ``run_custom``).
+    ``terminal``, ``stale_before``, ``now``, ``custom``, ``checks_for`` and the
+    finding helpers (``missing_offering``, ``active_on``, ``terminated_undated``,
+    ``misdated``, ``orphan``, ``twice``, ``stale``, ``dated``, ``gaps``,
+    ``run_custom``).
     """
     wanted = set(enabled)
     source = _HEAD
-    source += "".join(code for rule, code in _RULES.items() if rule in wanted)
+    source += "".join(code for rules, code in _RULES if rules & wanted)
+    if "staleness" in wanted and "future-update" in wanted:
+        source += _DATED["both"]
+    elif "staleness" in wanted:
+        source += _DATED["staleness"]
+    elif "future-update" in wanted:
+        source += _DATED["future-update"]
     if requirements:
         if specification_requirements:
             source += _OWN_SPECIFICATION

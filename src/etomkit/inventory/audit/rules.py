@@ -11,10 +11,20 @@ Built-in rules (the names :class:`InventoryAuditor` takes in ``rules=``):
 ``lifecycle-consistency`` no active product on a Retired/Obsolete offering, no
                           Active/Launched offering past its validFor end, no
                           terminated product without a termination date
-``duplicates``            no two offerings with the same name and version
+``duplicates``            no two offerings with the same name (ignoring case and
+                          spacing) and version
 ``orphans``               every product has a party in the ``customer`` role
-``staleness``             every non-terminal record was updated within ``stale_after``
+``staleness``             every non-terminal record was updated (or passed a manual
+                          audit) within ``stale_after``
 ``manual-audit``          the latest manual audit of an entity did not fail
+``bundle-lifecycle``      no live bundle bundles a Retired or Obsolete offering
+``unlaunched-offering``   no active product on an offering that was never launched
+                          (In study, In design, In test or Rejected)
+``date-order``            no termination date before the start date (products), no
+                          validFor end before its start (offerings)
+``future-update``         no lastUpdate later than the audit's moment
+``duplicate-characteristics`` no two characteristics with the same name on one
+                          offering (``prodSpecCharValueUse``) or product
 ========================  =========================================================
 
 A custom rule checks one entity type and returns None (passed), a detail
@@ -204,7 +214,7 @@ BUILTIN_RULES: Mapping[str, BuiltinRule] = {
         BuiltinRule(
             name="duplicates",
             severity="minor",
-            description="no two offerings share a name and version",
+            description="no two offerings share a name (ignoring case and spacing) and version",
             suggested_fix="merge the duplicate into the first offering, or give it a new version",
         ),
         BuiltinRule(
@@ -224,6 +234,36 @@ BUILTIN_RULES: Mapping[str, BuiltinRule] = {
             severity="major",
             description="the latest manual audit of an entity did not fail",
             suggested_fix="resolve what the auditor found, then record a passing manual audit",
+        ),
+        BuiltinRule(
+            name="bundle-lifecycle",
+            severity="major",
+            description="no live bundle bundles a Retired or Obsolete offering",
+            suggested_fix="replace the ended member in the bundle, or retire the bundle",
+        ),
+        BuiltinRule(
+            name="unlaunched-offering",
+            severity="major",
+            description="no active product on an offering that was never launched",
+            suggested_fix="launch the offering, or terminate the product",
+        ),
+        BuiltinRule(
+            name="date-order",
+            severity="major",
+            description="no termination date before the start date, no validFor end before start",
+            suggested_fix="correct the dates",
+        ),
+        BuiltinRule(
+            name="future-update",
+            severity="minor",
+            description="no lastUpdate later than the audit's moment",
+            suggested_fix="correct lastUpdate, and the clock of the system that wrote it",
+        ),
+        BuiltinRule(
+            name="duplicate-characteristics",
+            severity="major",
+            description="no two characteristics with the same name on one entity",
+            suggested_fix="merge the characteristics of the same name into one",
         ),
     )
 }

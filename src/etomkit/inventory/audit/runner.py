@@ -16,20 +16,27 @@ from typing import Any
 
 import attrs
 
+from etomkit.inventory.audit.findings import (
+    Confirmations,
+    Findings,
+    future_finding,
+    manual_audits,
+    manual_pass,
+    run_custom_rule,
+    stale_finding,
+    twice_finding,
+)
 from etomkit.inventory.audit.fused import OfferingEntry, compile_product_pass
 from etomkit.inventory.audit.rules import (
-    NOT_APPLICABLE,
     AuditContext,
     AuditRule,
     BuiltinRule,
     OfferingFacts,
-    Violation,
 )
-from etomkit.inventory.requirements import Gap, InformationRequirements
-from etomkit.model.audit import AuditFinding, ManualAudit, ManualAuditFilter, RuleScore
+from etomkit.inventory.requirements import InformationRequirements
+from etomkit.model.audit import AuditFinding, ManualAudit, RuleScore
 from etomkit.model.lifecycle import Lifecycle
 from etomkit.model.queries import OfferingFilter, ProductFilter
-from etomkit.model.values import EntityRef
 from etomkit.ports import Store
 
 __all__ = ["AuditOutcome", "audit_pass"]
@@ -38,6 +45,30 @@ __all__ = ["AuditOutcome", "audit_pass"]
 SELLING_STATES = frozenset({"Active", "Launched"})
 #: Offering states on which no product should still be active.
 ENDED_STATES = frozenset({"Retired", "Obsolete"})
+#: Offering states of an offering that was never launched (unlaunched-offering).
+PRE_LAUNCH_STATES = frozenset({"In study", "In design", "In test", "Rejected"})
+
+#: The built-in rules that check every offering, and every product, they see.
+_OFFERING_RULES = (
+    "referential-integrity",
+    "lifecycle-consistency",
+    "duplicates",
+    "staleness",
+    "bundle-lifecycle",
+    "date-order",
+    "future-update",
+    "duplicate-characteristics",
+)
+_PRODUCT_RULES = (
+    "referential-integrity",
+    "lifecycle-consistency",
+    "orphans",
+    "staleness",
+    "unlaunched-offering",
+    "date-order",
+    "future-update",
+    "duplicate-characteristics",
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -50,46 +81,6 @@ class AuditOutcome:
     offerings_checked: int
     products_checked: int
     manual_audits: tuple[ManualAudit, ...]
-
-
-class _Findings:
-    """Collects findings; one per (rule, entity)."""
-
-    def __init__(self, rules: Sequence[BuiltinRule | AuditRule]) -> None:
-        self.items: list[AuditFinding] = []
-        self.rules = {r.name: r for r in rules}
-
-    def add(
-        self, rule: str, entity_type: str, entity_id: str, detail: str, fix: str | None = None
-    ) -> None:
-        spec = self.rules[rule]
-        self.items.append(
-            AuditFinding(
-                rule=rule,
-                entity=EntityRef(id=entity_id, referred_type=entity_type),
-                severity=spec.severity,
-                detail=detail,
-                suggested_fix=fix if fix is not None else getattr(spec, "suggested_fix", None),
-            )
-        )
-
-    def gaps(self, entity_type: str, entity_id: str, gaps: list[Gap], enabled: set[str]) -> None:
-        missing = [g for g in gaps if g.kind == "missing"]
-        invalid = [g for g in gaps if g.kind == "invalid"]
-        for rule, found, verb in (
-            ("completeness", missing, "capture"),
-            ("value-validity", invalid, "correct"),
-        ):
-            if found and rule in enabled:
-                detail = "; ".join(f"{g.path}: {g.message} ({g.requirement})" for g in found)
-                fix = f"{verb} " + ", ".join(dict.fromkeys(g.path for g in found))
-                self.add(rule, entity_type, entity_id, detail, fix)
-
-    def custom(self, rule: AuditRule, entity_type: str, entity_id: str, result: Any) -> None:
-        if isinstance(result, Violation):
-            self.add(rule.name, entity_type, entity_id, result.detail, result.suggested_fix)
-        else:
-            self.add(rule.name, entity_type, entity_id, str(result))
 
 
 def audit_pass(
@@ -107,7 +98,7 @@ def audit_pass(
 ) -> AuditOutcome:
     """Audit the inventory (or the filtered part of it) in one streaming pass."""
     enabled = {r.name for r in builtin}
-    found = _Findings([*builtin, *custom])
+    found = Findings([*builtin, *custom])
     names = [r.name for r in builtin] + [r.name for r in custom]
     checked: dict[str, int] = dict.fromkeys(names, 0)
     facts: dict[str, OfferingFacts] = {}
@@ -119,9 +110,12 @@ def audit_pass(
         offering_lifecycle=offering_lifecycle,
         product_lifecycle=product_lifecycle,
     )
-    n_offerings = _offering_pass(store, offerings, enabled, custom, context, found, checked)
-    n_products = _product_pass(store, products, enabled, custom, context, found, checked)
-    manual = _manual_pass(store, offerings, products, enabled, found, checked)
+    latest, confirmed = manual_audits(store, enabled)
+    n_offerings = _offering_pass(
+        store, offerings, enabled, custom, context, found, checked, confirmed
+    )
+    n_products = _product_pass(store, products, enabled, custom, context, found, checked, confirmed)
+    manual = manual_pass(store, latest, offerings, products, enabled, found, checked)
     failed = dict.fromkeys(checked, 0)
     for finding in found.items:
         failed[finding.rule] += 1
@@ -144,8 +138,9 @@ def _offering_pass(
     enabled: set[str],
     custom: Sequence[AuditRule],
     ctx: AuditContext,
-    found: _Findings,
+    found: Findings,
     checked: dict[str, int],
+    confirmed: Confirmations,
 ) -> int:
     facts: dict[str, OfferingFacts] = ctx.offerings  # type: ignore[assignment]
     requirements = ctx.requirements
@@ -154,8 +149,8 @@ def _offering_pass(
     stale_before = ctx.stale_before
     now = ctx.now
     rules = [r for r in custom if r.entity_type == "ProductOffering"]
-    first_of: dict[tuple[str, str | None], str] = {}
-    bundles: list[tuple[str, tuple[str, ...]]] = []
+    first_of: dict[tuple[str, str | None], tuple[str, str]] = {}
+    bundles: list[tuple[str, str, tuple[str, ...]]] = []
     n = req_checked = 0
     for o in store.offerings.iterate():
         oid: str = o.id  # type: ignore[assignment]  # stored entities have ids
@@ -168,8 +163,8 @@ def _offering_pass(
             tuple(c.id for c in o.category),
             None if spec is None else spec.id,
         )
-        key = (o.name.strip(), o.version)
-        first = first_of.setdefault(key, oid)
+        key = (" ".join(o.name.split()).casefold(), o.version)
+        first, first_name = first_of.setdefault(key, (oid, o.name))
         if where is not None and not where.matches(o):
             continue
         n += 1
@@ -186,7 +181,7 @@ def _offering_pass(
                 if gaps:
                     found.gaps("ProductOffering", oid, gaps, enabled)
         if o.bundled_product_offering:
-            bundles.append((oid, tuple(m.id for m in o.bundled_product_offering)))
+            bundles.append((oid, status, tuple(m.id for m in o.bundled_product_offering)))
         if "lifecycle-consistency" in enabled:
             end = None if o.valid_for is None else o.valid_for.end_date_time
             if status in SELLING_STATES and end is not None and end < now:
@@ -198,18 +193,50 @@ def _offering_pass(
                     "retire the offering, or extend its validFor",
                 )
         if "duplicates" in enabled and first != oid:
+            how = (
+                "" if o.name == first_name else f" (differing only in case or spacing: {o.name!r})"
+            )
             found.add(
                 "duplicates",
                 "ProductOffering",
                 oid,
-                f"has the name {key[0]!r} and version {key[1]!r} of offering {first!r}",
+                f"has the name {first_name!r} and version {key[1]!r} of offering {first!r}{how}",
             )
         if "staleness" in enabled and status not in terminal:
-            _stale(found, "ProductOffering", oid, o.last_update, stale_before)
+            stale_finding(found, "ProductOffering", oid, o.last_update, stale_before, confirmed)
+        if "future-update" in enabled and o.last_update is not None and o.last_update > now:
+            future_finding(found, "ProductOffering", oid, o.last_update, now)
+        if "date-order" in enabled and o.valid_for is not None:
+            start, end = o.valid_for.start_date_time, o.valid_for.end_date_time
+            if start is not None and end is not None and end < start:
+                found.add(
+                    "date-order",
+                    "ProductOffering",
+                    oid,
+                    f"its validFor ends at {end.isoformat()}, before it starts at "
+                    f"{start.isoformat()}",
+                )
+        if "duplicate-characteristics" in enabled and len(o.prod_spec_char_value_use) > 1:
+            twice_finding(
+                found, "ProductOffering", oid, "prodSpecCharValueUse", o.prod_spec_char_value_use
+            )
         for rule in rules:
-            _custom(found, checked, rule, "ProductOffering", oid, o, ctx)
+            run_custom_rule(found, checked, rule, "ProductOffering", oid, o, ctx)
+    if "bundle-lifecycle" in enabled:
+        for oid, status, members in bundles:
+            if status in ENDED_STATES or status in terminal:
+                continue
+            ended = [f"{m!r} ({facts[m].lifecycle_status})" for m in members
+                     if m in facts and facts[m].lifecycle_status in ENDED_STATES]  # fmt: skip
+            if ended:
+                found.add(
+                    "bundle-lifecycle",
+                    "ProductOffering",
+                    oid,
+                    f"is {status!r} but bundles ended offering(s): {', '.join(ended)}",
+                )
     if "referential-integrity" in enabled:
-        for oid, members in bundles:
+        for oid, _, members in bundles:
             missing = [m for m in members if m not in facts]
             if missing:
                 shown = ", ".join(repr(m) for m in missing)
@@ -220,7 +247,7 @@ def _offering_pass(
                     f"bundles offering(s) that do not exist: {shown}",
                     "remove the missing members from the bundle, or restore them",
                 )
-    for name in ("referential-integrity", "lifecycle-consistency", "duplicates", "staleness"):
+    for name in _OFFERING_RULES:
         if name in enabled:
             checked[name] += n
     for name in ("completeness", "value-validity"):  # only counted where requirements apply
@@ -229,45 +256,15 @@ def _offering_pass(
     return n
 
 
-def _stale(
-    found: _Findings, entity_type: str, entity_id: str, last: datetime | None, before: datetime
-) -> None:
-    if last is None:
-        found.add("staleness", entity_type, entity_id, "has never been dated (no lastUpdate)")
-    elif last < before:
-        found.add(
-            "staleness",
-            entity_type,
-            entity_id,
-            f"was last updated at {last.isoformat()}, before {before.isoformat()}",
-        )
-
-
-def _custom(
-    found: _Findings,
-    checked: dict[str, int],
-    rule: AuditRule,
-    entity_type: str,
-    entity_id: str,
-    entity: Any,
-    ctx: AuditContext,
-) -> None:
-    result = rule.check(entity, ctx)
-    if result is NOT_APPLICABLE:
-        return
-    checked[rule.name] += 1
-    if result is not None:
-        found.custom(rule, entity_type, entity_id, result)
-
-
 def _product_pass(
     store: Store,
     where: ProductFilter | None,
     enabled: set[str],
     custom: Sequence[AuditRule],
     ctx: AuditContext,
-    found: _Findings,
+    found: Findings,
     checked: dict[str, int],
+    confirmed: Confirmations,
 ) -> int:
     """One compiled loop over products: the enabled built-in rules, then custom ones."""
     facts = ctx.offerings
@@ -291,11 +288,26 @@ def _product_pass(
             spec_id = offering.specification_id
         return requirements.check_function("Product", categories, spec_id)  # type: ignore[union-attr]
 
+    lifecycle = "lifecycle-consistency" in enabled
+    unlaunched = "unlaunched-offering" in enabled
+    staleness = "staleness" in enabled
+    future = "future-update" in enabled
+    terminal = ctx.product_lifecycle.terminal_states
+    now = ctx.now
+
     def make_entry(offering_id: str | None) -> OfferingEntry:
         offering = facts.get(offering_id)  # type: ignore[arg-type]
+        state = None if offering is None else offering.lifecycle_status
+        wrong = (
+            "ended"
+            if lifecycle and state in ENDED_STATES
+            else "unlaunched"
+            if unlaunched and state in PRE_LAUNCH_STATES
+            else None
+        )
         entry: OfferingEntry = (
             offering is not None,
-            offering is not None and offering.lifecycle_status in ENDED_STATES,
+            wrong,
             None if offering is None else offering.specification_id,
             checks_for(offering_id, None),
         )
@@ -310,15 +322,42 @@ def _product_pass(
             f"its product offering {offering_id!r} does not exist",
         )
 
-    def active_on_ended(p: Any, offering_id: str) -> None:
+    def active_on(p: Any, offering_id: str, wrong: str) -> None:
         status = facts[offering_id].lifecycle_status
+        if wrong == "ended":
+            add(
+                "lifecycle-consistency",
+                "Product",
+                p.id,
+                f"is active on offering {offering_id!r}, which is {status!r}",
+                "terminate the product, or migrate it to a live offering",
+            )
+        else:
+            add(
+                "unlaunched-offering",
+                "Product",
+                p.id,
+                f"is active on offering {offering_id!r}, which was never launched "
+                f"(it is {status!r})",
+            )
+
+    def misdated(p: Any, start: datetime, end: datetime) -> None:
         add(
-            "lifecycle-consistency",
+            "date-order",
             "Product",
             p.id,
-            f"is active on offering {offering_id!r}, which is {status!r}",
-            "terminate the product, or migrate it to a live offering",
+            f"its terminationDate {end.isoformat()} is before its startDate {start.isoformat()}",
         )
+
+    def twice(p: Any, chars: Any) -> None:
+        twice_finding(found, "Product", p.id, "productCharacteristic", chars)
+
+    def dated(p: Any, last: datetime | None, status: str) -> None:
+        if last is not None and last > now:
+            if future:
+                future_finding(found, "Product", p.id, last, now)
+        elif staleness and status not in terminal:
+            stale_finding(found, "Product", p.id, last, stale_before, confirmed)
 
     def terminated_undated(p: Any) -> None:
         add(
@@ -333,13 +372,13 @@ def _product_pass(
         add("orphans", "Product", p.id, "has no related party in the 'customer' role")
 
     def stale(p: Any, last: datetime | None) -> None:
-        _stale(found, "Product", p.id, last, stale_before)
+        stale_finding(found, "Product", p.id, last, stale_before, confirmed)
 
     def gaps(p: Any, check: Any) -> None:
         found.gaps("Product", p.id, list(check(p)), enabled)
 
     def run_custom(rule: AuditRule, p: Any) -> None:
-        _custom(found, checked, rule, "Product", p.id, p, ctx)
+        run_custom_rule(found, checked, rule, "Product", p.id, p, ctx)
 
     rules = [r for r in custom if r.entity_type == "Product"]
     product_pass = compile_product_pass(
@@ -351,81 +390,30 @@ def _product_pass(
             "entries": entries,
             "make_entry": make_entry,
             "checks_for": checks_for,
-            "terminal": ctx.product_lifecycle.terminal_states,
+            "terminal": terminal,
             "stale_before": stale_before,
+            "now": now,
             "custom": rules,
             "missing_offering": missing_offering,
-            "active_on_ended": active_on_ended,
+            "active_on": active_on,
             "terminated_undated": terminated_undated,
+            "misdated": misdated,
             "orphan": orphan,
+            "twice": twice,
             "stale": stale,
+            "dated": dated,
             "gaps": gaps,
             "run_custom": run_custom,
         },
     )
     n, req_checked = product_pass(store.products.iterate(where))
-    for name in ("referential-integrity", "lifecycle-consistency", "orphans", "staleness"):
+    for name in _PRODUCT_RULES:
         if name in enabled:
             checked[name] += n
     for name in ("completeness", "value-validity"):
         if name in enabled:
             checked[name] += req_checked
     return n
-
-
-def _manual_pass(
-    store: Store,
-    offerings: OfferingFilter | None,
-    products: ProductFilter | None,
-    enabled: set[str],
-    found: _Findings,
-    checked: dict[str, int],
-) -> tuple[ManualAudit, ...]:
-    """The latest manual audit of each entity in scope; a failed one is a finding."""
-    repo = getattr(store, "manual_audits", None)
-    if repo is None or "manual-audit" not in enabled:
-        return ()
-    latest: dict[tuple[str | None, str], ManualAudit] = {}
-    for audit in repo.iterate(ManualAuditFilter()):
-        key = (audit.entity.referred_type, audit.entity.id)
-        known = latest.get(key)
-        if known is None or audit.audited_at >= known.audited_at:
-            latest[key] = audit
-    kept = [
-        attrs.evolve(a, revision=0)  # a copy, as the run's JSON keeps it
-        for a in latest.values()
-        if _in_scope(store, a, offerings, products)
-    ]
-    for audit in kept:
-        checked["manual-audit"] += 1
-        if audit.outcome == "failed":
-            when = audit.audited_at.isoformat()
-            notes = f": {audit.notes}" if audit.notes else ""
-            found.add(
-                "manual-audit",
-                audit.entity.referred_type or "?",
-                audit.entity.id,
-                f"manual audit {audit.id} by {audit.auditor} at {when} failed{notes}",
-            )
-    return tuple(kept)
-
-
-def _in_scope(
-    store: Store,
-    audit: ManualAudit,
-    offerings: OfferingFilter | None,
-    products: ProductFilter | None,
-) -> bool:
-    kind, entity_id = audit.entity.referred_type, audit.entity.id
-    if kind == "ProductOffering" and offerings is not None:
-        offering = store.offerings.find(entity_id)
-        return offering is not None and offerings.matches(offering)
-    if kind == "Product" and products is not None:
-        product = store.products.find(entity_id)
-        return product is not None and products.matches(product)
-    if kind == "ProductOffering" or kind == "Product":
-        return True  # that type is audited unfiltered
-    return offerings is None and products is None
 
 
 def scope_text(offerings: OfferingFilter | None, products: ProductFilter | None) -> str | None:
