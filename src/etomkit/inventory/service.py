@@ -115,7 +115,7 @@ class ProductOfferingInventory:
 
     def _guard(self, access: AccessControl | None, usage: UsageMeter | None) -> None:
         from etomkit.inventory.access import OPEN, AccessControl
-        from etomkit.inventory.session import install_guards
+        from etomkit.inventory.guards import install_guards
         from etomkit.inventory.usage import UsageMeter
 
         if access is not None and not isinstance(access, AccessControl):
@@ -128,10 +128,8 @@ class ProductOfferingInventory:
             )
         meter = usage if usage is not None else UsageMeter(clock=self._clock)
         self.usage = meter
-        if access is None:
-            guards = install_guards(self, OPEN, meter, (OPEN.client_id, OPEN.name))
-            meter.watch(guards)  # its keyed reads are collected with the sessions'
-            self._guards = guards
+        if access is None:  # its keyed reads are collected with the sessions'
+            self._guards = install_guards(self, OPEN, meter, (OPEN.client_id, OPEN.name))
         else:
             install_guards(self, None, meter)
 
@@ -164,8 +162,9 @@ class ProductOfferingInventory:
 
         Raises AccessDeniedError (recorded) for an unknown client, a wrong
         secret or a revoked client; ValidationError if access control is off.
+        The session holds this inventory by composition (see ClientSession).
         """
-        from etomkit.inventory.session import ANONYMOUS, ClientSession
+        from etomkit.inventory.session import open_session
 
         access, meter = self.access, self.usage
         if access is None or meter is None:
@@ -173,13 +172,7 @@ class ProductOfferingInventory:
                 "ProductOfferingInventory",
                 [("access", "this inventory has no access control; call it directly")],
             )
-        try:
-            principal = access.authenticate(secret)
-        except AccessDeniedError as exc:
-            who = (exc.client_id, "") if exc.client_id else ANONYMOUS
-            meter.record(who, "as_client", "read", "client", outcome="denied", error=exc.reason)
-            raise
-        return ClientSession._open(self, principal, meter, access)
+        return open_session(self, access, meter, secret)
 
     # ------------------------------------------------------------------ offerings
 

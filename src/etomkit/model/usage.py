@@ -29,6 +29,7 @@ SHORTCOMING_KINDS = (
     "capacityNear",
     "compactionDue",
     "auditFailureTrend",
+    "usageRecordingFailed",
 )
 
 
