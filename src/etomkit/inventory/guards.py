@@ -178,7 +178,7 @@ class Guards:
                     return live.redispatch(name, (entity_id,), {})
                 except BaseException as exc:
                     raise failed(entity_id, exc) from None
-                note(entity)
+                note(entity_id)
                 return entity
 
             note = hit
@@ -199,7 +199,7 @@ class Guards:
                 return live.redispatch(name, (entity_id,), {})
             if entity is None:
                 return missed(entity_id)
-            note(entity)
+            note(entity_id)
             return entity
 
         note = hit
@@ -229,6 +229,8 @@ class Guards:
     # ------------------------------------------------------------------ everything else
 
     def checked(self, op: Operation, scope: frozenset[str] | None) -> Callable[..., Any]:
+        if scope is None and op.subject in _ENTITY_SUBJECTS:
+            return self.entity_call(op)
         run = self.scoped(op, scope)
         meter, who, name, action, entity_type = (
             self.meter, self.who, op.name, op.action, op.entity_type
@@ -270,6 +272,60 @@ class Guards:
                 who, name, action, entity_type,
                 entity_ids=ids, count=count, duration_ns=clock_ns() - started,
             )  # fmt: skip
+            return result
+
+        call.__name__ = name
+        call.__doc__ = getattr(self.impls, name).__doc__
+        return call
+
+    def entity_call(self, op: Operation) -> Callable[..., Any]:
+        """An unscoped operation on one entity: the lean path (creates, changes, reads)."""
+        impl = getattr(self.impls, op.name).__get__(self.target)
+        meter, who, name, action, entity_type = (
+            self.meter, self.who, op.name, op.action, op.entity_type
+        )  # fmt: skip
+        live, version, reads = self.live, self.version, self.reads
+        seal, pending = reads.seal, reads.lists
+        explain = self.explainer(op)
+        entity = "ProductOffering" if entity_type == "offering" else "Product"
+        by_id = op.subject in ("offering-id", "product-id")
+        changes = name.startswith("modify_")
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if live.version != version:
+                return live.redispatch(name, args, kwargs)
+            if any(pending):
+                seal()
+            started = clock_ns()
+            try:
+                if by_id or kwargs:
+                    args, kwargs = _canonical_ids(entity, args, kwargs, by_id, changes)
+                result = impl(*args, **kwargs)
+            except ConflictError as exc:
+                error = explain(exc)
+                meter.record(
+                    who, name, action, entity_type, outcome="failed",
+                    entity_ids=_first_id(args, kwargs), error=error_text(error),
+                    duration_ns=clock_ns() - started,
+                )  # fmt: skip
+                raise error from None
+            except Exception as exc:
+                meter.record(
+                    who, name, action, entity_type, outcome="failed",
+                    entity_ids=_first_id(args, kwargs), error=error_text(exc),
+                    duration_ns=clock_ns() - started,
+                )  # fmt: skip
+                raise
+            if result is None:  # find_*: nothing there
+                meter.record(
+                    who, name, action, entity_type, entity_ids=_first_id(args, kwargs),
+                    duration_ns=clock_ns() - started,
+                )  # fmt: skip
+            else:
+                meter.record(
+                    who, name, action, entity_type, entity_ids=(result.id,), count=1,
+                    duration_ns=clock_ns() - started,
+                )  # fmt: skip
             return result
 
         call.__name__ = name
@@ -353,6 +409,38 @@ class Guards:
             return exc
 
         return explain
+
+
+_ENTITY_SUBJECTS = frozenset({"offering-id", "product-id", "offering", "purchase"})
+
+
+def _canonical_ids(
+    entity: str, args: tuple[Any, ...], kwargs: dict[str, Any], by_id: bool, changes: bool
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The id arguments as exact str, a changes mapping as a plain dict."""
+    if by_id and args:
+        args = (_exact_id(entity, args[0]), *args[1:])
+    for key in ("offering_id", "product_id"):
+        if key in kwargs:
+            kwargs[key] = _exact_id(entity, kwargs[key])
+    if changes:
+        given = args[1] if len(args) > 1 else kwargs.get("changes")
+        if isinstance(given, Mapping):
+            copied = _plain_changes(entity, given)
+            if len(args) > 1:
+                args = (args[0], copied, *args[2:])
+            else:
+                kwargs["changes"] = copied
+    return args, kwargs
+
+
+def _plain_changes(entity: str, changes: Mapping[Any, Any]) -> dict[str, Any]:
+    copied = {}
+    for k, v in list(changes.items()):
+        if not isinstance(k, str):
+            raise ValidationError(entity, [("changes", "attribute names must be str")])
+        copied[str.__str__(k)] = v
+    return copied
 
 
 def _arg(args: tuple[Any, ...], kwargs: Mapping[str, Any], name: str) -> Any:
@@ -448,11 +536,7 @@ class ScopeCheck:
         if op.name in ("modify_offering", "modify_product"):
             changes = args[1] if len(args) > 1 else kwargs.get("changes")
             if isinstance(changes, Mapping):
-                copied = {}
-                for k, v in list(changes.items()):
-                    if not isinstance(k, str):
-                        raise ValidationError(entity, [("changes", "attribute names must be str")])
-                    copied[str.__str__(k)] = v
+                copied = _plain_changes(entity, changes)
                 if "category" in copied:
                     copied["category"] = _categories(copied["category"], entity)
                     if self.scope is not None and self.scope.isdisjoint(
@@ -463,7 +547,7 @@ class ScopeCheck:
                     args = (args[0], copied, *args[2:])
                 else:
                     kwargs["changes"] = copied
-        if subject == "offering":
+        if subject == "offering" and self.scope is not None:
             offering = _arg(args, kwargs, "offering")
             if isinstance(offering, ProductOffering):
                 if type(offering.id) not in (str, type(None)):

@@ -36,6 +36,7 @@ __all__ = ["ANONYMOUS", "Reads", "Who", "clock_ns", "error_text", "text"]
 Who = tuple[str, str]
 ANONYMOUS: Who = ("anonymous", "unauthenticated caller")
 clock_ns = time.perf_counter_ns
+_STR = frozenset({str})
 WINDOW_S = 2.0  #: seconds either side of UTC midnight in which every keyed read is stamped
 
 
@@ -63,7 +64,7 @@ def _day(at: Any) -> int:
 
 
 class Reads:
-    """One session's keyed reads since the last batch: entities read, ids missed."""
+    """One session's keyed reads since the last batch: ids found, ids missed."""
 
     def __init__(self, meter: UsageMeter, who: Who) -> None:
         self.meter = meter
@@ -92,9 +93,9 @@ class Reads:
     def _stamped(self, name: str) -> Callable[[Any], None]:
         hits = self.hits[name]
 
-        def note(entity: Any) -> None:
+        def note(entity_id: Any) -> None:
             self._stamp(name)
-            hits.append(entity)
+            hits.append(entity_id)
 
         return note
 
@@ -144,10 +145,12 @@ class Reads:
             at, self.last_at[name], self.day[name] = self.last_at[name], None, None
         if not batch and not lost:
             return
+        if set(map(type, batch)) - _STR:  # a hit through an id that is not an exact str
+            batch = [text(i) for i in batch]
         op = INVENTORY_OPERATIONS[name]
         self.meter.record(
             self.who, name, op.action, op.entity_type,
-            entity_ids=[text(e.id) for e in batch] + lost, count=len(batch),
+            entity_ids=batch + lost, count=len(batch),
             calls=len(batch) + len(lost), at=at,
         )  # fmt: skip
 
