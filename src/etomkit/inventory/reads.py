@@ -36,7 +36,6 @@ __all__ = ["ANONYMOUS", "Reads", "Who", "clock_ns", "error_text", "text"]
 Who = tuple[str, str]
 ANONYMOUS: Who = ("anonymous", "unauthenticated caller")
 clock_ns = time.perf_counter_ns
-_STR = frozenset({str})
 WINDOW_S = 2.0  #: seconds either side of UTC midnight in which every keyed read is stamped
 
 
@@ -145,12 +144,14 @@ class Reads:
             at, self.last_at[name], self.day[name] = self.last_at[name], None, None
         if not batch and not lost:
             return
-        if set(map(type, batch)) - _STR:  # a hit through an id that is not an exact str
+        try:  # str.join refuses anything not a str, at C speed
+            "".join(batch)
+        except TypeError:  # a hit through an id that is not a str: recorded as its type
             batch = [text(i) for i in batch]
         op = INVENTORY_OPERATIONS[name]
         self.meter.record(
             self.who, name, op.action, op.entity_type,
-            entity_ids=batch + lost, count=len(batch),
+            entity_ids=batch + lost if lost else batch, count=len(batch),
             calls=len(batch) + len(lost), at=at,
         )  # fmt: skip
 
