@@ -52,8 +52,8 @@ class World:
         return self.inv.as_client(registered.secret)
 
 
-def _launched(inv: ek.ProductOfferingInventory, name: str, category: Any) -> ek.ProductOffering:
-    offering = inv.create_offering(ek.ProductOffering(name=name, category=category))
+def _launched(inv: Any, name: str, category: Any) -> ek.ProductOffering:
+    offering: ek.ProductOffering = inv.create_offering(ek.ProductOffering(name=name, category=category))
     for status in ("In design", "In test", "Active", "Launched"):
         offering = inv.transition_offering(offering.id or "", status)
     return offering
@@ -71,7 +71,8 @@ def _new_document(name: str, category: Any = MOBILE) -> str:
 
 
 #: For every operation: how to call it so that it succeeds on a fresh World.
-CALLS: dict[str, Callable[[ek.ProductOfferingInventory, World], Any]] = {
+#: ``i`` is the inventory or a ClientSession (which has the same operations, checked).
+CALLS: dict[str, Callable[[Any, World], Any]] = {
     "create_offering": lambda i, w: i.create_offering(ek.ProductOffering(name="N")),
     "get_offering": lambda i, w: i.get_offering(w.oid),
     "find_offering": lambda i, w: i.find_offering(w.oid),

@@ -7,18 +7,18 @@ import gc
 import json
 import os
 import pickle
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.inventory.test_access import FIXED, LOW_COST, MOBILE, World
 
 import etomkit as ek
-from etomkit.inventory.access import hash_secret, secret_matches
+from etomkit.inventory.access import Principal, hash_secret, secret_matches
 from etomkit.inventory.reads import MIDNIGHT
 from etomkit.model.client import SecretHash
-from tests.inventory.test_access import FIXED, LOW_COST, MOBILE, World
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_a_session_cannot_take_the_administrators_identity(world: World) -> None
     session = _reader(world)
     admin_id = _admin_id(world)
     with pytest.raises(AttributeError, match="read-only"):
-        session.client_id = admin_id  # type: ignore[misc]
+        session.client_id = admin_id
     with pytest.raises(AttributeError):
         del session.client_name
 
@@ -65,7 +65,7 @@ def test_a_session_cannot_grant_itself_permissions(world: World) -> None:
     with pytest.raises(TypeError):
         session.principal.grants[("client", "admin")] = None  # type: ignore[index]
     with pytest.raises(AttributeError):
-        session.principal = ek.Principal(session.client_id, "x", {})  # type: ignore[misc]
+        session.principal = Principal(session.client_id, "x", {})
     with pytest.raises(ek.AccessDeniedError):
         session.create_offering(ek.ProductOffering(name="Rogue"))
     with pytest.raises(ek.AccessDeniedError):
@@ -108,13 +108,14 @@ def test_revocation_reaches_held_operations_and_started_iterators(world: World) 
     stream = session.iter_offerings()
     next(stream)
     world.access.revoke(session.client_id)
-    for call in (
+    calls: tuple[Callable[[], Any], ...] = (
         lambda: create(ek.ProductOffering(name="late")),
         lambda: get(world.oid),
         lambda: find(world.oid),
         lambda: next(stream),
         lambda: session.list_offerings(),
-    ):
+    )
+    for call in calls:
         with pytest.raises(ek.AccessDeniedError):
             call()
     assert session.principal.grants == {}
@@ -153,11 +154,13 @@ class _Alike:
 def test_an_id_that_is_not_a_str_is_refused_before_the_scope_check(world: World) -> None:
     admin = world.inv.as_client(world.admin_secret)
     fixed = admin.create_offering(ek.ProductOffering(name="Copper", category=FIXED))
-    scoped = world.client(*ek.Permission.every("offering", ("read", "modify"), categories={"mobile"}))
+    scoped = world.client(
+        *ek.Permission.every("offering", ("read", "modify"), categories={"mobile"})
+    )
     with pytest.raises(ek.ValidationError):
-        scoped.get_offering(_Alike(fixed.id or ""))  # type: ignore[arg-type]
+        scoped.get_offering(_Alike(fixed.id or ""))
     with pytest.raises(ek.ValidationError):
-        scoped.modify_offering(_Alike(fixed.id or ""), {"description": "mine"})  # type: ignore[arg-type]
+        scoped.modify_offering(_Alike(fixed.id or ""), {"description": "mine"})
     assert world.store.offerings.get(fixed.id or "") == fixed
 
 
@@ -181,7 +184,9 @@ class _LyingChanges(Mapping[str, Any]):
 
 
 def test_a_lying_mapping_cannot_move_an_offering_out_of_scope(world: World) -> None:
-    scoped = world.client(*ek.Permission.every("offering", ("read", "modify"), categories={"mobile"}))
+    scoped = world.client(
+        *ek.Permission.every("offering", ("read", "modify"), categories={"mobile"})
+    )
     with pytest.raises(ek.AccessDeniedError):
         scoped.modify_offering(world.draft_id, _LyingChanges({"category": FIXED}))
     assert world.store.offerings.get(world.draft_id).category == MOBILE
@@ -214,7 +219,9 @@ def test_an_import_document_is_checked_and_stored_as_one_copy(world: World) -> N
 def test_out_of_scope_and_missing_answer_alike(world: World) -> None:
     admin = world.inv.as_client(world.admin_secret)
     fixed = admin.create_offering(ek.ProductOffering(name="Copper", category=FIXED))
-    scoped = world.client(*ek.Permission.every("offering", ("read", "delete"), categories={"mobile"}))
+    scoped = world.client(
+        *ek.Permission.every("offering", ("read", "delete"), categories={"mobile"})
+    )
     answers = []
     for offering_id in (fixed.id or "", "no-such-offering"):
         with pytest.raises(ek.NotFoundError) as error:
@@ -310,7 +317,9 @@ def test_file_usage_log_os_errors_surface_as_storage_errors(
 
     monkeypatch.setattr(os, "pwrite", read_only)
     with pytest.raises(ek.StorageError, match="nothing was stored"):
-        log.append_rows([(0.0, "c", "get_offering", "read", "offering", "ok", (), 0, 1, None, 0.0, None, "c")])
+        log.append_rows(
+            [(0.0, "c", "get_offering", "read", "offering", "ok", (), 0, 1, None, 0.0, None, "c")]
+        )
     monkeypatch.undo()
     log.close()
     blocked = tmp_path / "file"
@@ -334,7 +343,7 @@ def test_a_partly_read_stream_records_what_was_read(world: World) -> None:
     session = _reader(world)
     stream = session.iter_offerings()
     next(stream)
-    stream.close()  # type: ignore[attr-defined]
+    stream.close()
     abandoned = session.iter_offerings()
     next(abandoned)
     next(abandoned)
@@ -347,7 +356,7 @@ def test_a_partly_read_stream_records_what_was_read(world: World) -> None:
 def test_records_carry_the_authenticated_identity_only(world: World) -> None:
     session = _reader(world)
     with pytest.raises(AttributeError):
-        session.client_id = _admin_id(world)  # type: ignore[misc]
+        session.client_id = _admin_id(world)
     session.get_offering(world.oid)
     session.close()
     last = [r for r in world.meter.records() if r.operation == "get_offering"][-1]
@@ -416,7 +425,9 @@ def test_an_old_hash_still_verifies_and_is_upgraded_on_authentication() -> None:
     upgraded = store.clients.get(admin.client.id or "").secret_hash
     assert upgraded is not None and upgraded.n == 2**6
     assert secret_matches(admin.secret, upgraded)
-    assert not secret_matches(admin.secret, SecretHash(algorithm="scrypt", salt="00", digest="00", n=3, r=8, p=1))
+    assert not secret_matches(
+        admin.secret, SecretHash(algorithm="scrypt", salt="00", digest="00", n=3, r=8, p=1)
+    )
 
 
 # ---------------------------------------------------------------------- reachability
@@ -438,7 +449,7 @@ def _reachable(root: object) -> Iterator[tuple[str, object]]:
                 continue
             try:
                 attribute = getattr(value, name)
-            except Exception:  # noqa: BLE001, S112 - refused attributes are fine
+            except Exception:
                 continue
             todo.append((f"{path}.{name}", attribute))
         if isinstance(value, Mapping):

@@ -50,9 +50,9 @@ def scrypt_problems(n: Any, r: Any, p: Any, *, insecure_low_cost: bool = False) 
             problems.append((f"scrypt_{name}", f"must be an int in {low}..{high}, not {value!r}"))
     if not problems and n & (n - 1):
         problems.append(("scrypt_n", f"must be a power of two, not {n}"))
-    if not problems and not insecure_low_cost:
-        if n < MIN_SCRYPT_N or r < MIN_SCRYPT_R or p < MIN_SCRYPT_P:
-            problems.append((
+    weak = not problems and (n < MIN_SCRYPT_N or r < MIN_SCRYPT_R or p < MIN_SCRYPT_P)
+    if weak and not insecure_low_cost:
+        problems.append((
                 "scrypt_n",
                 f"n={n}, r={r}, p={p} is below OWASP's minimum (n >= 2^17, r >= 8, p >= 1); "
                 "pass insecure_low_cost=True only in tests",

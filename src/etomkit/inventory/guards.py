@@ -35,10 +35,10 @@ if TYPE_CHECKING:
     from etomkit.inventory.access import Principal
     from etomkit.inventory.usage import UsageMeter
 
-__all__ = ["ANONYMOUS", "Guards", "Live", "Stale", "install_guards"]
+__all__ = ["ANONYMOUS", "Guards", "Live", "StaleError", "install_guards"]
 
 
-class Stale(Exception):
+class StaleError(Exception):
     """Raised inside a retired closure: the registration changed since it was built."""
 
 
@@ -61,7 +61,7 @@ class _Fixed:
 
 
 def _stale(*_: Any) -> Any:
-    raise Stale
+    raise StaleError
 
 
 def _first_id(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[str, ...]:
@@ -82,7 +82,7 @@ def _exact_id(entity: str, value: Any) -> str:
     return value
 
 
-class _Hidden(NotFoundError):
+class _HiddenError(NotFoundError):
     """Out of scope: raised to the client as the NotFoundError a missing entity gives."""
 
     def __init__(self, entity: str, entity_id: str) -> None:
@@ -174,7 +174,7 @@ class Guards:
             def get(entity_id: str) -> Any:
                 try:
                     entity = read(entity_id)
-                except Stale:
+                except StaleError:
                     return live.redispatch(name, (entity_id,), {})
                 except BaseException as exc:
                     raise failed(entity_id, exc) from None
@@ -195,7 +195,7 @@ class Guards:
         def find_one(entity_id: str) -> Any:
             try:
                 entity = find(entity_id)
-            except Stale:
+            except StaleError:
                 return live.redispatch(name, (entity_id,), {})
             if entity is None:
                 return missed(entity_id)
@@ -247,7 +247,7 @@ class Guards:
             started = clock_ns()
             try:
                 result, ids, count = run(args, kwargs)
-            except _Hidden as exc:
+            except _HiddenError as exc:
                 meter.record(
                     who, name, action, entity_type, outcome="denied",
                     entity_ids=_first_id(args, kwargs), error="outside its scope",
@@ -332,14 +332,14 @@ class Guards:
         call.__doc__ = getattr(self.impls, name).__doc__
         return call
 
-    def hider(self, op: Operation) -> Callable[[_Hidden], Any]:
+    def hider(self, op: Operation) -> Callable[[_HiddenError], Any]:
         """What an out-of-scope entity answers: what a missing one would."""
         if op.name.startswith("find_"):
             return lambda _: None
         if op.name == "customers_of_offering":
             return lambda _: []
 
-        def missing(exc: _Hidden) -> Any:
+        def missing(exc: _HiddenError) -> Any:
             raise NotFoundError(*exc.hidden) from None
 
         return missing
@@ -577,14 +577,14 @@ class ScopeCheck:
             return
         offering = self.target._offerings.find(offering_id)
         if offering is not None and not self.in_scope(offering):
-            raise _Hidden("ProductOffering", offering_id)
+            raise _HiddenError("ProductOffering", offering_id)
 
     def product_id(self, product_id: Any) -> None:
         if self.scope is None or type(product_id) is not str:
             return
         product = self.target._products.find(product_id)
         if product is not None and not self.product_in_scope(product):
-            raise _Hidden("Product", product_id)
+            raise _HiddenError("Product", product_id)
 
     def product_in_scope(self, product: Product) -> bool:
         return self.in_scope(self.target._offerings.find(product.product_offering.id))
@@ -634,7 +634,7 @@ class ScopeCheck:
                         self.offering_id(entity.id)
                     else:
                         self.product_id(entity.id)
-                except _Hidden:
+                except _HiddenError:
                     raise self.deny(
                         f"document {where} would replace a record outside its categories"
                     ) from None
@@ -660,15 +660,15 @@ class _Stream:
 
 class _Recorded:
     __slots__ = (
-        "_items",
-        "_meter",
-        "_who",
-        "_op",
-        "_started",
-        "_live",
-        "_version",
         "_count",
         "_done",
+        "_items",
+        "_live",
+        "_meter",
+        "_op",
+        "_started",
+        "_version",
+        "_who",
     )
 
     def __init__(

@@ -123,7 +123,7 @@ class Reads:
             if self.stamped:
                 self._stamp(name)
             misses.append(entity_id)
-            return None
+            return
 
         return missed
 

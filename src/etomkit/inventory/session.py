@@ -73,7 +73,7 @@ class ClientSession:
     usage_report: Callable[..., UsageReport]
     shortcomings: Callable[..., ShortcomingsReport]
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> ClientSession:
+    def __new__(cls, *args: Any, **kwargs: Any) -> ClientSession:  # noqa: ARG004
         raise TypeError("open a session with inventory.as_client(secret)")
 
     def __getattr__(self, name: str) -> Any:  # the data operations, for type checkers
@@ -226,7 +226,7 @@ def _seal_quietly(reads: Reads) -> None:
     try:
         reads.seal()
         reads.meter.flush()
-    except Exception:  # noqa: BLE001, S110 - a finalizer must not raise
+    except Exception:
         pass
 
 

@@ -191,8 +191,8 @@ class UsageMeter:
         else:
             units = 0.0 if outcome == "denied" else base * calls
         row = (
-            self.now() if at is None else at, client[0], operation, action, entity_type, outcome, tuple(entity_ids),
-            count, calls, duration_ns, units, error, client[1],
+            self.now() if at is None else at, client[0], operation, action, entity_type,
+            outcome, tuple(entity_ids), count, calls, duration_ns, units, error, client[1],
         )  # fmt: skip
         pending = self._pending
         pending.append(row)  # atomic; flush() removes only what it wrote
@@ -208,7 +208,7 @@ class UsageMeter:
             if batch:
                 try:
                     self.log.append_rows(batch)
-                except Exception as exc:  # noqa: BLE001 - recording must not fail a call
+                except Exception as exc:
                     self._failed(exc)
                     kept = self._salvage(batch)
                     del pending[: len(batch)]
@@ -218,7 +218,7 @@ class UsageMeter:
                     del pending[: len(batch)]
             try:
                 self.log.flush()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self._failed(exc)
 
     def _failed(self, exc: BaseException) -> None:
@@ -236,7 +236,7 @@ class UsageMeter:
             try:
                 self.log.append_rows([row])
                 wrote = True
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self._failed(exc)
                 kept.append(row)
         if wrote:
@@ -249,7 +249,7 @@ class UsageMeter:
         for reads in list(self._sessions):
             try:
                 reads.seal()
-            except Exception as exc:  # noqa: BLE001 - one session's trouble is not the others'
+            except Exception as exc:
                 self._failed(exc)
         self.flush()
 
