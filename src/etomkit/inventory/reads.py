@@ -24,19 +24,28 @@ import time
 import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from etomkit.inventory.operations import INVENTORY_OPERATIONS, KEYED_READS
 
 if TYPE_CHECKING:
     from etomkit.inventory.usage import UsageMeter
 
-__all__ = ["ANONYMOUS", "Reads", "Who", "clock_ns", "error_text", "text"]
+__all__ = ["ANONYMOUS", "Live", "Reads", "Who", "clock_ns", "error_text", "text"]
 
 Who = tuple[str, str]
 ANONYMOUS: Who = ("anonymous", "unauthenticated caller")
 clock_ns = time.perf_counter_ns
 WINDOW_S = 2.0  #: seconds either side of UTC midnight in which every keyed read is stamped
+
+
+class Live(Protocol):
+    """What a closure asks when its registration may have changed."""
+
+    version: int
+
+    def redispatch(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Run ``name`` with the client's current registration."""
 
 
 def text(value: Any) -> str:

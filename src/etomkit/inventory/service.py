@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TextIO, TypeVar
@@ -11,15 +10,23 @@ import attrs
 
 from etomkit.adapters.runtime import RandomIdFactory, SystemClock
 from etomkit.errors import (
-    AccessDeniedError,
     ConflictError,
     NotFoundError,
     Problem,
     TransitionError,
     ValidationError,
 )
+from etomkit.inventory.helpers import (
+    ImportResult,
+    _apply_changes,
+    _download,
+    _filter,
+    _stale,
+    _unknown_state,
+)
+from etomkit.inventory.hosting import AccessHost
 from etomkit.inventory.requirements import InformationRequirements
-from etomkit.inventory.transfer import Format, located, read_documents, write_documents
+from etomkit.inventory.transfer import Format, located, read_documents
 from etomkit.model._copy import replace
 from etomkit.model.lifecycle import OFFERING_LIFECYCLE, PRODUCT_LIFECYCLE, Lifecycle
 from etomkit.model.offering import ProductOffering, offering_problems
@@ -37,7 +44,6 @@ from etomkit.publishing import EventPublisher
 
 if TYPE_CHECKING:
     from etomkit.inventory.access import AccessControl
-    from etomkit.inventory.session import ClientSession
     from etomkit.inventory.usage import UsageMeter
 
 __all__ = ["ImportResult", "ProductOfferingInventory"]
@@ -51,20 +57,7 @@ _OFFERING_FIELDS = frozenset(attrs.fields_dict(ProductOffering)) - _MANAGED
 _PRODUCT_FIELDS = frozenset(attrs.fields_dict(Product)) - _MANAGED
 
 
-@attrs.frozen
-class ImportResult:
-    """What an import stored: ids created and ids replaced, in input order."""
-
-    created: tuple[str, ...]
-    replaced: tuple[str, ...]
-
-    @property
-    def count(self) -> int:
-        """Entities stored in all."""
-        return len(self.created) + len(self.replaced)
-
-
-class ProductOfferingInventory:
+class ProductOfferingInventory(AccessHost):
     """Create, read, modify, update, delete, transition and download product offerings,
     and keep the products customers bought (eTOM 1.2.4.2).
 
@@ -110,69 +103,6 @@ class ProductOfferingInventory:
         self.usage = usage
         if access is not None or usage is not None:
             self._guard(access, usage)
-
-    # ------------------------------------------------------------------ access
-
-    def _guard(self, access: AccessControl | None, usage: UsageMeter | None) -> None:
-        from etomkit.inventory.access import OPEN, AccessControl
-        from etomkit.inventory.guards import install_guards
-        from etomkit.inventory.usage import UsageMeter
-
-        if access is not None and not isinstance(access, AccessControl):
-            raise ValidationError(
-                "ProductOfferingInventory", [("access", "must be an AccessControl or None")]
-            )
-        if usage is not None and not isinstance(usage, UsageMeter):
-            raise ValidationError(
-                "ProductOfferingInventory", [("usage", "must be a UsageMeter or None")]
-            )
-        meter = usage if usage is not None else UsageMeter(clock=self._clock)
-        self.usage = meter
-        if access is None:  # its keyed reads are collected with the sessions'
-            self._guards = install_guards(self, OPEN, meter, (OPEN.client_id, OPEN.name))
-        else:
-            install_guards(self, None, meter)
-
-    @property
-    def access_mode(self) -> str:
-        """``"controlled"`` (access control on), ``"open, metered"`` or ``"open"``."""
-        if self.access is not None:
-            return "controlled"
-        return "open, metered" if self.usage is not None else "open"
-
-    def __repr__(self) -> str:
-        mode = {
-            "controlled": "access control on: use as_client(secret)",
-            "open, metered": "open: no access control; usage recorded",
-            "open": "open: no access control, usage not recorded",
-        }[self.access_mode]
-        return f"<{type(self).__name__} {mode}>"
-
-    @property
-    def store(self) -> Store:
-        """The store (not handed out once access control is on: every read is checked)."""
-        if self.access is not None:
-            raise AccessDeniedError(
-                None, "read", "store", "access control is on; go through as_client(secret)"
-            )
-        return self._store
-
-    def as_client(self, secret: str) -> ClientSession:
-        """This inventory as the client whose secret it is: every call checked and recorded.
-
-        Raises AccessDeniedError (recorded) for an unknown client, a wrong
-        secret or a revoked client; ValidationError if access control is off.
-        The session holds this inventory by composition (see ClientSession).
-        """
-        from etomkit.inventory.session import open_session
-
-        access, meter = self.access, self.usage
-        if access is None or meter is None:
-            raise ValidationError(
-                "ProductOfferingInventory",
-                [("access", "this inventory has no access control; call it directly")],
-            )
-        return open_session(self, access, meter, secret)
 
     # ------------------------------------------------------------------ offerings
 
@@ -746,65 +676,3 @@ class ProductOfferingInventory:
         for kind, stored in stored_all:
             self._events.publish(f"{entity}{kind}Event", stored)
         return ImportResult(tuple(created), tuple(replaced))
-
-
-def _filter(cls: Any, where: Any, criteria: Mapping[str, Any], lifecycle: Lifecycle) -> Any:
-    """The filter to query with: ``where`` or one built from keyword criteria, its
-    statuses read leniently (``"launched"``, ``"aborted "``) and checked."""
-    if criteria:
-        if where is not None:
-            raise ValidationError(
-                "query", [("where", "pass a filter object or keyword criteria, not both")]
-            )
-        allowed = [a.name for a in attrs.fields(cls)]
-        unknown = sorted(set(criteria) - set(allowed))
-        if unknown:
-            raise ValidationError(
-                "query", [(k, f"unknown criterion; allowed: {', '.join(allowed)}") for k in unknown]
-            )
-        where = cls(**criteria)
-    if where is None:
-        return None
-    field = lifecycle.field
-    statuses = getattr(where, field)
-    if statuses is None:
-        return where
-    canonical = frozenset(lifecycle.canonical(s) for s in statuses)
-    return where if canonical == statuses else attrs.evolve(where, **{field: canonical})
-
-
-def _apply_changes(
-    entity: str, entity_id: str, current: E, changes: Mapping[str, Any], allowed: frozenset[str]
-) -> E:
-    if not isinstance(changes, Mapping):
-        raise ValidationError(
-            f"{entity} {entity_id}", [("changes", "must be a mapping of attribute names to values")]
-        )
-    unknown = sorted(set(changes) - allowed)
-    if unknown:
-        names = ", ".join(sorted(allowed))
-        raise ValidationError(
-            f"{entity} {entity_id}",
-            [(k, f"cannot be changed; changeable attributes: {names}") for k in unknown],
-        )
-    return attrs.evolve(current, **changes)
-
-
-def _unknown_state(lifecycle: Lifecycle, value: object) -> str:
-    return f"unknown state {value!r}; allowed: {', '.join(repr(s) for s in lifecycle.states)}"
-
-
-def _stale(entity: str, entity_id: str, stored: int, expected: int) -> ConflictError:
-    return ConflictError(
-        f"{entity} {entity_id!r} is at revision {stored}, "
-        f"the change was based on revision {expected}"
-    )
-
-
-def _download(entities: Iterable[Any], fmt: Format, out: TextIO | None) -> str:
-    if out is not None:
-        write_documents(entities, fmt, out)
-        return ""
-    buffer = io.StringIO()
-    write_documents(entities, fmt, buffer)
-    return buffer.getvalue()
