@@ -53,7 +53,9 @@ class World:
 
 
 def _launched(inv: Any, name: str, category: Any) -> ek.ProductOffering:
-    offering: ek.ProductOffering = inv.create_offering(ek.ProductOffering(name=name, category=category))
+    offering: ek.ProductOffering = inv.create_offering(
+        ek.ProductOffering(name=name, category=category)
+    )
     for status in ("In design", "In test", "Active", "Launched"):
         offering = inv.transition_offering(offering.id or "", status)
     return offering
