@@ -476,3 +476,12 @@ def test_the_session_module_does_not_import_the_service() -> None:
     guards = Path(ek.inventory.guards.__file__).read_text(encoding="utf-8")
     assert "inventory.service" not in guards
     assert json.dumps(["ok"])  # keep json imported for the document helpers above
+
+
+def test_a_lookalike_id_on_an_unscoped_read_is_recorded_as_text(world: World) -> None:
+    session = _reader(world)
+    assert session.get_offering(_Alike(world.oid)) == world.offering
+    session.close()
+    last = [r for r in world.meter.records() if r.operation == "get_offering"][-1]
+    assert last.entity_ids == ("<_Alike>",)
+    assert all(type(i) is str for i in last.entity_ids)

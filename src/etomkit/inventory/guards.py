@@ -143,7 +143,14 @@ class Guards:
         built; a change of registration swaps ``read`` for one that redispatches)."""
         name, live, reads = op.name, self.live, self.reads
         failed = self.failed_read(op)
-        hit = reads.hits[name].append
+        note: Any = None  # a cell: set by _hot, swapped in stamping windows
+
+        def fail(entity_id: Any, exc: BaseException) -> Any:
+            """A read that raised: stale (redispatch) or failed (recorded, raised)."""
+            if isinstance(exc, StaleError):
+                return live.redispatch(name, (entity_id,), {})
+            raise failed(entity_id, exc) from None
+
         if op.name.startswith("get_"):
             read = (
                 self.target._get_offering
@@ -151,20 +158,15 @@ class Guards:
                 else self.target._get_product
             )
 
-            def get(entity_id: str) -> Any:
+            def get(entity_id: str) -> Any:  # 3 cells: each one costs every call
                 try:
                     entity = read(entity_id)
-                except StaleError:
-                    return live.redispatch(name, (entity_id,), {})
                 except BaseException as exc:
-                    raise failed(entity_id, exc) from None
+                    return fail(entity_id, exc)
                 note(entity_id)
                 return entity
 
-            note = hit
-            reads.hot(name, get)
-            self._cells.append(get.__closure__[get.__code__.co_freevars.index("read")])  # type: ignore[index]
-            return get
+            return self._hot(name, get, "read")
         find = (
             self.target._offerings.find
             if op.entity_type == "offering"
@@ -175,17 +177,23 @@ class Guards:
         def find_one(entity_id: str) -> Any:
             try:
                 entity = find(entity_id)
-            except StaleError:
-                return live.redispatch(name, (entity_id,), {})
+            except BaseException as exc:
+                return fail(entity_id, exc)
             if entity is None:
                 return missed(entity_id)
             note(entity_id)
             return entity
 
-        note = hit
-        reads.hot(name, find_one)
-        self._cells.append(find_one.__closure__[find_one.__code__.co_freevars.index("find")])  # type: ignore[index]
-        return find_one
+        return self._hot(name, find_one, "find")
+
+    def _hot(self, name: str, closure: Callable[..., Any], reader: str) -> Callable[..., Any]:
+        """Register a keyed-read closure: its ``note`` is set (and swapped in stamping
+        windows) by the reads, its ``reader`` retired on a change of registration."""
+        cells = dict(zip(closure.__code__.co_freevars, closure.__closure__ or (), strict=True))
+        cells["note"].cell_contents = self.reads.hits[name].append
+        self.reads.hot(name, closure)
+        self._cells.append(cells[reader])
+        return closure
 
     def failed_read(self, op: Operation) -> Callable[[Any, BaseException], BaseException]:
         meter, who = self.meter, self.who

@@ -148,15 +148,13 @@ class Reads:
         if not hits and not misses:
             return
         with self._lock:
-            batch, lost = hits[:], misses[:]
+            batch, lost = tuple(hits), tuple(misses)
             del hits[: len(batch)], misses[: len(lost)]
             at, self.last_at[name], self.day[name] = self.last_at[name], None, None
         if not batch and not lost:
             return
-        try:  # str.join refuses anything not a str, at C speed
-            "".join(batch)
-        except TypeError:  # a hit through an id that is not a str: recorded as its type
-            batch = [text(i) for i in batch]
+        # An id that is not a str can only hit by comparing equal to a stored one; it
+        # is recorded as its type when the record is read or written (see usage_record).
         op = INVENTORY_OPERATIONS[name]
         self.meter.record(
             self.who, name, op.action, op.entity_type,

@@ -30,7 +30,7 @@ from etomkit.adapters.file.format import (
 from etomkit.adapters.file.journal import DURABILITIES, Durability
 from etomkit.adapters.file.lock import WriterLock
 from etomkit.errors import StorageCorruptedError, StorageError, ValidationError
-from etomkit.model.usage import UsageRecord, UsageRow, usage_record, usage_row
+from etomkit.model.usage import UsageRecord, UsageRow, entity_text, usage_record, usage_row
 from etomkit.ports import UsageLog
 
 __all__ = ["FileUsageLog"]
@@ -44,7 +44,10 @@ def _encode_row(row: UsageRow) -> list[Any]:
 def _encode_line(row: UsageRow, *, safe: bool = False) -> str:
     """One record as a JSON line; ``safe``: non-ASCII as escapes, so any text
     (lone surrogates included) is written and reads back the same."""
-    return json.dumps(_encode_row(row), ensure_ascii=safe, separators=(",", ":")) + "\n"
+    return (
+        json.dumps(_encode_row(row), ensure_ascii=safe, separators=(",", ":"), default=entity_text)
+        + "\n"
+    )
 
 
 def _decode_row(values: list[Any]) -> UsageRow:
