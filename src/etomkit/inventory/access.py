@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from etomkit.adapters.runtime import RandomIdFactory, SystemClock
-from etomkit.errors import AccessDeniedError, Problem, ValidationError
+from etomkit.errors import AccessDeniedError, EtomkitError, Problem, ValidationError
 from etomkit.model._copy import replace
 from etomkit.model.client import (
     ENTITY_TYPES,
@@ -203,6 +203,7 @@ class AccessControl:
         self._cost = (scrypt_n, scrypt_r, scrypt_p)
         self._lock = threading.Lock()
         self._listeners: dict[str, weakref.WeakSet[Any]] = {}
+        self._rehashed: dict[str, SecretHash] = {}  # upgraded digest -> the hash it replaced
         # unknown clients cost one scrypt at these parameters, like a known one
         self._dummy = SecretHash(
             algorithm="scrypt", salt=secrets.token_hex(16), digest=secrets.token_hex(_DKLEN),
@@ -317,8 +318,20 @@ class AccessControl:
         if not client.active:
             raise AccessDeniedError(client_id, "authenticate", "client", "the client was revoked")
         if _weaker(stored, *self._cost):
-            client = self._store(client, secret_hash=self._hash(given))
+            try:
+                client = self._store(client, secret_hash=self._hash(given))
+            except EtomkitError:  # upgraded by a racing authentication: keep what is stored
+                return client
+            with self._lock:
+                self._rehashed[client.secret_hash.digest if client.secret_hash else ""] = stored
         return client
+
+    def _same_secret(self, before: SecretHash | None, now: SecretHash | None) -> bool:
+        """True if ``now`` is ``before`` or its re-hash at higher cost (not a rotation)."""
+        if before == now:
+            return True
+        with self._lock:
+            return now is not None and self._rehashed.get(now.digest) == before
 
     def _hash(self, secret: str) -> SecretHash:
         n, r, p = self._cost

@@ -164,7 +164,7 @@ class _Live:
             current = self.access.clients.find(self.client_id)
             if current is None or not current.active:
                 self.ended = "the client was revoked"
-            elif current.secret_hash != self.hash:
+            elif not self.access._same_secret(self.hash, current.secret_hash):
                 self.ended = "its secret was rotated; authenticate with the new one"
             else:
                 self.principal = Principal.of(current)
