@@ -79,7 +79,9 @@ class Reads:
         self.who = who
         self.hits: dict[str, list[Any]] = {name: [] for name in KEYED_READS}
         self.misses: dict[str, list[str]] = {name: [] for name in KEYED_READS}
-        self.lists = (*self.hits.values(), *self.misses.values())  # any(lists): reads pending
+        # any(lists): reads pending (a list: sealing puts a fresh hits list in place)
+        self.lists = [*self.hits.values(), *self.misses.values()]
+        self._slot = {name: i for i, name in enumerate(KEYED_READS)}
         self.last_at: dict[str, Any] = dict.fromkeys(KEYED_READS)
         self.day: dict[str, int | None] = dict.fromkeys(KEYED_READS)
         self.stamped = not meter.system_clock or MIDNIGHT.open
@@ -99,11 +101,11 @@ class Reads:
         cell.cell_contents = self._stamped(name) if stamped else self.hits[name].append
 
     def _stamped(self, name: str) -> Callable[[Any], None]:
-        hits = self.hits[name]
+        hits = self.hits
 
         def note(entity_id: Any) -> None:
             self._stamp(name)
-            hits.append(entity_id)
+            hits[name].append(entity_id)
 
         return note
 
@@ -147,9 +149,14 @@ class Reads:
         hits, misses = self.hits[name], self.misses[name]
         if not hits and not misses:
             return
-        with self._lock:
-            batch, lost = tuple(hits), tuple(misses)
-            del hits[: len(batch)], misses[: len(lost)]
+        with self._lock:  # the noted list becomes the record's: no copy, no per-id work
+            batch = hits
+            self.hits[name] = self.lists[self._slot[name]] = []
+            for hot_name, closure in self._hot:
+                if hot_name == name:
+                    self._swap(name, closure, self.stamped)
+            lost = misses[:]
+            del misses[: len(lost)]
             at, self.last_at[name], self.day[name] = self.last_at[name], None, None
         if not batch and not lost:
             return
@@ -158,7 +165,7 @@ class Reads:
         op = INVENTORY_OPERATIONS[name]
         self.meter.record(
             self.who, name, op.action, op.entity_type,
-            entity_ids=batch + lost if lost else batch, count=len(batch),
+            entity_ids=batch + lost if lost else batch, count=len(batch),  # a list: kept as is
             calls=len(batch) + len(lost), at=at,
         )  # fmt: skip
 

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CostModel", "UsageMeter"]
 
+_SEQUENCES = (tuple, list)  # entity ids a row keeps as given (a sealed batch's list)
 _DEFAULT_CALL_COSTS = {
     "read": 1.0,
     "create": 5.0,
@@ -192,7 +193,8 @@ class UsageMeter:
             units = 0.0 if outcome == "denied" else base * calls
         row = (
             self.now() if at is None else at, client[0], operation, action, entity_type,
-            outcome, tuple(entity_ids), count, calls, duration_ns, units, error, client[1],
+            outcome, entity_ids if type(entity_ids) in _SEQUENCES else tuple(entity_ids),
+            count, calls, duration_ns, units, error, client[1],
         )  # fmt: skip
         pending = self._pending
         pending.append(row)  # atomic; flush() removes only what it wrote
