@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Mapping
-from typing import Any, TextIO, TypeVar
+from typing import Any, Literal, TextIO, TypeVar
 
 import attrs
 
@@ -15,9 +15,10 @@ from etomkit.model.lifecycle import Lifecycle
 from etomkit.model.offering import ProductOffering
 from etomkit.model.product import Product
 
-__all__ = ["ImportResult"]
+__all__ = ["ImportMode", "ImportResult"]
 
 E = TypeVar("E", ProductOffering, Product)
+ImportMode = Literal["create", "upsert"]
 
 
 @attrs.frozen
