@@ -1,8 +1,9 @@
-"""What access control and usage tracking cost the inventory (issue #5).
+"""What access control and usage tracking cost the inventory (issues #5, #12).
 
 Done-when: the inventory's get and create with access control and usage
-tracking on, against the same calls with both off, in one run: overhead
-<= 30% on get and <= 20% on create.
+tracking on, against the same calls with both off (the open inventory), in
+one run: overhead <= 15% on get and <= 20% on create (issue #12: every call
+of the session checks the live registration version; ids are canonicalised).
 
 *off* is ``ProductOfferingInventory(store)``; *on* is
 ``ProductOfferingInventory(store, access=AccessControl(store.clients),
@@ -10,9 +11,13 @@ usage=UsageMeter())`` used through ``inv.as_client(secret)`` (the
 bootstrapped administrator: every permission, no category scope). Each row
 runs off and on batches interleaved over several rounds in one process (who
 goes first alternates by round); the table shows median times per operation,
-throughputs and the median of the per-round overheads, (on - off) / off.
-Registration and authentication (scrypt, tens of ms) happen outside the
-timed part. Re-run with:
+throughputs and the median of the per-round overheads, (on - off) / off,
+judged against the target (load on a shared machine hits both sides of a
+round alike); the overhead of the best rounds, best(on) / best(off) - 1, is
+shown beside it for information.
+Registration and authentication happen outside the timed part, at a low
+scrypt cost (``insecure_low_cost=True``: a fresh store per create batch
+would otherwise hash at OWASP's 128 MiB twice per batch). Re-run with:
 
     python bench/access.py            # under a minute
     python bench/access.py --quick    # fewer rounds, smaller batches
@@ -70,7 +75,7 @@ class Guarded:
         self.store = store
         self.time_keyed_reads = time_keyed_reads
         if like is None:
-            self.access = ek.AccessControl(store.clients)
+            self.access = ek.AccessControl(store.clients, scrypt_n=2**4, insecure_low_cost=True)
             self.secret = self.access.bootstrap().secret  # scrypt: once per store, untimed
         else:  # the same store's AccessControl and administrator
             self.access, self.secret = like.access, like.secret
@@ -178,6 +183,7 @@ def _row(
         "off_ns": statistics.median(off_t) * 1e9,
         "on_ns": statistics.median(on_t) * 1e9,
         "overhead": statistics.median(overheads),
+        "best": min(on_t) / min(off_t) - 1,
         "spread": (min(overheads), max(overheads)),
         "target": target,
     }
@@ -220,7 +226,7 @@ def measure(rounds: int, n: int, passes: int) -> list[dict[str, Any]]:
     guarded = Guarded(ek.InMemoryStore())
     keys = _offerings(_off(guarded.store), n)
     get = _interleave(*get_pair(guarded, keys, passes), rounds)
-    rows.append(_row("get_offering", memory, *get, 0.30))
+    rows.append(_row("get_offering", memory, *get, 0.15))
     create = _interleave(*create_pair(ek.InMemoryStore, n), rounds)
     rows.append(_row("create_offering", memory, *create, 0.20))
 
@@ -243,9 +249,9 @@ def measure(rounds: int, n: int, passes: int) -> list[dict[str, Any]]:
 def render(rows: list[dict[str, Any]], rounds: int, n: int, passes: int, argv: list[str]) -> str:
     head = (
         f"| operation | store | off ns/op | off ops/s | on ns/op | on ops/s "
-        f"| overhead (median of {rounds}) | per-round range | target | ok |"
+        f"| overhead (median of {rounds}) | best rounds | per-round range | target | ok |"
     )
-    lines = [head, "|" + "---|" * 10]
+    lines = [head, "|" + "---|" * 11]
     for r in rows:
         low, high = r["spread"]
         if r["target"] is None:
@@ -255,7 +261,7 @@ def render(rows: list[dict[str, Any]], rounds: int, n: int, passes: int, argv: l
             ok = "PASS" if r["overhead"] <= r["target"] else "MISS"
         lines.append(
             f"| {r['operation']} | {r['store']} | {r['off_ns']:,.0f} | {1e9 / r['off_ns']:,.0f} "
-            f"| {r['on_ns']:,.0f} | {1e9 / r['on_ns']:,.0f} | {r['overhead']:+.1%} "
+            f"| {r['on_ns']:,.0f} | {1e9 / r['on_ns']:,.0f} | {r['overhead']:+.1%} | {r['best']:+.1%} "
             f"| {low:+.0%} .. {high:+.0%} | {target} | {ok} |"
         )
     command = "python bench/access.py " + " ".join(argv)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.conftest import Unchanged
@@ -15,17 +16,16 @@ from etomkit import tmf
 from etomkit.inventory.operations import INVENTORY_OPERATIONS
 
 
-def _buy(inventory: ek.ProductOfferingInventory, offering: ek.ProductOffering) -> ek.Product:
-    return inventory.record_purchase(
+def _buy(inventory: Any, offering: ek.ProductOffering) -> ek.Product:
+    product: ek.Product = inventory.record_purchase(
         customer=ek.PartyRef(id="c-42"),
         offering_id=offering.id or "",
         order_item=ek.OrderItemRef(order_id="po-7", item_id="1"),
     )
+    return product
 
 
-def _ended(
-    inventory: ek.ProductOfferingInventory, offering: ek.ProductOffering, status: str
-) -> ek.Product:
+def _ended(inventory: Any, offering: ek.ProductOffering, status: str) -> ek.Product:
     """A product bought and moved to ``status`` (terminated, cancelled or aborted)."""
     product = _buy(inventory, offering)
     path = {"terminated": ["active", "terminated"]}.get(status, ["pendingActive", status])
@@ -121,7 +121,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ek.Store]:
 def test_a_session_deletes_a_product_only_with_the_permission_and_meters_it(
     store: ek.Store,
 ) -> None:
-    access = ek.AccessControl(store.clients, scrypt_n=16)
+    access = ek.AccessControl(store.clients, scrypt_n=16, insecure_low_cost=True)
     meter = ek.UsageMeter()
     inventory = ek.ProductOfferingInventory(store, access=access, usage=meter)
     admin = inventory.as_client(access.bootstrap().secret)

@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import attrs
 
 from etomkit.adapters.runtime import RandomIdFactory, SystemClock
 from etomkit.errors import (
-    AccessDeniedError,
     ConflictError,
     DuplicateKeyError,
     NotFoundError,
-    Problem,
     TransitionError,
     ValidationError,
 )
-from etomkit.inputs import value_limit_problems
+from etomkit.inventory.helpers import (
+    ImportMode,
+    ImportResult,
+    _apply_changes,
+    _download,
+    _filter,
+    _stale,
+    _unknown_state,
+    _within_limits,
+)
+from etomkit.inventory.hosting import AccessHost
 from etomkit.inventory.requirements import InformationRequirements
-from etomkit.inventory.transfer import Format, located, read_documents, write_documents
+from etomkit.inventory.rules import InventoryRules
+from etomkit.inventory.transfer import Format, located, read_documents
 from etomkit.model._copy import replace
 from etomkit.model.lifecycle import OFFERING_LIFECYCLE, PRODUCT_LIFECYCLE, Lifecycle
 from etomkit.model.offering import ProductOffering, offering_problems
@@ -39,13 +47,11 @@ from etomkit.publishing import EventPublisher, changed_attributes
 
 if TYPE_CHECKING:
     from etomkit.inventory.access import AccessControl
-    from etomkit.inventory.session import ClientSession
     from etomkit.inventory.usage import UsageMeter
 
 __all__ = ["ImportResult", "ProductOfferingInventory"]
 
 E = TypeVar("E", ProductOffering, Product)
-ImportMode = Literal["create", "upsert"]
 
 #: Attributes a caller may not change with modify_*: the store owns them.
 _MANAGED = frozenset({"id", "revision", "last_update"})
@@ -53,20 +59,7 @@ _OFFERING_FIELDS = frozenset(attrs.fields_dict(ProductOffering)) - _MANAGED
 _PRODUCT_FIELDS = frozenset(attrs.fields_dict(Product)) - _MANAGED
 
 
-@attrs.frozen
-class ImportResult:
-    """What an import stored: ids created and ids replaced, in input order."""
-
-    created: tuple[str, ...]
-    replaced: tuple[str, ...]
-
-    @property
-    def count(self) -> int:
-        """Entities stored in all."""
-        return len(self.created) + len(self.replaced)
-
-
-class ProductOfferingInventory:
+class ProductOfferingInventory(AccessHost, InventoryRules):
     """Create, read, modify, update, delete, transition and download product offerings,
     and keep the products customers bought (eTOM 1.2.4.2).
 
@@ -112,78 +105,6 @@ class ProductOfferingInventory:
         self.usage = usage
         if access is not None or usage is not None:
             self._guard(access, usage)
-
-    # ------------------------------------------------------------------ access
-
-    def _guard(self, access: AccessControl | None, usage: UsageMeter | None) -> None:
-        from etomkit.inventory.access import OPEN, AccessControl
-        from etomkit.inventory.session import install_guards
-        from etomkit.inventory.usage import UsageMeter
-
-        if access is not None and not isinstance(access, AccessControl):
-            raise ValidationError(
-                "ProductOfferingInventory", [("access", "must be an AccessControl or None")]
-            )
-        if usage is not None and not isinstance(usage, UsageMeter):
-            raise ValidationError(
-                "ProductOfferingInventory", [("usage", "must be a UsageMeter or None")]
-            )
-        meter = usage if usage is not None else UsageMeter(clock=self._clock)
-        self.usage = meter
-        if access is None:
-            guards = install_guards(self, OPEN, meter, (OPEN.client_id, OPEN.name))
-            meter.watch(guards)  # its keyed reads are collected with the sessions'
-            self._guards = guards
-        else:
-            install_guards(self, None, meter)
-
-    @property
-    def access_mode(self) -> str:
-        """``"controlled"`` (access control on), ``"open, metered"`` or ``"open"``."""
-        if self.access is not None:
-            return "controlled"
-        return "open, metered" if self.usage is not None else "open"
-
-    def __repr__(self) -> str:
-        mode = {
-            "controlled": "access control on: use as_client(secret)",
-            "open, metered": "open: no access control; usage recorded",
-            "open": "open: no access control, usage not recorded",
-        }[self.access_mode]
-        return f"<{type(self).__name__} {mode}>"
-
-    @property
-    def store(self) -> Store:
-        """The store (not handed out once access control is on: every read is checked)."""
-        if self.access is not None:
-            raise AccessDeniedError(
-                None, "read", "store", "access control is on; go through as_client(secret)"
-            )
-        return self._store
-
-    def as_client(self, secret: str) -> ClientSession:
-        """This inventory as the client whose secret it is: every call checked and recorded.
-
-        Raises AccessDeniedError (recorded) for an unknown client, a wrong
-        secret or a revoked client; ValidationError if access control is off.
-        """
-        from etomkit.inventory.session import ANONYMOUS, ClientSession
-
-        access, meter = self.access, self.usage
-        if access is None or meter is None:
-            raise ValidationError(
-                "ProductOfferingInventory",
-                [("access", "this inventory has no access control; call it directly")],
-            )
-        try:
-            principal = access.authenticate(secret)
-        except AccessDeniedError as exc:
-            who = (
-                (exc.client_id, _client_name(access, exc.client_id)) if exc.client_id else ANONYMOUS
-            )
-            meter.record(who, "as_client", "read", "client", outcome="denied", error=exc.reason)
-            raise
-        return ClientSession._open(self, principal, meter, access)
 
     # ------------------------------------------------------------------ offerings
 
@@ -657,49 +578,6 @@ class ProductOfferingInventory:
 
     # ------------------------------------------------------------------ internals
 
-    def _store_offering_change(
-        self, current: ProductOffering, changed: ProductOffering, event_type: str
-    ) -> ProductOffering:
-        _within_limits(f"ProductOffering {current.id}", changed)
-        problems = offering_problems(changed)
-        problems.extend(self._bundle_problems(changed))
-        problems.extend(self._offering_gaps(changed))
-        if problems:
-            raise ValidationError(f"ProductOffering {current.id}", problems)
-        status = current.lifecycle_status
-        if self.offering_lifecycle.find(changed.lifecycle_status) != status:
-            status = self.offering_lifecycle.check(status, changed.lifecycle_status, current.id)
-        stored = self._offerings.replace(
-            attrs.evolve(
-                changed, id=current.id, lifecycle_status=status, last_update=self._clock.now()
-            )
-        )
-        self._events.publish(event_type, stored, changed_attributes(current, stored))
-        if status != current.lifecycle_status:
-            self._events.publish("ProductOfferingStateChangeEvent", stored, "lifecycleStatus")
-        return stored
-
-    def _offering_gaps(self, offering: ProductOffering) -> list[Problem]:
-        """Where ``offering`` falls short of the information requirements (issue #6)."""
-        if self.requirements is None:
-            return []
-        try:
-            return [gap.problem for gap in self.requirements.offering_gaps(offering)]
-        except (AttributeError, TypeError):  # malformed: offering_problems reports it
-            return []
-
-    def _product_gaps(self, product: Product, offering: ProductOffering | None) -> list[Problem]:
-        """Where ``product`` falls short of the information requirements (issue #6);
-        its category is its offering's (looked up unless given)."""
-        if self.requirements is None:
-            return []
-        try:
-            if offering is None:
-                offering = self._offerings.find(product.product_offering.id)
-            return [gap.problem for gap in self.requirements.product_gaps(product, offering)]
-        except (AttributeError, TypeError):  # malformed: product_problems reports it
-            return []
-
     def _check_entering(
         self,
         entity: ProductOffering | Product,
@@ -722,23 +600,6 @@ class ProductOfferingInventory:
             raise ValidationError(
                 f"{kind} {entity_id} cannot enter {state!r}", [g.problem for g in gaps]
             )
-
-    def _bundle_problems(
-        self, offering: ProductOffering, also_known: Set[str] = frozenset()
-    ) -> list[Problem]:
-        problems: list[Problem] = []
-        for i, member in enumerate(offering.bundled_product_offering):
-            if not isinstance(member, EntityRef):
-                continue  # reported by offering_problems
-            if member.id == offering.id and offering.id is not None:
-                problems.append(
-                    (f"bundled_product_offering[{i}].id", "an offering cannot bundle itself")
-                )
-            elif member.id not in also_known and member.id not in self._offerings:
-                problems.append(
-                    (f"bundled_product_offering[{i}].id", f"no ProductOffering {member.id!r}")
-                )
-        return problems
 
     def _bundles_containing(self, offering_id: str) -> list[str]:
         terminal = self.offering_lifecycle.terminal_states
@@ -783,145 +644,3 @@ class ProductOfferingInventory:
                 f"on offering {existing.product_offering.id!r}"
             )
         return existing
-
-    def _prepare_offering(self, offering: ProductOffering) -> ProductOffering:
-        status = self.offering_lifecycle.canonical(offering.lifecycle_status)
-        return attrs.evolve(
-            offering,
-            id=offering.id or self._ids.new_id("ProductOffering"),
-            lifecycle_status=status,
-            last_update=offering.last_update or self._clock.now(),
-        )
-
-    def _prepare_product(self, product: Product) -> Product:
-        return attrs.evolve(
-            product,
-            id=product.id or self._ids.new_id("Product"),
-            status=self.product_lifecycle.canonical(product.status),
-            last_update=product.last_update or self._clock.now(),
-        )
-
-    def _import(
-        self,
-        entity: str,
-        entities: list[tuple[str, E]],
-        problems: list[Problem],
-        mode: ImportMode,
-        prepare: Callable[[E], E],
-    ) -> ImportResult:
-        if mode not in ("create", "upsert"):
-            raise ValidationError(
-                f"{entity} import", [("mode", f"must be 'create' or 'upsert', not {mode!r}")]
-            )
-        repo: Any = self._offerings if entity == "ProductOffering" else self._products
-        seen: set[str] = set()
-        for where, e in entities:
-            if e.id is None:
-                continue
-            if e.id in seen:
-                problems.append((f"{where}.id", f"{e.id!r} appears twice in the import"))
-            seen.add(e.id)
-            if mode == "create" and e.id in repo:
-                problems.append(
-                    (f"{where}.id", f"{entity} {e.id!r} already exists (use mode='upsert')")
-                )
-        if problems:
-            raise ValidationError(f"{entity} import", problems)
-        created: list[str] = []
-        replaced: list[str] = []
-        stored_all: list[tuple[str, Any, str | None]] = []
-        with self._store.transaction():
-            for _, e in entities:
-                ready = prepare(e)
-                key: str = ready.id  # type: ignore[assignment]  # prepare() sets it
-                old = repo.find(key)
-                if old is None:
-                    stored_all.append(("Create", repo.add(replace(ready, revision=0)), None))
-                    created.append(key)
-                else:
-                    changed = repo.replace(replace(ready, revision=old.revision))
-                    fields = changed_attributes(old, changed)
-                    stored_all.append(("AttributeValueChange", changed, fields))
-                    replaced.append(key)
-        for kind, stored, fields in stored_all:
-            self._events.publish(f"{entity}{kind}Event", stored, fields)
-        return ImportResult(tuple(created), tuple(replaced))
-
-
-def _filter(cls: Any, where: Any, criteria: Mapping[str, Any], lifecycle: Lifecycle) -> Any:
-    """The filter to query with: ``where`` or one built from keyword criteria, its
-    statuses read leniently (``"launched"``, ``"aborted "``) and checked."""
-    if criteria:
-        if where is not None:
-            raise ValidationError(
-                "query", [("where", "pass a filter object or keyword criteria, not both")]
-            )
-        allowed = [a.name for a in attrs.fields(cls)]
-        unknown = sorted(set(criteria) - set(allowed))
-        if unknown:
-            raise ValidationError(
-                "query", [(k, f"unknown criterion; allowed: {', '.join(allowed)}") for k in unknown]
-            )
-        where = cls(**criteria)
-    if where is None:
-        return None
-    field = lifecycle.field
-    statuses = getattr(where, field)
-    if statuses is None:
-        return where
-    canonical = frozenset(lifecycle.canonical(s) for s in statuses)
-    return where if canonical == statuses else attrs.evolve(where, **{field: canonical})
-
-
-def _apply_changes(
-    entity: str, entity_id: str, current: E, changes: Mapping[str, Any], allowed: frozenset[str]
-) -> E:
-    if not isinstance(changes, Mapping):
-        raise ValidationError(
-            f"{entity} {entity_id}", [("changes", "must be a mapping of attribute names to values")]
-        )
-    unknown = sorted(set(changes) - allowed)
-    if unknown:
-        names = ", ".join(sorted(allowed))
-        raise ValidationError(
-            f"{entity} {entity_id}",
-            [(k, f"cannot be changed; changeable attributes: {names}") for k in unknown],
-        )
-    return attrs.evolve(current, **changes)
-
-
-def _client_name(access: AccessControl, client_id: str) -> str:
-    """The registered name of ``client_id`` (for a denied sign-in's usage row)."""
-    try:
-        client = access.clients.find(client_id)
-    except TypeError:  # an id the registry cannot even look up
-        client = None
-    name = getattr(client, "name", None)
-    return name if isinstance(name, str) and name else "unregistered client"
-
-
-def _unknown_state(lifecycle: Lifecycle, value: object) -> str:
-    return f"unknown state {value!r}; allowed: {', '.join(repr(s) for s in lifecycle.states)}"
-
-
-def _stale(entity: str, entity_id: str, stored: int, expected: int) -> ConflictError:
-    return ConflictError(
-        f"{entity} {entity_id!r} is at revision {stored}, "
-        f"the change was based on revision {expected}"
-    )
-
-
-def _download(entities: Iterable[Any], fmt: Format, out: TextIO | None) -> str:
-    if out is not None:
-        write_documents(entities, fmt, out)
-        return ""
-    buffer = io.StringIO()
-    write_documents(entities, fmt, buffer)
-    return buffer.getvalue()
-
-
-def _within_limits(entity: str, obj: object) -> None:
-    """Refuse what no download could write: deep nesting, NaN, huge integers (#10)."""
-    problems = value_limit_problems(obj)
-    if problems:
-        raise ValidationError(entity, problems)

@@ -113,10 +113,12 @@ def identify_shortcomings(
     policy: ShortcomingPolicy | None = None,
     sink: ResourceDevelopmentSink | None = None,
     clock: Clock | None = None,
+    recording: Mapping[str, Any] | None = None,
 ) -> ShortcomingsReport:
     """Find the shortcomings the usage records, the store's figures and the audit
     runs (objects with ``started_at`` and ``overall_score``) show, and submit
-    each to ``sink`` (default: an InMemoryResourceDevelopmentSink)."""
+    each to ``sink`` (default: an InMemoryResourceDevelopmentSink). ``recording``:
+    a meter's counters of what it could not record (``UsageMeter.recording``)."""
     policy = policy or ShortcomingPolicy()
     now = (clock or SystemClock()).now()
     found: list[TechnicalShortcoming] = []
@@ -131,6 +133,15 @@ def identify_shortcomings(
     if store is not None:
         _store_findings(store, policy, add)
     _audit_findings(list(audit_runs), policy, add)
+    if recording and (recording.get("failed_writes") or recording.get("dropped")):
+        add(
+            "usageRecordingFailed",
+            "critical" if recording.get("dropped") else "warning",
+            "usage log",
+            dict(recording),
+            "the usage log refused writes: check its file system and space; "
+            "dropped records are lost for cost reports",
+        )
     found.sort(key=lambda s: (_SEVERITY_ORDER.get(s.severity, 9), s.kind, s.subject))
     target = sink if sink is not None else InMemoryResourceDevelopmentSink()
     for shortcoming in found:

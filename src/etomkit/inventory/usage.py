@@ -7,12 +7,17 @@ and written in batches (``flush_every``), at once for denials, and on
 
 Keyed reads (``get_*``/``find_*``) are the hot path: reading the clock twice
 costs about as much as an in-memory read itself. So by default a session notes
-their ids only, and :meth:`UsageMeter.collect` (or any other call of that
-session, or its ``flush``/``close``) turns them into one record per operation
-(``calls`` = how many, ``entity_ids`` in call order, no duration), stamped
-then. With ``time_keyed_reads=True`` each keyed read is timed and recorded on
-its own, like every other call (for stores where reads are slow enough to
-watch: a latency budget on ``get_*`` needs it).
+what it read only, and :meth:`UsageMeter.collect` (or any other call of that
+session, its ``flush``/``close``, or the session being dropped) turns them into
+one record per operation (``calls`` = how many, ``entity_ids`` in call order,
+no duration), never straddling a UTC day (see ``etomkit.inventory.reads``).
+With ``time_keyed_reads=True`` each keyed read is timed and recorded on its
+own, like every other call (a latency budget on ``get_*`` needs it).
+
+Recording never raises and never blocks: a record the log cannot take is
+dropped and counted, a log that fails keeps the records pending (up to
+``max_pending``) and is retried; :attr:`UsageMeter.recording` counts both and
+:meth:`UsageMeter.shortcomings` reports them.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["CostModel", "UsageMeter"]
 
 _LOOKBACK = timedelta(days=2)  # how far before a report's start its last storage sample is sought
-
+_SEQUENCES = (tuple, list)  # entity ids a row keeps as given (a sealed batch's list)
 _DEFAULT_CALL_COSTS = {
     "read": 1.0,
     "create": 5.0,
@@ -136,6 +141,7 @@ class UsageMeter:
         clock: Clock | None = None,
         flush_every: int = 512,
         time_keyed_reads: bool = False,
+        max_pending: int = 100_000,
     ) -> None:
         if not isinstance(flush_every, int) or flush_every < 1:
             raise ValidationError(
@@ -146,11 +152,14 @@ class UsageMeter:
         self.clock: Clock = clock or SystemClock()
         self.flush_every = flush_every
         self.time_keyed_reads = time_keyed_reads
+        self.max_pending = max_pending
         self._pending: list[UsageRow] = []
+        self.system_clock = isinstance(self.clock, SystemClock)
         # POSIX seconds (converted when read) are 10x cheaper than datetime.now()
-        self._now: Callable[[], Any] = (
-            time.time if isinstance(self.clock, SystemClock) else self.clock.now
-        )
+        self.now: Callable[[], Any] = time.time if self.system_clock else self.clock.now
+        #: What could not be recorded: ``failed_writes`` (log appends that raised),
+        #: ``dropped`` (records lost), ``last_error``.
+        self.recording: dict[str, Any] = {"failed_writes": 0, "dropped": 0, "last_error": None}
         self._lock = threading.Lock()
         self._sessions: weakref.WeakSet[Any] = weakref.WeakSet()
 
@@ -167,8 +176,10 @@ class UsageMeter:
         calls: int = 1,
         duration_ns: int | None = None,
         error: str | None = None,
+        at: Any = None,
     ) -> None:
-        """Record one call (or ``calls`` keyed reads), stamped now."""
+        """Record one call (or ``calls`` keyed reads), stamped ``at`` (default: now).
+        Never raises."""
         costs = self.costs
         base = costs.per_operation.get(operation)
         if base is None:
@@ -182,7 +193,8 @@ class UsageMeter:
         else:
             units = 0.0 if outcome == "denied" else base * calls
         row = (
-            self._now(), client[0], operation, action, entity_type, outcome, tuple(entity_ids),
+            self.now() if at is None else at, client[0], operation, action, entity_type,
+            outcome, entity_ids if type(entity_ids) in _SEQUENCES else tuple(entity_ids),
             count, calls, duration_ns, units, error, client[1],
         )  # fmt: skip
         pending = self._pending
@@ -191,19 +203,57 @@ class UsageMeter:
             self.flush()
 
     def flush(self) -> None:
-        """Write the buffered records to the log (and make them durable)."""
+        """Write the buffered records to the log (and make them durable). Never
+        raises: see :attr:`recording`."""
         with self._lock:
             pending = self._pending
             batch = pending[:]
             if batch:
-                self.log.append_rows(batch)  # on error the batch stays pending
-                del pending[: len(batch)]
-        self.log.flush()
+                try:
+                    self.log.append_rows(batch)
+                except Exception as exc:
+                    self._failed(exc)
+                    kept = self._salvage(batch)
+                    del pending[: len(batch)]
+                    pending[:0] = kept[-self.max_pending :]
+                    self.recording["dropped"] += max(0, len(kept) - self.max_pending)
+                else:
+                    del pending[: len(batch)]
+            try:
+                self.log.flush()
+            except Exception as exc:
+                self._failed(exc)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.recording["failed_writes"] += 1
+        self.recording["last_error"] = f"{type(exc).__name__}: {exc}"
+
+    def _salvage(self, batch: list[UsageRow]) -> list[UsageRow]:
+        """Write a refused batch row by row: a row the log refuses while it takes
+        others is dropped (counted); if it takes none, all stay pending."""
+        kept: list[UsageRow] = []
+        wrote = False
+        for row in batch:
+            if not wrote and len(kept) >= 3:  # the log is down: keep the rest for later
+                return kept + batch[len(kept) :]
+            try:
+                self.log.append_rows([row])
+                wrote = True
+            except Exception as exc:
+                self._failed(exc)
+                kept.append(row)
+        if wrote:
+            self.recording["dropped"] += len(kept)
+            return []
+        return kept
 
     def collect(self) -> None:
         """Seal every open session's pending keyed reads, then flush."""
-        for session in list(self._sessions):
-            session.seal_reads()
+        for reads in list(self._sessions):
+            try:
+                reads.seal()
+            except Exception as exc:
+                self._failed(exc)
         self.flush()
 
     def records(
@@ -283,14 +333,15 @@ class UsageMeter:
         store's figures and audit runs, each submitted to ``sink``."""
         from etomkit.inventory.shortcomings import identify_shortcomings
 
+        records = list(self.records(since=since))
         return identify_shortcomings(
-            self.records(since=since), store=store, audit_runs=audit_runs, policy=policy,
-            sink=sink, clock=self.clock,
+            records, store=store, audit_runs=audit_runs, policy=policy,
+            sink=sink, clock=self.clock, recording=dict(self.recording),
         )  # fmt: skip
 
-    def watch(self, session: Any) -> None:
-        """Include ``session``'s pending reads in :meth:`collect` (weakly held)."""
-        self._sessions.add(session)
+    def watch(self, reads: Any) -> None:
+        """Include ``reads.seal()`` in :meth:`collect` (weakly held)."""
+        self._sessions.add(reads)
 
     def close(self) -> None:
         """Collect, flush and close the log."""

@@ -29,6 +29,7 @@ SHORTCOMING_KINDS = (
     "capacityNear",
     "compactionDue",
     "auditFailureTrend",
+    "usageRecordingFailed",
 )
 
 
@@ -66,11 +67,23 @@ _FIELDS = tuple(a.name for a in attrs.fields(UsageRecord))
 
 
 def usage_record(row: UsageRow) -> UsageRecord:
-    """The UsageRecord of a row."""
+    """The UsageRecord of a row (entity ids as exact ``str``: anything else as its type)."""
     at = row[0]
     if not isinstance(at, datetime):
         at = datetime.fromtimestamp(at, UTC)
-    return UsageRecord(**dict(zip(_FIELDS, (at, *row[1:]), strict=True)))
+    ids = row[6]
+    if any(type(i) is not str for i in ids):
+        ids = tuple(entity_text(i) for i in ids)
+    return UsageRecord(**dict(zip(_FIELDS, (at, *row[1:6], tuple(ids), *row[7:]), strict=True)))
+
+
+def entity_text(value: Any) -> str:
+    """An entity id as an exact ``str`` (a str subclass's own characters; else its type)."""
+    if type(value) is str:
+        return value
+    if isinstance(value, str):
+        return str.__str__(value)
+    return f"<{type(value).__name__}>"
 
 
 def usage_row(record: UsageRecord) -> UsageRow:

@@ -287,10 +287,12 @@ def test_a_median_a_hair_over_the_budget_is_critical_not_jitter() -> None:
 # ------------------------------------------------------------------ usage rows
 
 
-def test_a_failed_sign_in_row_names_the_client_not_its_id() -> None:
+def test_a_failed_sign_in_row_never_puts_the_claimed_id_where_the_name_goes() -> None:
+    """A failed sign-in is recorded as the unauthenticated caller (usage records carry
+    authenticated identities only, #12), with the claimed client id as its entity."""
     clock = ek.ManualClock(NOW)
     store = ek.InMemoryStore()
-    access = ek.AccessControl(store.clients, clock=clock, scrypt_n=16)
+    access = ek.AccessControl(store.clients, clock=clock, scrypt_n=16, insecure_low_cost=True)
     meter = ek.UsageMeter(clock=clock)
     inventory = ek.ProductOfferingInventory(store, clock=clock, access=access, usage=meter)
     crm = access.bootstrap("crm")
@@ -300,6 +302,7 @@ def test_a_failed_sign_in_row_names_the_client_not_its_id() -> None:
         inventory.as_client("nobody.wrong")
     rows = [r for r in meter.report().rows() if r["operation"] == "as_client"]
     assert {(r["client_id"], r["client"]) for r in rows} == {
-        (crm.client.id, "crm"),
-        ("anonymous", "unauthenticated caller"),  # an id the registry does not know
+        ("anonymous", "unauthenticated caller")
     }
+    claimed = {tuple(r.entity_ids) for r in meter.records() if r.operation == "as_client"}
+    assert claimed == {(crm.client.id,), ("nobody",)}

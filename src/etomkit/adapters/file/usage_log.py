@@ -30,7 +30,7 @@ from etomkit.adapters.file.format import (
 from etomkit.adapters.file.journal import DURABILITIES, Durability
 from etomkit.adapters.file.lock import WriterLock
 from etomkit.errors import StorageCorruptedError, StorageError, ValidationError
-from etomkit.model.usage import UsageRecord, UsageRow, usage_record, usage_row
+from etomkit.model.usage import UsageRecord, UsageRow, entity_text, usage_record, usage_row
 from etomkit.ports import UsageLog
 
 __all__ = ["FileUsageLog"]
@@ -39,6 +39,15 @@ __all__ = ["FileUsageLog"]
 def _encode_row(row: UsageRow) -> list[Any]:
     at = row[0]
     return [at.isoformat() if isinstance(at, datetime) else at, *row[1:6], list(row[6]), *row[7:]]
+
+
+def _encode_line(row: UsageRow, *, safe: bool = False) -> str:
+    """One record as a JSON line; ``safe``: non-ASCII as escapes, so any text
+    (lone surrogates included) is written and reads back the same."""
+    return (
+        json.dumps(_encode_row(row), ensure_ascii=safe, separators=(",", ":"), default=entity_text)
+        + "\n"
+    )
 
 
 def _decode_row(values: list[Any]) -> UsageRow:
@@ -69,8 +78,11 @@ class FileUsageLog(UsageLog):
         except OSError as exc:
             raise StorageError(f"cannot create {self.path.parent}: {exc}") from exc
         lock_dir = self.path.parent / f"{self.path.name}.lock.d"
-        lock_dir.mkdir(exist_ok=True)
-        self._lock = WriterLock(str(lock_dir))
+        try:
+            lock_dir.mkdir(exist_ok=True)
+            self._lock = WriterLock(str(lock_dir))
+        except OSError as exc:
+            raise StorageError(f"cannot lock {self.path}: {exc}") from exc
         try:
             self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             self._size, self._count = self._recover()
@@ -120,10 +132,12 @@ class FileUsageLog(UsageLog):
             raise StorageError(f"{self.path} is closed; nothing was written")
         if not rows:
             return
-        payload = "".join(
-            json.dumps(_encode_row(row), ensure_ascii=False, separators=(",", ":")) + "\n"
-            for row in rows
-        ).encode()
+        try:
+            payload = "".join(_encode_line(row) for row in rows).encode()
+        except UnicodeEncodeError:  # a lone surrogate: that row as ASCII escapes (same text)
+            payload = "".join(_encode_line(row, safe=True) for row in rows).encode()
+        except (TypeError, ValueError) as exc:
+            raise StorageError(f"{self.path}: a usage record is not serialisable: {exc}") from exc
         frame = encode_frame(payload)
         try:
             written = 0
@@ -154,16 +168,19 @@ class FileUsageLog(UsageLog):
         if self._fd is None:
             raise StorageError(f"{self.path} is closed")
         end = self._size  # frames up to here were checked on open or written by us
-        with open(self.path, "rb") as f:
-            f.seek(HEADER.size)
-            while f.tell() < end:
-                length, _, _ = FRAME.unpack(f.read(FRAME.size))
-                for line in f.read(length).splitlines():
-                    record = usage_record(_decode_row(json.loads(line)))
-                    if (since is None or record.at >= since) and (
-                        until is None or record.at < until
-                    ):
-                        yield record
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(HEADER.size)
+                while f.tell() < end:
+                    length, _, _ = FRAME.unpack(f.read(FRAME.size))
+                    for line in f.read(length).splitlines():
+                        record = usage_record(_decode_row(json.loads(line)))
+                        if (since is None or record.at >= since) and (
+                            until is None or record.at < until
+                        ):
+                            yield record
+        except OSError as exc:
+            raise StorageError(f"cannot read {self.path}: {exc}") from exc
 
     def __len__(self) -> int:
         return self._count
@@ -174,9 +191,13 @@ class FileUsageLog(UsageLog):
         try:
             self.flush()
         finally:
-            os.close(self._fd)
-            self._fd = None
-            self._lock.release()
+            fd, self._fd = self._fd, None
+            try:
+                os.close(fd)
+            except OSError as exc:
+                raise StorageError(f"closing {self.path} failed: {exc}") from exc
+            finally:
+                self._lock.release()
 
     def __enter__(self) -> FileUsageLog:
         return self
