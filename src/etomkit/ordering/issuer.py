@@ -27,7 +27,13 @@ from typing import Any
 import attrs
 
 from etomkit.adapters.runtime import RandomIdFactory, SystemClock
-from etomkit.errors import ConflictError, EtomkitError, NotFoundError, ValidationError
+from etomkit.errors import (
+    ConflictError,
+    EtomkitError,
+    NotFoundError,
+    StorageError,
+    ValidationError,
+)
 from etomkit.model._copy import replace
 from etomkit.model.issuance import InitiatingRequest, IssuanceRecord, request_problems
 from etomkit.model.lifecycle import Lifecycle
@@ -168,9 +174,11 @@ class ResourceOrderIssuer:
         stores nothing of its own and does not fail the others (each request
         is a nested unit of work). Requests see the ones before them (a
         modify may follow its add in the same batch; a repeated request
-        replays). Events and hand-offs follow the commit. Any other exception
-        (a failing FeasibilityChecker, a store that cannot commit) fails the
-        whole batch and stores nothing.
+        replays). Events and hand-offs follow the commit. A StorageError (the
+        store could not write or commit; with PostgreSQL also a deadlock
+        between overlapping batches) and any exception that is not a library
+        error (a failing FeasibilityChecker) fail the whole batch and store
+        nothing of it: issuing is idempotent, so run the batch again.
         """
         batch = list(requests)
         now = self._clock.now()
@@ -180,6 +188,8 @@ class ResourceOrderIssuer:
             for request in batch:
                 try:
                     outcomes.append(self._issue_one(request, now, handoffs))
+                except StorageError:
+                    raise  # the store failed, not the request: the batch stores nothing
                 except EtomkitError as e:
                     outcomes.append(e)
         issued = [o for o in outcomes if isinstance(o, IssuanceResult) and not o.replayed]
