@@ -20,14 +20,20 @@ request again returns the same record.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import attrs
 
 from etomkit.adapters.runtime import RandomIdFactory, SystemClock
-from etomkit.errors import ConflictError, NotFoundError, ValidationError
+from etomkit.errors import (
+    ConflictError,
+    EtomkitError,
+    NotFoundError,
+    StorageError,
+    ValidationError,
+)
 from etomkit.model._copy import replace
 from etomkit.model.issuance import InitiatingRequest, IssuanceRecord, request_problems
 from etomkit.model.lifecycle import Lifecycle
@@ -152,6 +158,52 @@ class ResourceOrderIssuer:
         mapping that has no value for the item, or an unknown earlier order
         with ``unknown_earlier_order="error"``); nothing is stored then.
         """
+        handoffs: list[tuple[ResourceOrder, str]] = []
+        result = self._issue_one(request, None, handoffs)
+        if not result.replayed:
+            self._after_commit(result.orders, handoffs, result.record.issued_at)
+        return result
+
+    def issue_many(
+        self, requests: Iterable[InitiatingRequest]
+    ) -> list[IssuanceResult | EtomkitError]:
+        """Issue a batch of requests in one unit of work (one commit, one clock read).
+
+        Returns, per request in order, what :meth:`issue` would have returned
+        for it, or the library error it would have raised: one bad request
+        stores nothing of its own and does not fail the others (each request
+        is a nested unit of work). Requests see the ones before them (a
+        modify may follow its add in the same batch; a repeated request
+        replays). Events and hand-offs follow the commit. A StorageError (the
+        store could not write or commit; with PostgreSQL also a deadlock
+        between overlapping batches) and any exception that is not a library
+        error (a failing FeasibilityChecker) fail the whole batch and store
+        nothing of it: issuing is idempotent, so run the batch again.
+        """
+        batch = list(requests)
+        now = self._clock.now()
+        outcomes: list[IssuanceResult | EtomkitError] = []
+        handoffs: list[tuple[ResourceOrder, str]] = []
+        with self.store.transaction():
+            for request in batch:
+                try:
+                    outcomes.append(self._issue_one(request, now, handoffs))
+                except StorageError:
+                    raise  # the store failed, not the request: the batch stores nothing
+                except EtomkitError as e:
+                    outcomes.append(e)
+        issued = [o for o in outcomes if isinstance(o, IssuanceResult) and not o.replayed]
+        self._after_commit([order for o in issued for order in o.orders], handoffs, now)
+        return outcomes
+
+    def _issue_one(
+        self,
+        request: InitiatingRequest,
+        now: datetime | None,
+        handoffs: list[tuple[ResourceOrder, str]],
+    ) -> IssuanceResult:
+        """Issue (or replay) one request in a unit of work of its own, nested in the
+        caller's if one is open; appends its hand-offs. ``now`` None: read the clock."""
         if not isinstance(request, InitiatingRequest):
             raise ValidationError(
                 "InitiatingRequest",
@@ -164,7 +216,8 @@ class ResourceOrderIssuer:
         invalid = request_problems(request, items=False)
         if invalid:
             raise ValidationError(f"InitiatingRequest {key}", invalid)
-        now = self._clock.now()
+        if now is None:
+            now = self._clock.now()
         try:
             with self.store.transaction():
                 if key in self._records:  # issued meanwhile by another thread
@@ -186,7 +239,7 @@ class ResourceOrderIssuer:
             if existing is None:
                 raise
             return self._replay(existing, request)
-        self._after_commit(orders, run.handoffs, now)
+        handoffs.extend(run.handoffs)
         return IssuanceResult(record, tuple(orders))
 
     def _replay(self, record: IssuanceRecord, request: InitiatingRequest) -> IssuanceResult:
@@ -200,7 +253,7 @@ class ResourceOrderIssuer:
         self,
         orders: Sequence[ResourceOrder],
         handoffs: list[tuple[ResourceOrder, str]],
-        now: datetime,
+        now: datetime | None,
     ) -> None:
         if self._events.sink is not None:
             for order in orders:

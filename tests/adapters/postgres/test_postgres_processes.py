@@ -23,7 +23,7 @@ WORKERS = 4
 
 
 def _start(job: str, conninfo: str, schema: str, *args: object) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
     process = subprocess.Popen(
         [sys.executable, str(WORKER), job, conninfo, schema, *map(str, args)],
         stdin=subprocess.PIPE,
@@ -105,6 +105,21 @@ def test_processes_issuing_overlapping_requests_store_one_record_each(
     on_record = [o for r in store.issuance_records.iterate() for o in r.resource_order_ids]
     assert sorted(str(o.id) for o in orders) == sorted(on_record)  # no order without its record
     assert len(set(on_record)) == len(on_record)
+
+
+def test_processes_running_issue_many_over_overlapping_streams_store_one_record_per_request(
+    make_postgres_store: Callable[..., PostgresStore], postgres_conninfo: str
+) -> None:
+    store = make_postgres_store()
+    store.resource_specifications.add_all(fibre_specs())
+    spans = [(0, 100), (50, 150), (25, 125), (0, 150)]
+    workers = [_start("issue_many", postgres_conninfo, store.schema, a, b, 10) for a, b in spans]
+    results = _run_together(workers)
+    assert sum(int(r["issued"]) for r in results) == 150  # type: ignore[call-overload]
+    assert len(store.issuance_records) == 150
+    on_record = [o for r in store.issuance_records.iterate() for o in r.resource_order_ids]
+    assert sorted(str(o.id) for o in store.resource_orders.iterate()) == sorted(on_record)
+    assert len(set(on_record)) == len(on_record) == 300
 
 
 def test_a_worker_killed_mid_transaction_leaves_nothing_of_it(

@@ -65,6 +65,31 @@ def issue(store: PostgresStore, first: int, last: int) -> dict[str, object]:
     return {"issued": issued, "replayed": replayed}
 
 
+def issue_batches(store: PostgresStore, first: int, last: int, size: int) -> dict[str, object]:
+    """issue_many over SO-first … SO-last in batches of ``size``; a batch that fails
+    with StorageError (a deadlock with another worker's batch) is run again."""
+    from tests.ordering.helpers import fibre, fibre_rules, request
+
+    issuer = ResourceOrderIssuer(store, RuleSet(fibre_rules()))
+    issued = replayed = retries = 0
+    for start in range(first, last, size):
+        batch = [
+            request(fibre("1"), fibre("2", bandwidth="10G"), request_id=f"SO-{n}")
+            for n in range(start, min(start + size, last))
+        ]
+        while True:
+            try:
+                outcomes = issuer.issue_many(batch)
+                break
+            except ek.StorageError:
+                retries += 1
+        for outcome in outcomes:
+            assert isinstance(outcome, ek.ordering.IssuanceResult), outcome
+            replayed += outcome.replayed
+            issued += not outcome.replayed
+    return {"issued": issued, "replayed": replayed, "retries": retries}
+
+
 def hold(store: PostgresStore, count: int) -> dict[str, object]:
     """Write ``count`` offerings in one transaction, then wait to be killed."""
     with store.transaction():
@@ -75,7 +100,7 @@ def hold(store: PostgresStore, count: int) -> dict[str, object]:
     return {}
 
 
-JOBS = {"buy": buy, "modify": modify, "issue": issue, "hold": hold}
+JOBS = {"buy": buy, "modify": modify, "issue": issue, "issue_many": issue_batches, "hold": hold}
 
 
 def main() -> None:
