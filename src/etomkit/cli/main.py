@@ -70,16 +70,11 @@ def build_parser(prog: str = "etomkit") -> argparse.ArgumentParser:
     return parser
 
 
-def _prog() -> str:
-    program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "etomkit"
-    return "python -m etomkit" if program == "__main__.py" else program
-
-
 def main(
     argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
-    prog = _prog()
+    prog = "etomkit"  # also under ``python -m etomkit``: one name in every message
     parser = build_parser(prog)
     args = parser.parse_args(argv)
     # Not parser.set_defaults: it would rewrite the shared actions' SUPPRESS defaults,

@@ -98,26 +98,42 @@ def load_rules(path: str) -> RuleSet:
     return RuleSet.from_toml(file)
 
 
-def load_requests(source: str) -> list[InitiatingRequest]:
-    """The initiating requests in ``source``: TMF641 ServiceOrders (``serviceOrderItem``)
-    or InitiatingRequests (``kind`` and ``items``). Raises ValidationError (every problem)."""
-    requests: list[InitiatingRequest] = []
-    problems: list[tuple[str, str]] = []
+def read_requests(source: str) -> list[tuple[str, InitiatingRequest | ValidationError]]:
+    """Each document in ``source`` as ``(label, request)``, or ``(label, the error)`` when
+    it is neither a valid TMF641 ServiceOrder (``serviceOrderItem``) nor a valid
+    InitiatingRequest (``kind`` and ``items``)."""
+    read: list[tuple[str, InitiatingRequest | ValidationError]] = []
     for number, doc in enumerate(read_documents(source, what="requests"), start=1):
-        where = f"[{number}]"
+        label = f"[{number}]"
+        if isinstance(doc, dict) and isinstance(doc.get("id"), str):
+            label = f"{label} {doc['id']}"
         try:
             if isinstance(doc, dict) and "serviceOrderItem" in doc:
                 order = tmf.from_json(ServiceOrder, doc)
-                requests.append(InitiatingRequest.from_service_order(order, source=SOURCE))
+                read.append((label, InitiatingRequest.from_service_order(order, source=SOURCE)))
             elif isinstance(doc, dict) and "kind" in doc and "items" in doc:
-                requests.append(tmf.from_json(InitiatingRequest, doc))
+                read.append((label, tmf.from_json(InitiatingRequest, doc)))
             else:
-                problems.append(
-                    (where, "neither a TMF641 ServiceOrder (serviceOrderItem) nor an "
-                     "initiating request (kind, items)")
+                raise ValidationError(
+                    f"request {label}",
+                    [("$", "neither a TMF641 ServiceOrder (serviceOrderItem) nor an "
+                      "initiating request (kind, items)")],
                 )  # fmt: skip
         except ValidationError as exc:
-            problems.extend((f"{where}.{path}".rstrip("."), msg) for path, msg in exc.problems)
+            read.append((label, exc))
+    return read
+
+
+def load_requests(source: str) -> list[InitiatingRequest]:
+    """Every request in ``source``. Raises ValidationError listing every problem."""
+    requests: list[InitiatingRequest] = []
+    problems: list[tuple[str, str]] = []
+    for label, read in read_requests(source):
+        if isinstance(read, ValidationError):
+            where = label.split(" ", 1)[0]
+            problems.extend((f"{where}.{path}".rstrip(".$"), msg) for path, msg in read.problems)
+        else:
+            requests.append(read)
     if problems:
         raise ValidationError(f"requests in {source}", problems)
     return requests
@@ -158,7 +174,7 @@ def _content(entity: Any) -> Any:
 
 def _issue(ctx: Context) -> int:
     rules = load_rules(ctx.args.rules)
-    requests = load_requests(ctx.args.orders)
+    requests = read_requests(ctx.args.orders)
     store = ctx.store()
     for line in _seed(store, ctx.args.specs, ctx.args.assessments):
         ctx.note(line)
@@ -169,12 +185,15 @@ def _issue(ctx: Context) -> int:
     orders = 0
     progress = Progress(ctx, "issuing", len(requests))
     with output_file(ctx, ctx.args.out) as out:
-        for request in progress.over(requests):
+        for label, request in progress.over(requests):
             try:
+                if isinstance(request, ValidationError):
+                    raise request
+                label = request.key
                 result = issuer.issue(request)
             except EtomkitError as exc:
-                failed.append({"request": request.key, "error": _message(exc)})
-                ctx.note(f"{request.key}: failed: {_message(exc)}")
+                failed.append({"request": label, "error": _message(exc)})
+                ctx.note(f"{label}: failed: {_message(exc)}")
                 continue
             replayed += result.replayed
             issued += not result.replayed
