@@ -18,7 +18,7 @@ import etomkit
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = ["README.md", "docs/tutorial.md", "docs/access-and-usage.md"]
 QUICK_START = [
-    "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/python -m etomkit demo",
+    "python3 -m venv .venv && .venv/bin/pip install -e . && sh examples/cli/main_job.sh",
     "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest",
 ]
 
@@ -88,10 +88,12 @@ def test_readme_quick_start_has_exactly_the_two_set_up_commands() -> None:
     assert commands == QUICK_START
 
 
-def test_ci_runs_the_readme_test_command_and_the_demo() -> None:
+def test_ci_runs_the_readme_test_command_the_main_job_and_the_demo() -> None:
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     lines = [line.strip() for line in script.splitlines()]
     assert QUICK_START[1] in lines  # the README's test command, verbatim
+    main_job = QUICK_START[0].rsplit(" && ", 1)[1]
+    assert sum(main_job in line for line in lines) == 2  # the README's main job, twice
     assert any(line.startswith(".venv/bin/python -m etomkit demo") for line in lines)
 
 
@@ -99,3 +101,9 @@ def test_reference_names_every_public_name() -> None:
     reference = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
     missing = [name for name in etomkit.__all__ if f"`{name}" not in reference]
     assert missing == []
+
+
+def test_the_docs_index_links_every_page() -> None:
+    index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    pages = sorted(p.name for p in (ROOT / "docs").glob("*.md") if p.name != "index.md")
+    assert [page for page in pages if f"]({page})" not in index] == []
