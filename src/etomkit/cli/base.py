@@ -22,6 +22,7 @@ from etomkit.adapters.file.usage_log import FileUsageLog
 from etomkit.errors import EtomkitError, StorageError, ValidationError
 from etomkit.inventory import ProductOfferingInventory
 from etomkit.inventory.usage import UsageMeter
+from etomkit.notebook.tables import text_table
 
 __all__ = [
     "EXIT_FAILED",
@@ -93,26 +94,7 @@ def read_documents(source: str, *, what: str) -> list[Any]:
 
 def render_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
     """``rows`` as an aligned text table (the text view of ``--json``'s rows)."""
-    if not rows:
-        return "(none)"
-    names = list(columns) if columns is not None else list(rows[0])
-    cells = [[_cell(row.get(name)) for name in names] for row in rows]
-    widths = [max(len(name), *(len(r[i]) for r in cells)) for i, name in enumerate(names)]
-    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip()]
-    lines.extend(
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
-    )
-    return "\n".join(lines)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return str(value).replace("\n", " ")
+    return text_table(rows, columns)
 
 
 class Context:

@@ -40,6 +40,7 @@ from etomkit.model.resource_order import (
     check_resource_order_transition,
 )
 from etomkit.model.values import Note
+from etomkit.notebook.display import Tabular
 from etomkit.ordering.explain import Explanation, build_explanation
 from etomkit.ordering.planner import Planner, UnknownEarlierOrder, _Detail
 from etomkit.ordering.ports import FeasibilityChecker, OrderingStore, ProvisioningTracker
@@ -52,7 +53,7 @@ __all__ = ["IssuanceResult", "ResourceOrderIssuer"]
 
 
 @attrs.frozen
-class IssuanceResult:
+class IssuanceResult(Tabular):
     """What :meth:`ResourceOrderIssuer.issue` did: the record and the orders.
 
     ``replayed`` is True when the request had been issued before (the
@@ -76,6 +77,14 @@ class IssuanceResult:
     def special_orders(self) -> tuple[ResourceOrder, ...]:
         """The orders marked special handling."""
         return tuple(o for o in self.orders if o.special_handling)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The record's rows (one per request item), see :meth:`IssuanceRecord.rows`."""
+        return self.record.rows()
+
+    def _display_title(self) -> str:
+        again = ", replayed: issued before" if self.replayed else ""
+        return f"IssuanceResult {self.record.id}: {len(self.orders)} resource order(s){again}"
 
 
 class ResourceOrderIssuer:
