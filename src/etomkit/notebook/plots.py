@@ -69,6 +69,7 @@ def plot_usage(report: Any, *, by: str = "client") -> Any:
     if keys:
         left.legend(fontsize="small")
     right.barh(keys, [calls[k] for k in keys])
+    right.xaxis.get_major_locator().set_params(integer=True)
     right.set_xlabel("calls")
     right.set_title(f"Calls by {by}")
     return fig
@@ -92,6 +93,7 @@ def plot_outcomes(records: Iterable[Any]) -> Any:
         widths = [counts[n][outcome] for n in names]
         ax.barh(names, widths, left=left, label=outcome)
         left = [a + b for a, b in zip(left, widths, strict=True)]
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("request items")
     ax.set_title("Issuing outcomes per rule")
     if outcomes:
