@@ -16,7 +16,12 @@ import pytest
 import etomkit
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = ["README.md", "docs/tutorial.md", "docs/access-and-usage.md"]
+DOCUMENTS = [
+    "README.md",
+    "docs/tutorial.md",
+    "docs/access-and-usage.md",
+    "docs/notebook.md",
+]
 QUICK_START = [
     "python3 -m venv .venv && .venv/bin/pip install -e . && sh examples/cli/main_job.sh",
     "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest",
