@@ -34,12 +34,18 @@ from etomkit.inventory.access import AccessControl, RegisteredClient
 from etomkit.inventory.audit import (
     AuditComparison,
     AuditFinding,
+    AuditRule,
     AuditRun,
     InventoryAuditor,
     ManualAudit,
+    audit_rule,
 )
 from etomkit.inventory.reports import UsageReport
-from etomkit.inventory.requirements import InformationRequirements
+from etomkit.inventory.requirements import (
+    InformationRequirement,
+    InformationRequirements,
+    ValueRequirement,
+)
 from etomkit.inventory.session import ClientSession
 from etomkit.inventory.shortcomings import ShortcomingPolicy, ShortcomingsReport
 from etomkit.inventory.usage import CostModel, UsageMeter
@@ -61,11 +67,20 @@ from etomkit.model import (
 )
 from etomkit.model.client import ClientRegistration, Permission
 from etomkit.model.events import Event
-from etomkit.model.issuance import FeasibilityAssessment, InitiatingRequest, IssuanceRecord
-from etomkit.model.orders import ServiceOrder
+from etomkit.model.issuance import (
+    FeasibilityAssessment,
+    InitiatingRequest,
+    IssuanceRecord,
+    request_item,
+)
+from etomkit.model.orders import ServiceOrder, ServiceOrderItem, ServiceRefOrValue
 from etomkit.model.queries import OfferingFilter, Page, ProductFilter
-from etomkit.model.resource_order import ResourceOrder
-from etomkit.model.resource_spec import ResourceSpecification
+from etomkit.model.resource_order import ResourceOrder, ResourceOrderItem
+from etomkit.model.resource_spec import (
+    CharacteristicValueSpecification,
+    ResourceSpecification,
+    ResourceSpecificationCharacteristic,
+)
 from etomkit.model.usage import TechnicalShortcoming, UsageRecord
 from etomkit.ordering import (
     FeasibilityChecker,
@@ -117,6 +132,17 @@ __all__ = [
     "AuditFinding",
     "AuditComparison",
     "ManualAudit",
+    # names the docs and examples use every day (#15)
+    "InformationRequirement",
+    "ValueRequirement",
+    "AuditRule",
+    "audit_rule",
+    "ServiceOrderItem",
+    "ServiceRefOrValue",
+    "ResourceOrderItem",
+    "ResourceSpecificationCharacteristic",
+    "CharacteristicValueSpecification",
+    "request_item",
     "ResourceOrderIssuer",
     "IssuanceResult",
     "RuleSet",
