@@ -30,6 +30,7 @@ from etomkit.adapters.runtime import RandomIdFactory, SystemClock
 from etomkit.errors import ConflictError, NotFoundError, ValidationError
 from etomkit.model._copy import replace
 from etomkit.model.issuance import InitiatingRequest, IssuanceRecord, request_problems
+from etomkit.model.orders import REQUEST_KINDS
 from etomkit.model.lifecycle import Lifecycle
 from etomkit.model.resource_order import (
     ASSESSING_CANCELLATION,
@@ -320,12 +321,38 @@ class ResourceOrderIssuer:
         return self._orders.get(order_id)
 
     def record_of(self, request: InitiatingRequest | str) -> IssuanceRecord | None:
-        """The issuance record of a request (or request key), or None if not issued."""
-        key = request.key if isinstance(request, InitiatingRequest) else request
-        return self._records.find(key)
+        """The issuance record of a request, its key (``"serviceOrder:SO-1"``) or its
+        bare id (``"SO-1"``), or None if not issued.
+
+        Raises ValidationError when a bare id was issued under several request
+        kinds (pass the key then), TypeError when ``request`` is neither.
+        """
+        if isinstance(request, InitiatingRequest):
+            return self._records.find(request.key)
+        if not isinstance(request, str):
+            raise TypeError(
+                "request must be an InitiatingRequest, a request key or a request id, "
+                f"not {type(request).__name__}"
+            )
+        found = self._records.find(request)
+        if found is not None:
+            return found
+        matches = [
+            record
+            for kind in REQUEST_KINDS
+            if (record := self._records.find(InitiatingRequest.key_of(kind, request))) is not None
+        ]
+        if len(matches) > 1:
+            keys = ", ".join(repr(r.id) for r in matches)
+            raise ValidationError(
+                "request lookup",
+                [("request", f"request id {request!r} is ambiguous: issued as {keys}; pass one")],
+            )
+        return matches[0] if matches else None
 
     def orders_of_request(self, request: InitiatingRequest | str) -> list[ResourceOrder]:
-        """The orders issued for a request (or request key), in item order."""
+        """The orders issued for a request (its key or bare id, see :meth:`record_of`),
+        in item order; ``[]`` if it was not issued."""
         record = self.record_of(request)
         if record is None:
             return []
