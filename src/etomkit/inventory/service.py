@@ -95,6 +95,13 @@ class ProductOfferingInventory:
         purchasable: Iterable[str] = ("Active", "Launched"),
         requirements: InformationRequirements | None = None,
     ) -> None:
+        if not isinstance(store, Store) and not (
+            hasattr(store, "offerings") and hasattr(store, "products")
+        ):
+            raise ValidationError(
+                "ProductOfferingInventory",
+                [("store", f"must be a Store (InMemoryStore(), FileStore(path)), not {store!r}")],
+            )
         self._store = store
         self._offerings = store.offerings
         self._products = store.products
@@ -390,6 +397,12 @@ class ProductOfferingInventory:
         repository's unique key): the same item again returns the stored
         product; the same item for another customer or offering is a ConflictError.
         """
+        if (
+            not isinstance(order_item, OrderItemRef)
+            or not isinstance(customer, PartyRef | RelatedParty)
+            or not isinstance(offering_id, str)
+        ):
+            raise ValidationError("purchase", _purchase_argument_problems(locals()))
         existing = self._products.find_by_order_item(order_item.order_id, order_item.item_id)
         if existing is not None:  # the common replay, without building a product
             return self._same_purchase(existing, customer, offering_id, order_item)
@@ -533,6 +546,11 @@ class ProductOfferingInventory:
         self, customer_id: str, *, status: str | Sequence[str] | None = None
     ) -> list[Product]:
         """The customer's products, oldest first, optionally only in ``status``."""
+        if not isinstance(customer_id, str):
+            raise ValidationError(
+                "query",
+                [("customer_id", f"must be a customer id (str), not {type(customer_id).__name__}")],
+            )
         return list(
             self._products.iterate(
                 _filter(
@@ -837,3 +855,18 @@ def _download(entities: Iterable[Any], fmt: Format, out: TextIO | None) -> str:
     buffer = io.StringIO()
     write_documents(entities, fmt, buffer)
     return buffer.getvalue()
+
+
+def _purchase_argument_problems(arguments: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What is wrong with record_purchase's arguments, each named."""
+    problems = []
+    expected = (
+        ("customer", (PartyRef, RelatedParty), "a PartyRef or RelatedParty (ek.PartyRef(id=...))"),
+        ("offering_id", (str,), "an offering id (str)"),
+        ("order_item", (OrderItemRef,), "an OrderItemRef(order_id=..., item_id=...)"),
+    )
+    for name, kinds, what in expected:
+        value = arguments[name]
+        if not isinstance(value, kinds):
+            problems.append((name, f"must be {what}, not {type(value).__name__} {value!r}"))
+    return problems

@@ -30,8 +30,8 @@ from etomkit.adapters.runtime import RandomIdFactory, SystemClock
 from etomkit.errors import ConflictError, NotFoundError, ValidationError
 from etomkit.model._copy import replace
 from etomkit.model.issuance import InitiatingRequest, IssuanceRecord, request_problems
-from etomkit.model.orders import REQUEST_KINDS
 from etomkit.model.lifecycle import Lifecycle
+from etomkit.model.orders import REQUEST_KINDS
 from etomkit.model.resource_order import (
     ASSESSING_CANCELLATION,
     RESOURCE_ORDER_LIFECYCLE,
@@ -113,11 +113,16 @@ class ResourceOrderIssuer:
         lifecycle: Lifecycle = RESOURCE_ORDER_LIFECYCLE,
         unknown_earlier_order: UnknownEarlierOrder = "special",
     ) -> None:
+        wrong: list[tuple[str, str]] = []
+        if not isinstance(rules, RuleSet):
+            shown = f"{type(rules).__name__} {rules!r}"
+            wrong.append(("rules", f"must be a RuleSet (RuleSet.from_toml(path)), not {shown}"))
+        if not isinstance(store, OrderingStore) and not hasattr(store, "resource_orders"):
+            wrong.append(("store", f"must be an OrderingStore (InMemoryStore()), not {store!r}"))
         if unknown_earlier_order not in ("special", "error"):
-            raise ValidationError(
-                "ResourceOrderIssuer",
-                [("unknown_earlier_order", "must be 'special' or 'error'")],
-            )
+            wrong.append(("unknown_earlier_order", "must be 'special' or 'error'"))
+        if wrong:
+            raise ValidationError("ResourceOrderIssuer", wrong)
         self.store = store
         self.rules = rules
         self.provisioning: ProvisioningTracker = provisioning or InMemoryProvisioningTracker()
