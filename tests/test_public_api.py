@@ -18,7 +18,7 @@ PUBLIC = {
     # names the docs and examples use every day (#15)
     "InformationRequirement", "ValueRequirement", "AuditRule", "audit_rule", "ServiceOrderItem",
     "ServiceRefOrValue", "ResourceOrderItem", "ResourceSpecificationCharacteristic",
-    "CharacteristicValueSpecification", "request_item",
+    "CharacteristicValueSpecification", "request_item", "StoredOffering", "StoredProduct",
     "RuleSet", "Rule", "ItemTemplate", "FromService",
     # domain model
     "ProductOffering", "Product", "CharacteristicValueUse", "Characteristic", "EntityRef",

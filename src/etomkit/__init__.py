@@ -29,7 +29,7 @@ from etomkit.errors import (
     TransitionError,
     ValidationError,
 )
-from etomkit.inventory import ImportResult, ProductOfferingInventory
+from etomkit.inventory import ImportResult
 from etomkit.inventory.access import AccessControl, RegisteredClient
 from etomkit.inventory.audit import (
     AuditComparison,
@@ -46,8 +46,8 @@ from etomkit.inventory.requirements import (
     InformationRequirements,
     ValueRequirement,
 )
-from etomkit.inventory.session import ClientSession
 from etomkit.inventory.shortcomings import ShortcomingPolicy, ShortcomingsReport
+from etomkit.inventory.typed import ClientSession, ProductOfferingInventory
 from etomkit.inventory.usage import CostModel, UsageMeter
 from etomkit.model import (
     OFFERING_LIFECYCLE,
@@ -81,6 +81,7 @@ from etomkit.model.resource_spec import (
     ResourceSpecification,
     ResourceSpecificationCharacteristic,
 )
+from etomkit.model.stored import StoredOffering, StoredProduct
 from etomkit.model.usage import TechnicalShortcoming, UsageRecord
 from etomkit.ordering import (
     FeasibilityChecker,
@@ -174,6 +175,8 @@ __all__ = [
     "OfferingFilter",
     "ProductFilter",
     "Page",
+    "StoredOffering",
+    "StoredProduct",
     # ports and adapters
     "Store",
     "OfferingRepository",

@@ -22,7 +22,7 @@ __all__ = [
     "product_terms",
 ]
 
-T = TypeVar("T")
+T = TypeVar("T", covariant=True)  # a Page of stored offerings is a Page of offerings
 
 
 def _as_set(value: str | Collection[str] | None) -> frozenset[str] | None:
