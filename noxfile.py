@@ -46,7 +46,7 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def docs(session: nox.Session) -> None:
-    """Run every python block of README.md and docs/tutorial.md."""
+    """Run every python block of README.md and of the docs pages (tests/test_docs.py)."""
     session.install("-e", ".[test]")
     session.run("pytest", "tests/test_docs.py", *session.posargs)
 

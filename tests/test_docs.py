@@ -1,8 +1,11 @@
-"""The documentation runs: every ```python block of README.md and docs/tutorial.md.
+"""The documentation runs: every ```python block of README.md and of every page
+under docs/ (but the pages in NOT_YET_RUNNABLE, each with its reason).
 
 Blocks of one file run in order in one fresh namespace (like notebook cells),
 in a temporary working directory, so a later block may use what an earlier
-one defined and nothing leaks between files.
+one defined and nothing leaks between files. A block whose first line is a
+docstring naming a module (the how-to's adapter, ``sqlite_store``) is also
+written to that module's file, so later blocks can import it.
 """
 
 from __future__ import annotations
@@ -16,12 +19,21 @@ import pytest
 import etomkit
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Pages whose blocks do not run yet, and why (remove a page once it runs).
+NOT_YET_RUNNABLE = {
+    "docs/audits.md": "blocks 2-4 use a `store` and an `auditor` no block makes (#6 rework)",
+}
 DOCUMENTS = [
     "README.md",
-    "docs/tutorial.md",
-    "docs/access-and-usage.md",
-    "docs/notebook.md",
+    *(
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "docs").glob("*.md"))
+        if str(path.relative_to(ROOT)) not in NOT_YET_RUNNABLE
+        and "```python" in path.read_text(encoding="utf-8")
+    ),
 ]
+#: Blocks that are a module of their own: (page, block index) -> module name.
+MODULE_BLOCKS = {("docs/howto-write-an-adapter.md", 0): "sqlite_store"}
 QUICK_START = [
     "python3 -m venv .venv && .venv/bin/pip install -e . && sh examples/cli/main_job.sh",
     "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest",
@@ -48,8 +60,12 @@ def test_every_python_block_runs_in_order(
     blocks = python_blocks(path.read_text(encoding="utf-8"))
     assert blocks, f"{document} has no python blocks"
     monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
     namespace: dict[str, Any] = {"__name__": f"docs_{path.stem}"}
-    for line, source in blocks:
+    for index, (line, source) in enumerate(blocks):
+        module = MODULE_BLOCKS.get((document, index))
+        if module is not None:
+            (tmp_path / f"{module}.py").write_text(source, encoding="utf-8")
         # Compiled against the document so a traceback points at its line.
         code = compile("\n" * (line - 1) + source, str(path), "exec")
         exec(code, namespace)
@@ -106,6 +122,13 @@ def test_reference_names_every_public_name() -> None:
     reference = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
     missing = [name for name in etomkit.__all__ if f"`{name}" not in reference]
     assert missing == []
+
+
+def test_every_page_with_python_blocks_runs_or_says_why_not() -> None:
+    pages = {str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md")}
+    assert set(NOT_YET_RUNNABLE) <= pages
+    with_code = {p for p in pages if "```python" in (ROOT / p).read_text(encoding="utf-8")}
+    assert with_code - set(NOT_YET_RUNNABLE) <= set(DOCUMENTS)
 
 
 def test_the_docs_index_links_every_page() -> None:
