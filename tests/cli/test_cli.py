@@ -334,3 +334,50 @@ def test_bad_input_in_a_process_prints_one_line_not_a_traceback(tmp_path: Path) 
 def test_json_output_in_a_process_parses(tmp_path: Path) -> None:
     ran = run_process("--json", "rules", "check", str(RULES), cwd=tmp_path)
     assert ran.returncode == 0 and json.loads(ran.stdout)["rules"] == 8
+
+
+# ---------------------------------------------------------------------- progress, Ctrl-C
+
+
+class Terminal(io.StringIO):
+    """A standard error that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+class Interrupting(io.StringIO):
+    """A standard input whose reader presses Ctrl-C."""
+
+    def read(self, size: int | None = -1) -> str:
+        raise KeyboardInterrupt
+
+
+def test_progress_shows_count_rate_and_eta_only_on_a_terminal(data: dict[str, Any]) -> None:
+    from etomkit.cli.base import Context, Progress
+
+    for stream, shown in ((Terminal(), True), (io.StringIO(), False)):
+        ctx = Context(main_args(), stderr=stream)
+        progress = Progress(ctx, "issuing", 3)
+        for _ in progress.over(range(3)):
+            pass
+        text = stream.getvalue()
+        assert ("issuing: 1/3" in text and "ETA" in text and "/s" in text) is shown
+        assert (text == "") is not shown
+
+
+def main_args() -> Any:
+    import argparse
+
+    return argparse.Namespace(store="unused", json=False, debug=False)
+
+
+def test_ctrl_c_exits_130_with_one_line(tmp_path: Path) -> None:
+    saved = sys.stdin
+    sys.stdin = Interrupting()
+    try:
+        err = io.StringIO()
+        code = main(["--store", str(tmp_path), "offerings", "import", "-"], stderr=err)
+    finally:
+        sys.stdin = saved
+    assert code == 130 and err.getvalue() == "etomkit: interrupted\n"
