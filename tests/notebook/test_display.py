@@ -151,3 +151,16 @@ def test_plots_are_matplotlib_figures(results: dict[str, Any]) -> None:
     assert isinstance(results["usage"].plot(), Figure)
     outcomes = plot_outcomes([results["result"]])
     assert [t.get_text() for t in outcomes.axes[0].get_yticklabels()] == ["fibre-access@1"]
+
+
+def test_importing_etomkit_imports_neither_pandas_nor_matplotlib() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, etomkit, etomkit.notebook, etomkit.cli; "
+        "print(sorted(m for m in ('pandas', 'matplotlib') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
