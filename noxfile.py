@@ -38,14 +38,15 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """Type-check with mypy --strict (files and options in pyproject.toml)."""
+    """Type-check with mypy --strict (files and options in pyproject.toml), including
+    tests/typing/test_readme_shaped.py: README-shaped code with no asserts on ids."""
     session.install("-e", ".[lint]")
     session.run("mypy", *session.posargs)
 
 
 @nox.session(default=False)
 def docs(session: nox.Session) -> None:
-    """Run every python block of README.md and docs/tutorial.md."""
+    """Run every python block of README.md and of the docs pages (tests/test_docs.py)."""
     session.install("-e", ".[test]")
     session.run("pytest", "tests/test_docs.py", *session.posargs)
 

@@ -15,6 +15,10 @@ PUBLIC = {
     # information requirements and audits (#6)
     "InformationRequirements", "InventoryAuditor", "AuditRun", "AuditFinding", "AuditComparison",
     "ManualAudit",
+    # names the docs and examples use every day (#15)
+    "InformationRequirement", "ValueRequirement", "AuditRule", "audit_rule", "ServiceOrderItem",
+    "ServiceRefOrValue", "ResourceOrderItem", "ResourceSpecificationCharacteristic",
+    "CharacteristicValueSpecification", "request_item", "StoredOffering", "StoredProduct",
     "RuleSet", "Rule", "ItemTemplate", "FromService",
     # domain model
     "ProductOffering", "Product", "CharacteristicValueUse", "Characteristic", "EntityRef",

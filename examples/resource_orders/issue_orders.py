@@ -24,11 +24,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import etomkit as ek
-from etomkit import tmf
-from etomkit.model.issuance import FeasibilityAssessment, InitiatingRequest
-from etomkit.model.orders import ServiceOrder, ServiceOrderItem
-from etomkit.model.resource_order import ResourceOrderItem
-from etomkit.model.resource_spec import ResourceSpecification
+from etomkit import (
+    FeasibilityAssessment,
+    InitiatingRequest,
+    ResourceOrderItem,
+    ResourceSpecification,
+    ServiceOrder,
+    ServiceOrderItem,
+    tmf,
+)
 from etomkit.ordering import InMemoryOrderingStore, IssuanceResult, ResourceOrderIssuer, RuleSet
 
 HERE = Path(__file__).resolve().parent

@@ -29,19 +29,25 @@ from etomkit.errors import (
     TransitionError,
     ValidationError,
 )
-from etomkit.inventory import ImportResult, ProductOfferingInventory
+from etomkit.inventory import ImportResult
 from etomkit.inventory.access import AccessControl, RegisteredClient
 from etomkit.inventory.audit import (
     AuditComparison,
     AuditFinding,
+    AuditRule,
     AuditRun,
     InventoryAuditor,
     ManualAudit,
+    audit_rule,
 )
 from etomkit.inventory.reports import UsageReport
-from etomkit.inventory.requirements import InformationRequirements
-from etomkit.inventory.session import ClientSession
+from etomkit.inventory.requirements import (
+    InformationRequirement,
+    InformationRequirements,
+    ValueRequirement,
+)
 from etomkit.inventory.shortcomings import ShortcomingPolicy, ShortcomingsReport
+from etomkit.inventory.typed import ClientSession, ProductOfferingInventory
 from etomkit.inventory.usage import CostModel, UsageMeter
 from etomkit.model import (
     OFFERING_LIFECYCLE,
@@ -61,11 +67,21 @@ from etomkit.model import (
 )
 from etomkit.model.client import ClientRegistration, Permission
 from etomkit.model.events import Event
-from etomkit.model.issuance import FeasibilityAssessment, InitiatingRequest, IssuanceRecord
-from etomkit.model.orders import ServiceOrder
+from etomkit.model.issuance import (
+    FeasibilityAssessment,
+    InitiatingRequest,
+    IssuanceRecord,
+    request_item,
+)
+from etomkit.model.orders import ServiceOrder, ServiceOrderItem, ServiceRefOrValue
 from etomkit.model.queries import OfferingFilter, Page, ProductFilter
-from etomkit.model.resource_order import ResourceOrder
-from etomkit.model.resource_spec import ResourceSpecification
+from etomkit.model.resource_order import ResourceOrder, ResourceOrderItem
+from etomkit.model.resource_spec import (
+    CharacteristicValueSpecification,
+    ResourceSpecification,
+    ResourceSpecificationCharacteristic,
+)
+from etomkit.model.stored import StoredOffering, StoredProduct
 from etomkit.model.usage import TechnicalShortcoming, UsageRecord
 from etomkit.ordering import (
     FeasibilityChecker,
@@ -117,6 +133,17 @@ __all__ = [
     "AuditFinding",
     "AuditComparison",
     "ManualAudit",
+    # names the docs and examples use every day (#15)
+    "InformationRequirement",
+    "ValueRequirement",
+    "AuditRule",
+    "audit_rule",
+    "ServiceOrderItem",
+    "ServiceRefOrValue",
+    "ResourceOrderItem",
+    "ResourceSpecificationCharacteristic",
+    "CharacteristicValueSpecification",
+    "request_item",
     "ResourceOrderIssuer",
     "IssuanceResult",
     "RuleSet",
@@ -148,6 +175,8 @@ __all__ = [
     "OfferingFilter",
     "ProductFilter",
     "Page",
+    "StoredOffering",
+    "StoredProduct",
     # ports and adapters
     "Store",
     "OfferingRepository",

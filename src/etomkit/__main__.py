@@ -1,6 +1,6 @@
-"""``python -m etomkit [demo] [--data DIR]``: run the demo (see :mod:`etomkit.demo`)."""
+"""``python -m etomkit COMMAND ...``: the ``etomkit`` command (see :mod:`etomkit.cli`)."""
 
-from etomkit.demo import main
+from etomkit.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

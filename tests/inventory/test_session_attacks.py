@@ -77,7 +77,7 @@ def test_checked_operations_cannot_be_bypassed_through_the_class(world: World) -
     before = len(world.store.offerings)
     assert not isinstance(session, ek.ProductOfferingInventory)
     with pytest.raises((AttributeError, TypeError)):
-        ek.ProductOfferingInventory.create_offering(session, ek.ProductOffering(name="x"))  # type: ignore[arg-type]
+        ek.ProductOfferingInventory.create_offering(session, ek.ProductOffering(name="x"))
     assert len(world.store.offerings) == before
     with pytest.raises(TypeError):
         ek.ClientSession()
@@ -158,9 +158,9 @@ def test_an_id_that_is_not_a_str_is_refused_before_the_scope_check(world: World)
         *ek.Permission.every("offering", ("read", "modify"), categories={"mobile"})
     )
     with pytest.raises(ek.ValidationError):
-        scoped.get_offering(_Alike(fixed.id or ""))
+        scoped.get_offering(_Alike(fixed.id or ""))  # type: ignore[arg-type]
     with pytest.raises(ek.ValidationError):
-        scoped.modify_offering(_Alike(fixed.id or ""), {"description": "mine"})
+        scoped.modify_offering(_Alike(fixed.id or ""), {"description": "mine"})  # type: ignore[arg-type]
     assert world.store.offerings.get(fixed.id or "") == fixed
 
 
@@ -343,7 +343,7 @@ def test_a_partly_read_stream_records_what_was_read(world: World) -> None:
     session = _reader(world)
     stream = session.iter_offerings()
     next(stream)
-    stream.close()
+    stream.close()  # type: ignore[attr-defined]
     abandoned = session.iter_offerings()
     next(abandoned)
     next(abandoned)
@@ -480,7 +480,7 @@ def test_the_session_module_does_not_import_the_service() -> None:
 
 def test_a_lookalike_id_on_an_unscoped_read_is_recorded_as_text(world: World) -> None:
     session = _reader(world)
-    assert session.get_offering(_Alike(world.oid)) == world.offering
+    assert session.get_offering(_Alike(world.oid)) == world.offering  # type: ignore[arg-type]
     session.close()
     last = [r for r in world.meter.records() if r.operation == "get_offering"][-1]
     assert last.entity_ids == ("<_Alike>",)

@@ -122,7 +122,7 @@ def test_explain_gives_one_row_per_item_and_candidate_for_a_notebook_table(
         "why",
         "outcome",
         "issues",
-        "item reason",
+        "item_reason",
         "problems",
     }
     matched = [r for r in rows if r["matched"]]

@@ -15,6 +15,7 @@ from etomkit.inventory.transfer import Format, write_documents
 from etomkit.model.lifecycle import Lifecycle
 from etomkit.model.offering import ProductOffering
 from etomkit.model.product import Product
+from etomkit.model.values import OrderItemRef, PartyRef, RelatedParty
 
 __all__ = ["ImportMode", "ImportResult"]
 
@@ -102,3 +103,18 @@ def _within_limits(entity: str, obj: object) -> None:
     problems = value_limit_problems(obj)
     if problems:
         raise ValidationError(entity, problems)
+
+
+def _purchase_argument_problems(arguments: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What is wrong with record_purchase's arguments, each named."""
+    problems = []
+    expected = (
+        ("customer", (PartyRef, RelatedParty), "a PartyRef or RelatedParty (ek.PartyRef(id=...))"),
+        ("offering_id", (str,), "an offering id (str)"),
+        ("order_item", (OrderItemRef,), "an OrderItemRef(order_id=..., item_id=...)"),
+    )
+    for name, kinds, what in expected:
+        value = arguments[name]
+        if not isinstance(value, kinds):
+            problems.append((name, f"must be {what}, not {type(value).__name__} {value!r}"))
+    return problems

@@ -15,6 +15,7 @@ import attrs
 
 from etomkit.errors import ValidationError
 from etomkit.model.usage import UsageRecord
+from etomkit.notebook.display import Tabular
 from etomkit.tmf import camel
 
 __all__ = [
@@ -81,7 +82,7 @@ class UsageTotal:
 
 
 @attrs.frozen(kw_only=True)
-class UsageReport:
+class UsageReport(Tabular):
     """Usage and cost over ``[since, until)`` in ``period`` buckets.
 
     ``storage_cost`` is the cost of records kept, per entity type, when the
@@ -158,6 +159,16 @@ class UsageReport:
             }
             for line in self.lines
         ]
+
+    def _display_title(self) -> str:
+        return f"UsageReport by {self.period}: {self.cost_units:.3f} cost units"
+
+    def plot(self, *, by: str = "client") -> Any:
+        """Cost per period stacked by ``by`` and calls by ``by``: a matplotlib Figure
+        (needs the ``etomkit[notebook]`` extra)."""
+        from etomkit.notebook.plots import plot_usage
+
+        return plot_usage(self, by=by)
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON in the TMF style (camelCase, ``@type``)."""

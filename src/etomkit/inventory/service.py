@@ -22,6 +22,7 @@ from etomkit.inventory.helpers import (
     _apply_changes,
     _download,
     _filter,
+    _purchase_argument_problems,
     _stale,
     _unknown_state,
     _within_limits,
@@ -89,6 +90,13 @@ class ProductOfferingInventory(AccessHost, InventoryRules):
         purchasable: Iterable[str] = ("Active", "Launched"),
         requirements: InformationRequirements | None = None,
     ) -> None:
+        if not isinstance(store, Store) and not (
+            hasattr(store, "offerings") and hasattr(store, "products")
+        ):
+            raise ValidationError(
+                "ProductOfferingInventory",
+                [("store", f"must be a Store (InMemoryStore(), FileStore(path)), not {store!r}")],
+            )
         self._store = store
         self._offerings = store.offerings
         self._products = store.products
@@ -317,6 +325,12 @@ class ProductOfferingInventory(AccessHost, InventoryRules):
         repository's unique key): the same item again returns the stored
         product; the same item for another customer or offering is a ConflictError.
         """
+        if (
+            not isinstance(order_item, OrderItemRef)
+            or not isinstance(customer, PartyRef | RelatedParty)
+            or not isinstance(offering_id, str)
+        ):
+            raise ValidationError("purchase", _purchase_argument_problems(locals()))
         existing = self._products.find_by_order_item(order_item.order_id, order_item.item_id)
         if existing is not None:  # the common replay, without building a product
             return self._same_purchase(existing, customer, offering_id, order_item)
@@ -500,6 +514,11 @@ class ProductOfferingInventory(AccessHost, InventoryRules):
         self, customer_id: str, *, status: str | Sequence[str] | None = None
     ) -> list[Product]:
         """The customer's products, oldest first, optionally only in ``status``."""
+        if not isinstance(customer_id, str):
+            raise ValidationError(
+                "query",
+                [("customer_id", f"must be a customer id (str), not {type(customer_id).__name__}")],
+            )
         return list(
             self._products.iterate(
                 _filter(

@@ -14,6 +14,7 @@ import attrs
 from etomkit.adapters.runtime import InMemoryResourceDevelopmentSink, SystemClock
 from etomkit.errors import ValidationError
 from etomkit.model.usage import TechnicalShortcoming, UsageRecord
+from etomkit.notebook.display import Tabular
 from etomkit.ports import Clock, ResourceDevelopmentSink, Store
 from etomkit.tmf import to_json
 
@@ -75,7 +76,7 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
 
 
 @attrs.frozen
-class ShortcomingsReport:
+class ShortcomingsReport(Tabular):
     """The shortcomings found, most severe first."""
 
     shortcomings: tuple[TechnicalShortcoming, ...]
@@ -96,6 +97,9 @@ class ShortcomingsReport:
             }
             for s in self.shortcomings
         ]
+
+    def _display_title(self) -> str:
+        return f"ShortcomingsReport: {len(self.shortcomings)} technical shortcoming(s)"
 
     def to_json(self) -> list[Any]:
         """The shortcomings as TMF-style JSON."""

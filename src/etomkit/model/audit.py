@@ -15,6 +15,7 @@ import attrs
 from etomkit.errors import ValidationError
 from etomkit.model.queries import _t
 from etomkit.model.values import EntityRef
+from etomkit.notebook.display import Tabular
 
 __all__ = [
     "MANUAL_OUTCOMES",
@@ -92,10 +93,10 @@ class AuditFinding:
         return {
             "rule": self.rule,
             "severity": self.severity,
-            "entity type": self.entity.referred_type,
-            "entity id": self.entity.id,
+            "entity_type": self.entity.referred_type,
+            "entity_id": self.entity.id,
             "detail": self.detail,
-            "suggested fix": self.suggested_fix,
+            "suggested_fix": self.suggested_fix,
         }
 
 
@@ -140,10 +141,10 @@ class ManualAudit:
         """A flat dict for a notebook table."""
         return {
             "id": self.id,
-            "entity type": self.entity.referred_type,
-            "entity id": self.entity.id,
+            "entity_type": self.entity.referred_type,
+            "entity_id": self.entity.id,
             "auditor": self.auditor,
-            "audited at": self.audited_at,
+            "audited_at": self.audited_at,
             "outcome": self.outcome,
             "notes": self.notes,
             "evidence": ", ".join(e.href or e.id for e in self.evidence),
@@ -151,7 +152,7 @@ class ManualAudit:
 
 
 @attrs.frozen(kw_only=True)
-class AuditRun:
+class AuditRun(Tabular):
     """One automated audit of the inventory, stored so runs can be compared.
 
     ``rule_scores`` has one entry per rule run; ``overall_score`` is the share
@@ -215,13 +216,23 @@ class AuditRun:
         )
         return rows
 
+    def _display_title(self) -> str:
+        return (
+            f"AuditRun {self.id}: overall score {self.overall_score:.3f}, "
+            f"{self.offerings_checked} offering(s) and {self.products_checked} product(s) "
+            f"checked, {len(self.findings)} finding(s)"
+        )
+
+    def _display_rows(self) -> list[dict[str, Any]]:
+        return self.score_rows()  # the findings: rows(), to_pandas()
+
     def manual_audit_rows(self) -> list[dict[str, Any]]:
         """One flat dict per manual audit the run included."""
         return [{"run": self.id, **m.row()} for m in self.manual_audits]
 
 
 @attrs.frozen(kw_only=True)
-class AuditComparison:
+class AuditComparison(Tabular):
     """Two runs compared by finding key: ``new`` in the later run only, ``fixed``
     in the earlier only, ``persisting`` in both (as the later run words them).
 
@@ -293,6 +304,10 @@ class AuditComparison:
     def counts(self) -> dict[str, int]:
         """``{"new": …, "fixed": …, "persisting": …}``."""
         return {"new": len(self.new), "fixed": len(self.fixed), "persisting": len(self.persisting)}
+
+    def _display_title(self) -> str:
+        counts = ", ".join(f"{k} {v}" for k, v in self.counts().items())
+        return f"AuditComparison {self.before} -> {self.after}: {counts}"
 
     def rows(self) -> list[dict[str, Any]]:
         """One flat dict per finding, with its ``change``: new, fixed or persisting."""

@@ -26,6 +26,7 @@ from etomkit.model.queries import _t
 from etomkit.model.resource_order import ResourceOrderItem
 from etomkit.model.resource_spec import ResourceSpecification
 from etomkit.model.values import Characteristic, EntityRef, RelatedParty
+from etomkit.notebook.display import Tabular
 
 __all__ = [
     "OUTCOMES",
@@ -304,7 +305,7 @@ class IssuedItem:
 
 
 @attrs.frozen(kw_only=True)
-class IssuanceRecord:
+class IssuanceRecord(Tabular):
     """The record linking an initiating request to the resource orders issued for it.
 
     ``id`` is the request's key; ``items`` has exactly one entry per request item, in order.
@@ -331,6 +332,27 @@ class IssuanceRecord:
     def outcomes(self) -> dict[str, str]:
         """``{item_id: outcome}``."""
         return {entry.item_id: entry.outcome for entry in self.items}
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One flat dict per request item: what it became, by which rules, which orders."""
+        return [
+            {
+                "request": self.id,
+                "item_id": e.item_id,
+                "action": e.action,
+                "service_specification": e.service_specification,
+                "outcome": e.outcome,
+                "rules": ", ".join(str(r) for r in e.rules),
+                "resource_orders": ", ".join(e.resource_orders),
+                "supersedes": ", ".join(e.supersedes),
+                "feasibility_assessment": e.feasibility_assessment,
+                "reason": e.reason,
+            }
+            for e in self.items
+        ]
+
+    def _display_title(self) -> str:
+        return f"IssuanceRecord {self.id}: {len(self.items)} item(s)"
 
 
 def _as_set(value: str | Collection[str] | None) -> frozenset[str] | None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
 from etomkit.model.offering import ProductOffering
 from etomkit.model.product import Product
+from etomkit.notebook.display import Tabular
 
 __all__ = [
     "ORDER_ITEM_PREFIX",
@@ -21,7 +22,7 @@ __all__ = [
     "product_terms",
 ]
 
-T = TypeVar("T")
+T = TypeVar("T", covariant=True)  # a Page of stored offerings is a Page of offerings
 
 
 def _as_set(value: str | Collection[str] | None) -> frozenset[str] | None:
@@ -138,7 +139,7 @@ class ProductFilter:
 
 
 @attrs.frozen
-class Page(Generic[T]):
+class Page(Tabular, Generic[T]):
     """One page of a query: ``items``, the ``total`` matching, and where it starts."""
 
     items: tuple[T, ...]
@@ -146,8 +147,44 @@ class Page(Generic[T]):
     offset: int
     limit: int | None
 
+    def rows(self) -> list[dict[str, Any]]:
+        """One flat dict per item: id, name, status, revision (and the customer or
+        categories for products and offerings)."""
+        return [_summary(item) for item in self.items]
+
+    def _display_title(self) -> str:
+        end = self.offset + len(self.items)
+        return f"Page: items {self.offset + 1 if self.items else 0}-{end} of {self.total}"
+
     @property
     def next_offset(self) -> int | None:
         """Offset of the next page, or None if this is the last."""
         end = self.offset + len(self.items)
         return end if end < self.total else None
+
+
+def _summary(item: Any) -> dict[str, Any]:
+    """The row of one listed entity (an offering, a product or anything with an id)."""
+    if isinstance(item, ProductOffering):
+        return {
+            "id": item.id,
+            "name": item.name,
+            "lifecycle_status": item.lifecycle_status,
+            "category": ", ".join(c.id for c in item.category),
+            "revision": item.revision,
+        }
+    if isinstance(item, Product):
+        roles = ((p.id, getattr(p, "role", None)) for p in item.related_party)
+        customer = next(
+            (pid for pid, role in roles if isinstance(role, str) and role.lower() == "customer"),
+            None,
+        )
+        return {
+            "id": item.id,
+            "name": item.name,
+            "status": item.status,
+            "customer_id": customer,
+            "offering_id": item.product_offering.id,
+            "revision": item.revision,
+        }
+    return {"id": getattr(item, "id", None), "item": repr(item)}

@@ -14,6 +14,7 @@ import attrs
 from etomkit.errors import Problem
 from etomkit.model.issuance import InitiatingRequest, IssuanceRecord, RuleRef
 from etomkit.model.resource_order import ResourceOrderItem
+from etomkit.notebook.display import Tabular
 
 if TYPE_CHECKING:
     from etomkit.ordering.planner import _Detail
@@ -115,7 +116,7 @@ class ItemExplanation:
 
 
 @attrs.frozen(kw_only=True)
-class Explanation:
+class Explanation(Tabular):
     """A dry run of :meth:`ResourceOrderIssuer.issue` for one request.
 
     ``already_issued``: a record exists under the request's key; ``issue()``
@@ -167,6 +168,12 @@ class Explanation:
     def __str__(self) -> str:
         return self.text()
 
+    def _display_title(self) -> str:
+        return f"Explanation of {self.request_key}"
+
+    def _display_text(self) -> str:
+        return self.text()
+
     def rows(self) -> list[dict[str, Any]]:
         """One row per (item, candidate rule); items with no candidate get one row."""
         rows: list[dict[str, Any]] = []
@@ -177,7 +184,7 @@ class Explanation:
                 "specification": item.specification,
                 "outcome": item.outcome,
                 "issues": ", ".join(_item_line(i) for i in item.produced),
-                "item reason": item.reason,
+                "item_reason": item.reason,
                 "problems": "; ".join(f"{p}: {m}" for p, m in item.problems),
             }
             if not item.candidates:

@@ -37,6 +37,7 @@ from etomkit.errors import (
 from etomkit.model._copy import replace
 from etomkit.model.issuance import InitiatingRequest, IssuanceRecord, request_problems
 from etomkit.model.lifecycle import Lifecycle
+from etomkit.model.orders import REQUEST_KINDS
 from etomkit.model.resource_order import (
     ASSESSING_CANCELLATION,
     RESOURCE_ORDER_LIFECYCLE,
@@ -46,6 +47,7 @@ from etomkit.model.resource_order import (
     check_resource_order_transition,
 )
 from etomkit.model.values import Note
+from etomkit.notebook.display import Tabular
 from etomkit.ordering.explain import Explanation, build_explanation
 from etomkit.ordering.planner import Planner, UnknownEarlierOrder, _Detail
 from etomkit.ordering.ports import FeasibilityChecker, OrderingStore, ProvisioningTracker
@@ -58,7 +60,7 @@ __all__ = ["IssuanceResult", "ResourceOrderIssuer"]
 
 
 @attrs.frozen
-class IssuanceResult:
+class IssuanceResult(Tabular):
     """What :meth:`ResourceOrderIssuer.issue` did: the record and the orders.
 
     ``replayed`` is True when the request had been issued before (the
@@ -82,6 +84,14 @@ class IssuanceResult:
     def special_orders(self) -> tuple[ResourceOrder, ...]:
         """The orders marked special handling."""
         return tuple(o for o in self.orders if o.special_handling)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The record's rows (one per request item), see :meth:`IssuanceRecord.rows`."""
+        return self.record.rows()
+
+    def _display_title(self) -> str:
+        again = ", replayed: issued before" if self.replayed else ""
+        return f"IssuanceResult {self.record.id}: {len(self.orders)} resource order(s){again}"
 
 
 class ResourceOrderIssuer:
@@ -109,11 +119,16 @@ class ResourceOrderIssuer:
         lifecycle: Lifecycle = RESOURCE_ORDER_LIFECYCLE,
         unknown_earlier_order: UnknownEarlierOrder = "special",
     ) -> None:
+        wrong: list[tuple[str, str]] = []
+        if not isinstance(rules, RuleSet):
+            shown = f"{type(rules).__name__} {rules!r}"
+            wrong.append(("rules", f"must be a RuleSet (RuleSet.from_toml(path)), not {shown}"))
+        if not isinstance(store, OrderingStore) and not hasattr(store, "resource_orders"):
+            wrong.append(("store", f"must be an OrderingStore (InMemoryStore()), not {store!r}"))
         if unknown_earlier_order not in ("special", "error"):
-            raise ValidationError(
-                "ResourceOrderIssuer",
-                [("unknown_earlier_order", "must be 'special' or 'error'")],
-            )
+            wrong.append(("unknown_earlier_order", "must be 'special' or 'error'"))
+        if wrong:
+            raise ValidationError("ResourceOrderIssuer", wrong)
         self.store = store
         self.rules = rules
         self.provisioning: ProvisioningTracker = provisioning or InMemoryProvisioningTracker()
@@ -362,12 +377,38 @@ class ResourceOrderIssuer:
         return self._orders.get(order_id)
 
     def record_of(self, request: InitiatingRequest | str) -> IssuanceRecord | None:
-        """The issuance record of a request (or request key), or None if not issued."""
-        key = request.key if isinstance(request, InitiatingRequest) else request
-        return self._records.find(key)
+        """The issuance record of a request, its key (``"serviceOrder:SO-1"``) or its
+        bare id (``"SO-1"``), or None if not issued.
+
+        Raises ValidationError when a bare id was issued under several request
+        kinds (pass the key then), TypeError when ``request`` is neither.
+        """
+        if isinstance(request, InitiatingRequest):
+            return self._records.find(request.key)
+        if not isinstance(request, str):
+            raise TypeError(
+                "request must be an InitiatingRequest, a request key or a request id, "
+                f"not {type(request).__name__}"
+            )
+        found = self._records.find(request)
+        if found is not None:
+            return found
+        matches = [
+            record
+            for kind in REQUEST_KINDS
+            if (record := self._records.find(InitiatingRequest.key_of(kind, request))) is not None
+        ]
+        if len(matches) > 1:
+            keys = ", ".join(repr(r.id) for r in matches)
+            raise ValidationError(
+                "request lookup",
+                [("request", f"request id {request!r} is ambiguous: issued as {keys}; pass one")],
+            )
+        return matches[0] if matches else None
 
     def orders_of_request(self, request: InitiatingRequest | str) -> list[ResourceOrder]:
-        """The orders issued for a request (or request key), in item order."""
+        """The orders issued for a request (its key or bare id, see :meth:`record_of`),
+        in item order; ``[]`` if it was not issued."""
         record = self.record_of(request)
         if record is None:
             return []

@@ -20,6 +20,7 @@ from etomkit.errors import Problem, ValidationError
 from etomkit.inputs import file_limit_problems, guarded, parse_json, parse_toml, read_text
 from etomkit.model.orders import ORDER_ITEM_ACTIONS, canonical_action
 from etomkit.model.values import EntityRef
+from etomkit.notebook.display import Tabular
 from etomkit.ordering.predicates import (
     MISSING,
     AllOf,
@@ -336,7 +337,7 @@ def rule_problems(rule: object) -> list[Problem]:
 # ---------------------------------------------------------------------- the rule set
 
 
-class RuleSet:
+class RuleSet(Tabular):
     """An immutable, validated set of rules with its (specification, action) index.
 
     >>> rules = RuleSet([Rule(id="r1", specification="fibre", produces=[
@@ -372,6 +373,27 @@ class RuleSet:
 
     def __len__(self) -> int:
         return len(self.rules)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One flat dict per rule: what it matches and what it produces."""
+        return [
+            {
+                "rule": r.ref,
+                "priority": r.priority,
+                "specification": r.specification,
+                "action": ", ".join(r.action),
+                "when": None if r.when is None else str(r.when),
+                "produces": ", ".join(t.resource_specification.id for t in r.produces),
+                "final": r.final,
+                "special": r.special,
+                "requires_feasibility": r.requires_feasibility,
+                "description": r.description,
+            }
+            for r in self.rules
+        ]
+
+    def _display_title(self) -> str:
+        return f"RuleSet {self.source}: {len(self.rules)} rule(s)"
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules)

@@ -118,10 +118,10 @@ def test_findings_and_runs_are_json_and_rows(store: Any) -> None:
         "run": run.id,
         "rule": "orphans",
         "severity": "major",
-        "entity type": "Product",
-        "entity id": "p-orphan-product-1",
+        "entity_type": "Product",
+        "entity_id": "p-orphan-product-1",
         "detail": "has no related party in the 'customer' role",
-        "suggested fix": "add the customer as a related party (role 'customer')",
+        "suggested_fix": "add the customer as a related party (role 'customer')",
     }
     scores = {r["rule"]: r for r in run.score_rows()}
     assert scores["orphans"]["checked"] == 4 and scores["orphans"]["failed"] == 1
