@@ -207,10 +207,11 @@ def test_reading_a_store_that_does_not_exist_exits_3(tmp_path: Path) -> None:
     assert not (tmp_path / "missing").exists()
 
 
-def test_a_postgresql_store_says_the_adapter_is_not_available(tmp_path: Path) -> None:
-    ran = etomkit("postgresql://user@db/etomkit", "offerings", "list")
-    assert ran.code == 2
-    assert "PostgreSQL adapter is not available" in ran.err
+def test_a_postgresql_store_that_does_not_answer_is_one_storage_error_line(tmp_path: Path) -> None:
+    ran = etomkit("postgresql://postgres@127.0.0.1:1/none?connect_timeout=1", "offerings", "list")
+    assert ran.code == 3, ran.err
+    assert ran.err.startswith("etomkit: ") and ran.err.count("\n") == 1
+    assert "Traceback" not in ran.err
 
 
 # ---------------------------------------------------------------------- rules, explain

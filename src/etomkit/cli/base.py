@@ -168,7 +168,9 @@ class Context:
         """The usage meter writing to the store folder's usage log."""
         if self._meter is None:
             if self.store_spec.startswith(("postgresql://", "postgres://")):
-                self._meter = UsageMeter()
+                from etomkit.adapters.postgres import PostgresUsageLog
+
+                self._meter = UsageMeter(PostgresUsageLog(self.store()))
             else:
                 self._meter = UsageMeter(FileUsageLog(self.store_path / USAGE_LOG))
         return self._meter

@@ -88,7 +88,10 @@ def service_order_state_problem(state: object) -> str | None:
     in any spelling)."""
     if state is None or canonical_service_order_state(state) is not None:
         return None
-    return f"unknown state {state!r}; allowed: {_ALLOWED_STATES}"
+    if not isinstance(state, str):
+        return f"must be a state (text), not {type(state).__name__}; allowed: {_ALLOWED_STATES}"
+    shown = repr(state) if len(state) <= 80 else repr(state[:80]) + "…"
+    return f"unknown state {shown}; allowed: {_ALLOWED_STATES}"
 
 
 @attrs.frozen(kw_only=True)

@@ -258,7 +258,11 @@ class PostgresStore(Store, OrderingStore):
             except StorageError as e:
                 cause = e.__cause__
                 # a connection found dead at BEGIN, or during a read, is safe to retry
-                lost = isinstance(cause, psycopg.OperationalError) and (read or not begun)
+                lost = (
+                    isinstance(cause, psycopg.OperationalError)
+                    and not isinstance(cause, PoolTimeout)  # it waited already
+                    and (read or not begun)
+                )
                 if attempt == RETRIES or not (isinstance(cause, _RETRYABLE) or lost):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
