@@ -244,7 +244,11 @@ class FileStore(Store, OrderingStore):
         return self._journal.snapshot_bytes
 
     def flush(self) -> None:
-        """fsync now: makes single writes of a "batch" store power-safe."""
+        """fsync now: makes single writes of a "batch" store power-safe.
+
+        After any failed fsync this, and every commit, raises StorageError
+        until the store is reopened (reopening reads back what is on disk).
+        """
         self._journal.flush()
 
     def compact(self) -> None:
