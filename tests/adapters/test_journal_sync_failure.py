@@ -10,6 +10,7 @@ calls succeed, as the kernel's would.
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,8 +41,8 @@ def _eio_once(real: Callable[[int], None]) -> Callable[[int], None]:
 
 
 def _break_next_sync(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(journal_module, "_fsync", _eio_once(journal_module.os.fsync))
-    monkeypatch.setattr(journal_module, "_fdatasync", _eio_once(journal_module.os.fdatasync))
+    monkeypatch.setattr(journal_module, "_fsync", _eio_once(os.fsync))
+    monkeypatch.setattr(journal_module, "_fdatasync", _eio_once(os.fdatasync))
 
 
 def _refuses_every_write(store: FileStore) -> None:
@@ -49,9 +50,8 @@ def _refuses_every_write(store: FileStore) -> None:
         store.flush()
     with pytest.raises(StorageError, match="earlier fsync failed"):
         store.offerings.add(_offering(90))
-    with pytest.raises(StorageError, match="earlier fsync failed"):
-        with store.transaction():
-            store.offerings.add(_offering(91))
+    with pytest.raises(StorageError, match="earlier fsync failed"), store.transaction():
+        store.offerings.add(_offering(91))
     with pytest.raises(StorageError, match="earlier fsync failed"):
         store.compact()
     assert not {"o-90", "o-91"} & {o.id for o in store.offerings.iterate()}
@@ -64,9 +64,8 @@ def test_after_a_failed_transaction_sync_flush_does_not_report_the_unsynced_writ
     with FileStore(directory, durability="batch") as store:
         store.offerings.add(_offering(1))  # a single write: left unsynced in batch mode
         _break_next_sync(monkeypatch)
-        with pytest.raises(StorageError, match="Input/output error"):
-            with store.transaction():
-                store.offerings.add(_offering(2))
+        with pytest.raises(StorageError, match="Input/output error"), store.transaction():
+            store.offerings.add(_offering(2))
         assert "o-2" not in store.offerings
         _refuses_every_write(store)
     monkeypatch.undo()
@@ -104,9 +103,8 @@ def test_a_failed_sync_of_a_durable_write_stops_the_store_until_it_is_reopened(
         with store.transaction():
             store.offerings.add(_offering(1))
         _break_next_sync(monkeypatch)
-        with pytest.raises(StorageError, match="Input/output error"):
-            with store.transaction():
-                store.offerings.add(_offering(2))
+        with pytest.raises(StorageError, match="Input/output error"), store.transaction():
+            store.offerings.add(_offering(2))
         _refuses_every_write(store)
         assert [o.id for o in store.offerings.iterate()] == ["o-1"]
     monkeypatch.undo()
