@@ -59,6 +59,7 @@ __all__ = [
     "check_storable",
     "json_value_problems",
     "storable_problems",
+    "storable_test",
 ]
 
 MAX_JSON_DEPTH = 64
@@ -492,6 +493,12 @@ def _fast(cls: type) -> Callable[[Any], bool]:
     made: Callable[[Any], bool] = namespace["ok"]
     _FAST[cls] = made
     return made
+
+
+def storable_test(cls: type) -> Callable[[Any], bool]:
+    """A fast ``entity -> bool`` for entities of ``cls``: True if storable, False if
+    :func:`storable_problems` must look closely (it may still find nothing)."""
+    return _FAST.get(cls) or _fast(cls)
 
 
 def storable_problems(entity: Any) -> list[Problem]:
