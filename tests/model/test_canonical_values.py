@@ -30,7 +30,7 @@ from etomkit.model.resource_spec import ResourceSpecification
 from etomkit.testing import strategies as ek_st
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
-STORED = (
+STORED: tuple[type, ...] = (
     ek.ProductOffering,
     ek.Product,
     ResourceOrder,
