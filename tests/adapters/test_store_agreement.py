@@ -259,8 +259,10 @@ def awkward_entities(draw: st.DrawFn) -> tuple[str, Any]:
     paths = list(_paths(entity))
     for _ in range(draw(st.integers(1, 2))):
         path, value = draw(st.sampled_from(paths)), draw(_awkward())
-        # a constructor that refuses the value leaves the entity as it was
-        with contextlib.suppress(ValidationError, TypeError, ValueError, AttributeError):
+        # a constructor that refuses the value (or a path into a replaced value) changes nothing
+        with contextlib.suppress(
+            ValidationError, TypeError, ValueError, LookupError, AttributeError
+        ):
             entity = _set(entity, path, value)
     return repository, entity
 

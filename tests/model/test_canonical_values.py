@@ -203,3 +203,15 @@ def test_an_offering_named_with_a_lone_surrogate_is_refused_and_nothing_is_store
     assert len(store.offerings) == 0
     if isinstance(store, ek.FileStore):
         store.close()
+
+
+def test_a_whole_number_in_a_float_field_is_refused_since_a_store_returns_a_float() -> None:
+    run = AuditRun(id="ar-1", started_at=T0, finished_at=T0, overall_score=1)
+    ((path, message),) = storable_problems(run)
+    assert path == "overall_score" and "1.0, not 1" in message
+    assert storable_problems(attrs.evolve(run, overall_score=1.0)) == []
+
+
+def test_a_resource_order_whose_items_are_not_a_tuple_is_refused_not_crashed_on() -> None:
+    order = ResourceOrder(id="r", order_item=T0)  # type: ignore[arg-type]
+    assert [p for p, _ in storable_problems(order)] == ["order_item"]
