@@ -87,6 +87,8 @@ class Repository(ABC, Generic[T, F]):
         """Store a new entity (its id set) at revision 1 and return what was stored.
 
         Raises ConflictError if the id is taken, ValidationError if the id is unset.
+        ValidationError too, before storing anything, if a store could not return the
+        entity as it is (``etomkit.model.canonical.storable_problems``).
         """
 
     def add_all(self, entities: Sequence[T]) -> list[T]:
@@ -102,7 +104,8 @@ class Repository(ABC, Generic[T, F]):
 
         The stored revision must equal ``expected_revision`` (default:
         ``entity.revision``, i.e. the revision the caller read), else
-        ConflictError: someone else changed it first. Raises NotFoundError if absent.
+        ConflictError: someone else changed it first. Raises NotFoundError if absent,
+        ValidationError as ``add`` does for an entity a store could not return as it is.
         """
 
     @abstractmethod
