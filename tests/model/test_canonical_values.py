@@ -215,3 +215,10 @@ def test_a_whole_number_in_a_float_field_is_refused_since_a_store_returns_a_floa
 def test_a_resource_order_whose_items_are_not_a_tuple_is_refused_not_crashed_on() -> None:
     order = ResourceOrder(id="r", order_item=T0)  # type: ignore[arg-type]
     assert [p for p, _ in storable_problems(order)] == ["order_item"]
+
+
+def test_the_usual_spellings_are_those_each_finder_returns_unchanged() -> None:
+    assert canonical._USUAL.keys() == canonical._SPELLED.keys()
+    for key, usual in canonical._USUAL.items():
+        find = canonical._SPELLED[key]
+        assert all(find(s) == s for s in usual), key

@@ -239,7 +239,8 @@ class _DictRepository(Generic[T, F]):
     # ------------------------------------------------------------------ writes
 
     def add(self, entity: T) -> T:
-        self._refuse_unstorable(entity)
+        if type(entity) is not self.entity_class or not self._storable(entity):
+            self._refuse_unstorable(entity)
         entity_id = entity.id
         if not isinstance(entity_id, str) or not entity_id:
             raise ValidationError(self.entity_name, [("id", "must be set before storing")])
@@ -264,9 +265,8 @@ class _DictRepository(Generic[T, F]):
         return stored
 
     def _refuse_unstorable(self, entity: T) -> None:
-        """ValidationError unless every store reads ``entity`` back equal (model/canonical.py)."""
-        if type(entity) is self.entity_class and self._storable(entity):
-            return
+        """ValidationError unless every store reads ``entity`` back equal (model/canonical.py);
+        called when the fast test (``self._storable``) is not sure."""
         if type(entity) is not self.entity_class:
             raise ValidationError(
                 self.entity_name,
@@ -282,7 +282,8 @@ class _DictRepository(Generic[T, F]):
             return [self.add(entity) for entity in entities]
 
     def replace(self, entity: T, *, expected_revision: int | None = None) -> T:
-        self._refuse_unstorable(entity)
+        if type(entity) is not self.entity_class or not self._storable(entity):
+            self._refuse_unstorable(entity)
         entity_id: str = entity.id  # type: ignore[assignment]
         expected = entity.revision if expected_revision is None else expected_revision
         unit = self._unit

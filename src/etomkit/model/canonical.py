@@ -27,7 +27,7 @@ import math
 import types
 import typing
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -38,6 +38,8 @@ from etomkit.model.issuance import InitiatingRequest
 from etomkit.model.lifecycle import OFFERING_LIFECYCLE, PRODUCT_LIFECYCLE
 from etomkit.model.offering import ProductOffering
 from etomkit.model.orders import (
+    ORDER_ITEM_ACTIONS,
+    SERVICE_ORDER_STATES,
     ServiceOrder,
     ServiceOrderItem,
     canonical_action,
@@ -168,6 +170,21 @@ _SPELLED: dict[tuple[type, str], Callable[[Any], str | None]] = {
     (ResourceOrder, "state_before_cancellation"): RESOURCE_ORDER_LIFECYCLE.find,
     (ResourceOrderItem, "action"): canonical_action,
     (ResourceOrderItem, "state"): RESOURCE_ORDER_LIFECYCLE.find,
+}
+# The spellings each of those finders returns unchanged: a set lookup for the usual case.
+_OFFERING_STATES = frozenset(OFFERING_LIFECYCLE.states)
+_PRODUCT_STATES = frozenset(PRODUCT_LIFECYCLE.states)
+_ORDER_STATES = frozenset(RESOURCE_ORDER_LIFECYCLE.states)
+_USUAL: dict[tuple[type, str], frozenset[str]] = {
+    (ProductOffering, "lifecycle_status"): _OFFERING_STATES,
+    (Product, "status"): _PRODUCT_STATES,
+    (ServiceOrder, "state"): frozenset(SERVICE_ORDER_STATES),
+    (ServiceOrderItem, "action"): frozenset(ORDER_ITEM_ACTIONS),
+    (ServiceOrderItem, "state"): frozenset(SERVICE_ORDER_STATES),
+    (ResourceOrder, "state"): _ORDER_STATES,
+    (ResourceOrder, "state_before_cancellation"): _ORDER_STATES,
+    (ResourceOrderItem, "action"): frozenset(ORDER_ITEM_ACTIONS),
+    (ResourceOrderItem, "state"): _ORDER_STATES,
 }
 # JSON names as etomkit.tmf writes them (tests/model/test_canonical_values.py keeps the two equal).
 _AT_NAMES = {
@@ -410,6 +427,7 @@ _NS: dict[str, Any] = {
     "_text_ok": _text_ok,
     "_json_ok": _json_ok,
     "_BIG": _BIG,
+    "_UTC": UTC,
     "_datetime": datetime,
     "_mapping_ok": lambda m, reserved: all(
         type(k) is str and _text_ok(k) and k not in reserved and _json_ok(v, 0)
@@ -422,7 +440,8 @@ _BAD = {
     bool: "type({v}) is not bool",
     int: "(type({v}) is not int or not -_BIG < {v} < _BIG)",
     float: "(type({v}) is not float or {v} - {v} != 0.0)",
-    datetime: "(type({v}) is not _datetime or {v}.utcoffset() is None)",
+    datetime: "(type({v}) is not _datetime or "
+    "({v}.tzinfo is not _UTC and {v}.utcoffset() is None))",
 }
 
 
@@ -439,9 +458,12 @@ def _emit(owner: type, name: str, hint: Any, optional: bool, v: str, pad: str) -
         bad = _BAD[hint].format(v=v)
         lines = [f"{pad}if {v} is not None and {bad}: return False" if optional else
                  f"{pad}if {bad}: return False"]  # fmt: skip
-        if spelled is not None:
-            fix = _const(spelled)
-            lines.append(f"{pad}if {v} is not None and {fix}({v}) not in (None, {v}): return False")
+        if spelled is not None:  # a set lookup for the usual (canonical) spellings
+            fix, usual = _const(spelled), _const(_USUAL[(owner, name)])
+            lines.append(
+                f"{pad}if {v} is not None and {v} not in {usual} and {fix}({v}) not in (None, {v}):"
+                " return False"
+            )
         return lines
     if hint is Any:
         return [f"{pad}if not _json_ok({v}, 0): return False"]
