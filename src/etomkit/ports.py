@@ -100,7 +100,9 @@ class Repository(ABC, Generic[T, F]):
         """Store a new entity (its id set) at revision 1 and return what was stored.
 
         Raises DuplicateKeyError (a ConflictError) if the id or a unique key is
-        taken, ValidationError if the id is unset.
+        taken, ValidationError if the id is unset. ValidationError too, before
+        storing anything, if a store could not return the entity as it is
+        (``etomkit.model.canonical.storable_problems``).
         """
 
     def add_all(self, entities: Sequence[T]) -> list[T]:
@@ -117,7 +119,9 @@ class Repository(ABC, Generic[T, F]):
         The stored revision must equal ``expected_revision`` (default:
         ``entity.revision``, i.e. the revision the caller read), else
         ConflictError: someone else changed it first. Raises NotFoundError if
-        absent, DuplicateKeyError if the new value takes another entity's unique key.
+        absent, DuplicateKeyError if the new value takes another entity's unique
+        key, ValidationError as ``add`` does for an entity a store could not
+        return as it is.
         """
 
     @abstractmethod

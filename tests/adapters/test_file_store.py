@@ -230,6 +230,9 @@ def test_a_failed_fsync_is_a_storage_error_and_the_write_is_not_kept(
             store.offerings.add(_offering(60))
         assert "o-60" not in store.offerings
         monkeypatch.undo()
+        with pytest.raises(StorageError, match="earlier fsync failed"):  # until reopened
+            store.offerings.add(_offering(61))
+    with FileStore(filled) as store:
         store.offerings.add(_offering(61))
     with FileStore(filled) as store:
         assert "o-60" not in store.offerings and "o-61" in store.offerings

@@ -22,6 +22,7 @@ from etomkit.model.audit import (
     audit_run_terms,
     manual_audit_terms,
 )
+from etomkit.model.canonical import storable_problems, storable_test
 from etomkit.model.client import BOOTSTRAP_TERM, ClientFilter, ClientRegistration, client_terms
 from etomkit.model.issuance import (
     FeasibilityAssessment,
@@ -194,6 +195,7 @@ class _DictRepository(Generic[T, F]):
         self._by_term: dict[str, str | dict[str, None]] = {}
         self._seq: dict[str, int] = {}  # insertion order, survives rollback
         self._next_seq = 0
+        self._storable = storable_test(self.entity_class)
 
     # ------------------------------------------------------------------ reads
 
@@ -242,6 +244,8 @@ class _DictRepository(Generic[T, F]):
     # ------------------------------------------------------------------ writes
 
     def add(self, entity: T) -> T:
+        if type(entity) is not self.entity_class or not self._storable(entity):
+            self._refuse_unstorable(entity)
         entity_id = entity.id
         if not isinstance(entity_id, str) or not entity_id:
             raise ValidationError(self.entity_name, [("id", "must be set before storing")])
@@ -267,12 +271,26 @@ class _DictRepository(Generic[T, F]):
                 )
         return stored
 
+    def _refuse_unstorable(self, entity: T) -> None:
+        """ValidationError unless every store reads ``entity`` back equal (model/canonical.py);
+        called when the fast test (``self._storable``) is not sure."""
+        if type(entity) is not self.entity_class:
+            raise ValidationError(
+                self.entity_name,
+                [("$", f"must be a {self.entity_name}, got {type(entity).__name__}")],
+            )
+        problems = storable_problems(entity)
+        if problems:
+            raise ValidationError(f"{self.entity_name} {entity.id!r}", problems)
+
     def add_all(self, entities: Sequence[T]) -> list[T]:
         """``add`` each entity in order, all or none (one unit of work)."""
         with self._unit.transaction():
             return [self.add(entity) for entity in entities]
 
     def replace(self, entity: T, *, expected_revision: int | None = None) -> T:
+        if type(entity) is not self.entity_class or not self._storable(entity):
+            self._refuse_unstorable(entity)
         entity_id: str = entity.id  # type: ignore[assignment]
         expected = entity.revision if expected_revision is None else expected_revision
         unit = self._unit

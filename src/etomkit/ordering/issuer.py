@@ -35,6 +35,7 @@ from etomkit.errors import (
     ValidationError,
 )
 from etomkit.model._copy import replace
+from etomkit.model.canonical import canonical_request, storable_problems
 from etomkit.model.issuance import InitiatingRequest, IssuanceRecord, request_problems
 from etomkit.model.lifecycle import Lifecycle
 from etomkit.model.orders import REQUEST_KINDS
@@ -225,6 +226,10 @@ class ResourceOrderIssuer:
                 [("$", f"must be an InitiatingRequest, got {type(request).__name__}")],
             )
         key = request.key
+        request = canonical_request(request)  # as stored, so that a replay compares like with like
+        unstorable = storable_problems(request)
+        if unstorable:
+            raise ValidationError(f"InitiatingRequest {key}", unstorable)
         existing = self._records.find(key)
         if existing is not None:
             return self._replay(existing, request)

@@ -33,6 +33,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -208,6 +210,29 @@ class _RepositoryContract(Generic[E, F]):
         with pytest.raises(ValidationError):
             repo.add(self.entity(None))
         assert len(repo) == 0
+
+    def test_an_entity_a_store_could_not_return_as_it_is_is_refused(
+        self, repo: Repository[E, F]
+    ) -> None:
+        good = self.entity("x-1")
+        fields = attrs.fields_dict(type(good))
+        naive = datetime(2025, 1, 1)  # names no moment
+        changes: list[tuple[str, Any]] = [
+            ("description", "\udcff"),  # a lone surrogate: not UTF-8
+            ("last_update", naive),
+            ("registered_at", naive),
+            ("extras", {"channel": (1, 2)}),  # read back as a list
+            ("extras", {"price": Decimal("1.5")}),  # not JSON
+        ]
+        for name, value in changes:
+            if name in fields:
+                with pytest.raises(ValidationError):
+                    repo.add(attrs.evolve(good, **{name: value}))
+        assert len(repo) == 0
+        stored = repo.add(good)
+        with pytest.raises(ValidationError):
+            repo.replace(attrs.evolve(stored, description="\udcff"))
+        assert repo.get("x-1") == stored
 
     def test_getting_a_missing_entity_raises_not_found(self, repo: Repository[E, F]) -> None:
         repo.add(self.entity("x-1"))

@@ -146,6 +146,10 @@ class FileJournal:
         self._allocated = 0  # file size (zeros past _size)
         self._snapshot_size = 0
         self._unsynced = False
+        # Set by a failed fsync: the kernel may have dropped the unsynced pages and a
+        # later fsync would report success for them ("fsyncgate"). Only reopening,
+        # which reads the journal back from disk, clears it.
+        self._sync_failure: str | None = None
         self.generation = 0
         self.sources: list[Source] = []
         self.snapshot: Source | None = None
@@ -335,6 +339,7 @@ class FileJournal:
         """
         if self._fd is None:
             raise StorageError(f"{self.directory} is {self._state_word}; nothing was written")
+        self._check_not_failed("nothing was written")
         if not writes:
             return
         payload = b"".join(
@@ -364,7 +369,11 @@ class FileJournal:
                 written = _write(fd, view, at)
                 view, at = view[written:], at + written
             if sync:  # fsync covers earlier unsynced commits too: it is per file
-                (_fsync if grew else _fdatasync)(fd)
+                try:
+                    (_fsync if grew else _fdatasync)(fd)
+                except OSError as exc:
+                    self._sync_failed(exc)
+                    raise
                 self._unsynced = False
             elif self.durability != "none":
                 self._unsynced = True
@@ -397,13 +406,36 @@ class FileJournal:
             self._fd = None
 
     def flush(self) -> None:
-        """fsync the journal now (commits in "batch" mode outside transactions)."""
-        if self._fd is not None and self._unsynced:
+        """fsync the journal now (commits in "batch" mode outside transactions).
+
+        After a failed fsync every later flush and commit raises StorageError
+        until the store is reopened: a retried fsync may report success for
+        pages the kernel already dropped.
+        """
+        if self._fd is None:
+            return
+        self._check_not_failed("nothing was synced")
+        if self._unsynced:
             try:
                 _fsync(self._fd)
             except OSError as exc:
-                raise StorageError(f"fsync of {self.directory} failed: {exc}") from exc
+                self._sync_failed(exc)
+                raise StorageError(
+                    f"fsync of {self.directory} failed: {exc}; writes since the last "
+                    "successful sync may be lost: reopen the store"
+                ) from exc
             self._unsynced = False
+
+    def _sync_failed(self, exc: OSError) -> None:
+        self._sync_failure = str(exc)
+
+    def _check_not_failed(self, what: str) -> None:
+        if self._sync_failure is not None:
+            raise StorageError(
+                f"{self.directory}: an earlier fsync failed ({self._sync_failure}), so writes "
+                f"since the last successful sync may not be on disk; {what}. Reopen the "
+                "store: opening reads back what the journal holds"
+            )
 
     # ------------------------------------------------------------------ compaction
 
@@ -418,10 +450,12 @@ class FileJournal:
         """
         if self._fd is None:
             raise StorageError(f"{self.directory} is {self._state_word}")
+        self._check_not_failed("no snapshot was written")
         generation = self.generation + 1
         final = os.path.join(self.directory, f"snapshot-{generation}.dat")
         temp = final + ".tmp"
         journal = os.path.join(self.directory, f"journal-{generation}.log")
+        replaced = False
         try:
             with open(temp, "wb") as f:
                 f.write(encode_header(b"S", generation))
@@ -430,6 +464,7 @@ class FileJournal:
                 f.flush()
                 _fsync(f.fileno())
             os.replace(temp, final)
+            replaced = True
             _fsync_dir(self.directory)
             fd = os.open(journal, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
             try:
@@ -440,6 +475,12 @@ class FileJournal:
                 raise
             _fsync_dir(self.directory)
         except OSError as exc:
+            if replaced:  # the new snapshot is in place: what is on disk is unknown
+                self._sync_failed(exc)
+                raise StorageError(
+                    f"snapshot of {self.directory} failed after it was renamed into place: "
+                    f"{exc}; reopen the store"
+                ) from exc
             if os.path.exists(temp):
                 os.remove(temp)
             raise StorageError(
@@ -466,8 +507,8 @@ class FileJournal:
     def close(self) -> None:
         """fsync (unless durability is "none"), close the journal and unmap the files."""
         try:
-            if self._fd is not None and self.durability != "none":
-                _fsync(self._fd)
+            if self._fd is not None and self.durability != "none" and self._sync_failure is None:
+                _fsync(self._fd)  # after a failed fsync another proves nothing: just close
         finally:
             if self._fd is not None:
                 os.close(self._fd)

@@ -74,9 +74,14 @@ def _make_decoder(namespace: str, source: Source) -> _Decoder:
     return _Decoder(repo.entity_class, source)
 
 
+# One encoder for every record (json.dumps with options builds one per call). No
+# circularity check: repositories store only entities whose values are JSON values
+# nested at most MAX_JSON_DEPTH deep (model/canonical.py), so no cycle reaches here.
+_TO_TEXT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+
+
 def _encode(entity: Any) -> bytes:
-    doc = tmf.to_json(entity)
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+    return _TO_TEXT(tmf.to_json(entity)).encode()
 
 
 def _records(writes: Sequence[Write]) -> list[RecordWrite]:
@@ -244,7 +249,11 @@ class FileStore(Store, OrderingStore):
         return self._journal.snapshot_bytes
 
     def flush(self) -> None:
-        """fsync now: makes single writes of a "batch" store power-safe."""
+        """fsync now: makes single writes of a "batch" store power-safe.
+
+        After any failed fsync this, and every commit, raises StorageError
+        until the store is reopened (reopening reads back what is on disk).
+        """
         self._journal.flush()
 
     def compact(self) -> None:

@@ -26,6 +26,7 @@ from etomkit.errors import (
     ValidationError,
 )
 from etomkit.model._copy import replace
+from etomkit.model.canonical import storable_problems, storable_test
 from etomkit.model.queries import TERM_SEP, Page, order_item_term
 from etomkit.ports import (
     AuditRunRepository,
@@ -103,6 +104,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         self._cls = ref.entity_class
         self._terms_of = ref._terms_of_entity
         self._unique = ref.unique_terms
+        self._storable = storable_test(self._cls)
         self._entity = store.qualified("entity")
         self._term = store.qualified("term")
 
@@ -158,6 +160,20 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                         holder = _untext(row[0])
                         return DuplicateKeyError(self.entity_name, key, value, holder)
         return ConflictError(f"{self.entity_name} {entity_id!r}: a unique key is taken")
+
+    def _check_storable(self, entity: T) -> None:
+        """ValidationError unless every store reads ``entity`` back equal (the same
+        model-boundary rule as the other stores: ``etomkit.model.canonical``)."""
+        if type(entity) is self._cls and self._storable(entity):
+            return
+        if type(entity) is not self._cls:
+            raise ValidationError(
+                self.entity_name,
+                [("$", f"must be a {self.entity_name}, got {type(entity).__name__}")],
+            )
+        problems = storable_problems(entity)
+        if problems:
+            raise ValidationError(f"{self.entity_name} {entity.id!r}", problems)  # type: ignore[attr-defined]
 
     @staticmethod
     def _checked_id(entity_id: object) -> str | None:
@@ -257,6 +273,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
 
     def _prepared(self, entity: T) -> tuple[T, str, bytes, list[tuple[str, bool]]]:
         """``(stored entity, id, TMF JSON, terms)`` of a new entity, or ValidationError."""
+        self._check_storable(entity)
         entity_id = entity.id  # type: ignore[attr-defined]
         if not isinstance(entity_id, str) or not entity_id:
             raise ValidationError(self.entity_name, [("id", "must be set before storing")])
@@ -358,6 +375,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         return isinstance(self._duplicate(conn, terms, entity_id), DuplicateKeyError)
 
     def replace(self, entity: T, *, expected_revision: int | None = None) -> T:
+        self._check_storable(entity)
         entity_id = self._checked_id(entity.id)  # type: ignore[attr-defined]
         expected = entity.revision if expected_revision is None else expected_revision  # type: ignore[attr-defined]
         if entity_id is None:
