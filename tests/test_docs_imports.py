@@ -19,6 +19,7 @@ PUBLIC_MODULES = {
     "etomkit.ordering",
     "etomkit.inventory.audit",
     "etomkit.ports",
+    "etomkit.model.canonical",
     "etomkit.adapters.postgres",
     "etomkit.notebook",
     "etomkit.cli",

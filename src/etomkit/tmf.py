@@ -66,6 +66,7 @@ from etomkit.model.resource_spec import (
     ResourceSpecificationCharacteristic,
 )
 from etomkit.model.usage import TechnicalShortcoming, UsageRecord
+from etomkit.model.values import GIVEN_EMPTY as _GIVEN_EMPTY
 from etomkit.model.values import (
     Characteristic,
     EntityRef,
@@ -75,6 +76,7 @@ from etomkit.model.values import (
     RelatedParty,
     TimePeriod,
 )
+from etomkit.model.values import GivenEmpty as _GivenEmpty
 
 __all__ = ["dumps", "event_to_json", "from_json", "loads", "to_json"]
 
@@ -154,22 +156,6 @@ def _structure_int(value: Any, _: type) -> int:
 
 def _passthrough(value: Any, _: type) -> Any:
     return value
-
-
-class _GivenEmpty(tuple[Any, ...]):
-    """An empty array the document gave (``[]``), kept apart from an absent one.
-
-    It equals ``()`` (the entity means the same either way) and is written back
-    as ``[]``: to TMF ``[]`` and absent differ (a merge-patch clears with ``[]``).
-    """
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "()"
-
-
-_GIVEN_EMPTY = _GivenEmpty()
 
 
 def _make_converter() -> cattrs.Converter:

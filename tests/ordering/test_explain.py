@@ -155,3 +155,17 @@ def test_explain_shows_an_unknown_earlier_order_that_issue_would_refuse(
     item = explanation.item("1")
     assert item.problems[0][0] == "service.id"
     assert (item.reason or "").startswith("no resource order was issued for service 'svc-404'")
+
+
+def test_explain_refuses_an_unstorable_request_exactly_as_issue_does(
+    issuer: ResourceOrderIssuer,
+) -> None:
+    from datetime import datetime
+
+    naive = request(fibre("1"), request_id="SO-naive", requested_start_date=datetime(2026, 1, 1))
+    with pytest.raises(ek.ValidationError) as by_issue:
+        issuer.issue(naive)
+    with pytest.raises(ek.ValidationError) as by_explain:
+        issuer.explain(naive)
+    assert by_explain.value.problems == by_issue.value.problems
+    assert [p for p, _ in by_issue.value.problems] == ["requested_start_date"]

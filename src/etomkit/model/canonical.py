@@ -52,7 +52,7 @@ from etomkit.model.resource_order import (
     ResourceOrderItem,
     ResourceRefOrValue,
 )
-from etomkit.model.values import OrderItemRef
+from etomkit.model.values import GivenEmpty, OrderItemRef
 
 __all__ = [
     "MAX_INT_DIGITS",
@@ -326,7 +326,7 @@ def _field_check(owner: type, name: str, hint: Any, optional: bool) -> _Check:
         def check_many(v: Any, path: str, problems: list[Problem]) -> None:
             if v is None and optional:
                 return
-            if type(v) is not origin:
+            if type(v) is not origin and type(v) is not GivenEmpty:  # tmf's kept ``[]``
                 problems.append((path, f"must be {kind_word}, got {type(v).__name__}"))
                 return
             for i, item in enumerate(sorted(v) if origin is frozenset else v):
@@ -427,6 +427,7 @@ _NS: dict[str, Any] = {
     "_text_ok": _text_ok,
     "_json_ok": _json_ok,
     "_BIG": _BIG,
+    "_GivenEmpty": GivenEmpty,
     "_UTC": UTC,
     "_datetime": datetime,
     "_mapping_ok": lambda m, reserved: all(
@@ -478,7 +479,7 @@ def _emit(owner: type, name: str, hint: Any, optional: bool, v: str, pad: str) -
         head = f"{pad}if {v} is not None:" if optional else f"{pad}if True:"
         return [
             head,
-            f"{pad}    if type({v}) is not {kind}: return False",
+            f"{pad}    if type({v}) is not {kind} and type({v}) is not _GivenEmpty: return False",
             f"{pad}    for {x} in {v}:",
             *_emit(owner, name, args[0], False, x, pad + "        "),
         ]

@@ -88,9 +88,11 @@ def service_order_state_problem(state: object) -> str | None:
     in any spelling)."""
     if state is None or canonical_service_order_state(state) is not None:
         return None
-    if not isinstance(state, str):
-        return f"must be a state (text), not {type(state).__name__}; allowed: {_ALLOWED_STATES}"
-    shown = repr(state) if len(state) <= 80 else repr(state[:80]) + "…"
+    try:
+        shown = repr(state)
+    except ValueError:  # an integer past Python's digit limit
+        shown = f"<{type(state).__name__}>"
+    shown = shown if len(shown) <= 80 else shown[:80] + "…"
     return f"unknown state {shown}; allowed: {_ALLOWED_STATES}"
 
 

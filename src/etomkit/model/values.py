@@ -146,3 +146,20 @@ class ExternalId:
     base_type: str | None = None
     schema_location: str | None = None
     extras: Mapping[str, Any] = _extras()
+
+
+class GivenEmpty(tuple[Any, ...]):
+    """An empty array the document gave (``[]``), kept apart from an absent one.
+
+    It equals ``()`` (the entity means the same either way) and is written back
+    as ``[]``: to TMF ``[]`` and absent differ (a merge-patch clears with ``[]``).
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "()"
+
+
+#: The one empty array a document gave (tmf keeps it; stores accept it as a tuple).
+GIVEN_EMPTY = GivenEmpty()

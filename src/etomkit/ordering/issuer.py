@@ -468,8 +468,12 @@ class ResourceOrderIssuer:
                 "InitiatingRequest",
                 [("$", f"must be an InitiatingRequest, got {type(request).__name__}")],
             )
-        # As issue() does: a request issued before is replayed (or conflicts) before
-        # anything else is looked at.
+        # As issue() does: the request as it would be stored (refused if it cannot
+        # be), then a request issued before is replayed (or conflicts).
+        request = canonical_request(request)
+        unstorable = storable_problems(request)
+        if unstorable:
+            raise ValidationError(f"InitiatingRequest {request.key}", unstorable)
         existing = self._records.find(request.key)
         conflict = None if existing is None else replay_conflict(existing, request)
         problems = request_problems(request)
