@@ -28,6 +28,13 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
+@nox.session(python=["3.11", "3.12", "3.13"])
+def import_order(session: nox.Session) -> None:
+    """etomkit.testing and hypothesis import in any order, on every Python (#11)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-p", "no:cacheprovider", "tests/testing/test_import_order.py")
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """Check style and formatting with ruff."""

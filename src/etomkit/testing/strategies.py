@@ -12,9 +12,10 @@ Generated entities are never stored (``revision`` 0).
 >>> @given(ets.product_offerings(lifecycle_status="Active"))
 ... def test_active_offerings_can_be_sold(offering): ...
 
-The ``hypothesis`` entry point calls :func:`_register_hypothesis_strategies`, so
-``st.from_type(ProductOffering)`` (and the other entity and value types) use
-these strategies once etomkit is installed.
+The ``hypothesis`` entry point (the top-level module ``_etomkit_hypothesis``)
+registers them lazily, so ``st.from_type(ProductOffering)`` (and the other
+entity and value types) use these strategies once etomkit is installed, and
+this module imports before or after hypothesis alike.
 """
 
 from __future__ import annotations
@@ -419,17 +420,8 @@ def products(
 
 
 def _register_hypothesis_strategies() -> None:
-    """Make ``st.from_type`` use these strategies (called via the ``hypothesis`` entry point)."""
-    registrations: list[tuple[type, st.SearchStrategy[Any]]] = [
-        (ProductOffering, product_offerings()),
-        (Product, products()),
-        (EntityRef, entity_refs()),
-        (PartyRef, party_refs()),
-        (RelatedParty, related_parties()),
-        (OrderItemRef, order_item_refs()),
-        (Characteristic, characteristics()),
-        (TimePeriod, time_periods()),
-        (CharacteristicValueUse, characteristic_value_uses()),
-    ]
-    for cls, strategy in registrations:
-        st.register_type_strategy(cls, strategy)
+    """Make ``st.from_type`` use these strategies (the entry point does it already)."""
+    import _etomkit_hypothesis as _hypothesis_hook
+
+    _hypothesis_hook._registered = False
+    _hypothesis_hook.register()
