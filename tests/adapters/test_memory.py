@@ -15,12 +15,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from etomkit import ConflictError, InMemoryStore, ProductOffering, Store
-from etomkit.testing.contracts import (
-    OfferingRepositoryContract,
-    ProductRepositoryContract,
-    StoreContract,
-    StoreFactory,
-)
+from etomkit.testing.contracts import StoreContract, StoreFactory
 from etomkit.testing.stateful import StoreStateMachine
 
 T = TypeVar("T")
@@ -31,16 +26,8 @@ def make_store() -> StoreFactory:
     return InMemoryStore
 
 
-class TestInMemoryOfferings(OfferingRepositoryContract):
-    pass
-
-
-class TestInMemoryProducts(ProductRepositoryContract):
-    pass
-
-
 class TestInMemoryStore(StoreContract):
-    pass
+    """Every contract of the kit (one nested class per port)."""
 
 
 class InMemoryStoreMachine(StoreStateMachine):
