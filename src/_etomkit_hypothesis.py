@@ -54,6 +54,10 @@ REGISTRATIONS: tuple[tuple[str, str, str], ...] = (
     ("etomkit.ordering.rules", "Rule", "rules"),
     ("etomkit.ordering.rules", "RuleSet", "rule_sets"),
     ("etomkit.ordering.rules", "ItemTemplate", "item_templates"),
+    ("etomkit.ordering.rules", "FromService", "from_services"),
+    ("etomkit.model.audit", "AuditComparison", "audit_comparisons"),
+    ("etomkit.model.queries", "OfferingFilter", "offering_filters"),
+    ("etomkit.model.queries", "ProductFilter", "product_filters"),
 )
 
 _registered = False

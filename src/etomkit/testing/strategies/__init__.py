@@ -28,6 +28,15 @@ or adversarial).
 
 from __future__ import annotations
 
+from etomkit.testing.strategies.documents import (
+    UNICODE_EDGE_CASES,
+    audit_comparisons,
+    offering_filters,
+    product_filters,
+    spellings,
+    tmf_documents,
+    unicode_edge_cases,
+)
 from etomkit.testing.strategies.inventory import product_offerings, products
 from etomkit.testing.strategies.ordering import (
     feasibility_assessments,
@@ -48,6 +57,14 @@ from etomkit.testing.strategies.records import (
     permissions,
     technical_shortcomings,
     usage_records,
+)
+from etomkit.testing.strategies.rules import (
+    from_services,
+    item_templates,
+    predicates,
+    rule_set_toml,
+    rule_sets,
+    rules,
 )
 from etomkit.testing.strategies.values import (
     characteristic_value_uses,
@@ -104,6 +121,22 @@ __all__ = [
     "audit_runs",
     "manual_audits",
     "events",
+    "audit_comparisons",
+    # rules
+    "predicates",
+    "from_services",
+    "item_templates",
+    "rules",
+    "rule_sets",
+    "rule_set_toml",
+    # queries
+    "offering_filters",
+    "product_filters",
+    # TMF documents, valid or adversarial
+    "tmf_documents",
+    "spellings",
+    "unicode_edge_cases",
+    "UNICODE_EDGE_CASES",
 ]
 
 

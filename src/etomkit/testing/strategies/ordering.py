@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import string
 
+import attrs
 import hypothesis.strategies as st
 
 from etomkit.model.issuance import (
@@ -37,6 +38,7 @@ from etomkit.model.resource_spec import (
     ResourceSpecification,
     ResourceSpecificationCharacteristic,
 )
+from etomkit.model.values import RelatedParty
 from etomkit.testing.strategies.values import (
     _entity_types,
     _fixed_or,
@@ -71,6 +73,11 @@ _ITEM_IDS = st.integers(1, 9).map(str)
 _SPECS = st.sampled_from(("fibre-access", "ont", "vlan", "ip-address"))
 _ORDER_STATES = RESOURCE_ORDER_LIFECYCLE.states
 _TOKENS = st.text(string.ascii_letters + string.digits, min_size=1, max_size=10)
+
+
+def _typed_parties() -> st.SearchStrategy[RelatedParty]:
+    """Related parties with ``@type`` (TMF641 requires it)."""
+    return related_parties().map(lambda p: p if p.type else attrs.evolve(p, type="RelatedParty"))
 
 
 def _unique_ids(items: list[ServiceOrderItem]) -> tuple[ServiceOrderItem, ...]:
@@ -136,7 +143,7 @@ def service_orders(
         external_reference=_tuples(
             st.builds(ExternalReference, name=names(), id=_optional(entity_ids()))
         ),
-        related_party=_tuples(related_parties()),
+        related_party=_tuples(_typed_parties()),
         note=_tuples(notes()),
         type=_entity_types("ServiceOrder"),
         extras=extras(for_type=ServiceOrder),
@@ -159,7 +166,7 @@ def initiating_requests(
         special_reason=_optional(_texts()),
         priority=_optional(st.integers(0, 4)),
         requested_start_date=_optional(utc_datetimes()),
-        related_party=_tuples(related_parties()),
+        related_party=_tuples(_typed_parties()),
     )
 
 
@@ -174,13 +181,14 @@ def resource_order_items(
         quantity=st.integers(1, 3),
         state=st.sampled_from(_ORDER_STATES),
         resource_specification=_optional(entity_refs(ids=_SPECS)),
-        resource=_optional(
-            st.builds(
-                ResourceRefOrValue,
-                id=_optional(entity_ids()),
-                name=names(),  # an empty resource reads back as none (tmf nests characteristics)
-                extras=extras(for_type=ResourceRefOrValue),
-            )
+        # TMF652 v4.0 requires id and href on ResourceRefOrValue, and etomkit writes
+        # the item's characteristics inside ``resource``: so there always is one
+        resource=st.builds(
+            ResourceRefOrValue,
+            id=entity_ids(),
+            href=_hrefs(),
+            name=_optional(names()),
+            extras=extras(for_type=ResourceRefOrValue),
         ),
         characteristic=_tuples(characteristics(names=_TOKENS)),
         type=_optional_types(),
@@ -225,7 +233,7 @@ def resource_orders(
         order_item=st.lists(resource_order_items(), min_size=1, max_size=3).map(_distinct_items),
         external_reference=_tuples(reference),
         note=_tuples(notes()),
-        related_party=_tuples(related_parties()),
+        related_party=_tuples(_typed_parties()),
         special_handling=st.booleans(),
         special_handling_reason=_optional(_texts()),
         feasibility_assessment=_optional(entity_refs()),
@@ -280,7 +288,7 @@ def resource_specifications(
         last_update=_optional(utc_datetimes()),
         valid_for=_optional(time_periods()),
         resource_spec_characteristic=_tuples(_characteristic_specs()),
-        related_party=_tuples(related_parties()),
+        related_party=_tuples(_typed_parties()),
         type=st.sampled_from(("LogicalResourceSpecification", "PhysicalResourceSpecification")),
         extras=extras(for_type=ResourceSpecification),
     )

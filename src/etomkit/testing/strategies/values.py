@@ -134,19 +134,54 @@ def json_values(*, max_leaves: int = 6) -> st.SearchStrategy[Any]:
     )
 
 
-def extras(*, for_type: type, max_size: int = 2) -> st.SearchStrategy[Mapping[str, Any]]:
+def _tmf_extra_values(name: str) -> st.SearchStrategy[Any]:
+    """A value of the shape TMF gives attribute ``name``: refs carry an id (and the
+    ``role``/``@referredType`` some refs require); ``@extension`` is any JSON."""
+    if name == "@extension":
+        return json_values()
+    ref = st.fixed_dictionaries(
+        {"id": entity_ids(), "role": st.just("related"), "@referredType": st.just("Ref")},
+        optional={"name": names()},
+    )
+    if name == "serviceLevelAgreement":
+        return ref
+    return st.lists(ref, max_size=2)
+
+
+def extras(
+    *, for_type: type, max_size: int = 2, adversarial: bool = False
+) -> st.SearchStrategy[Mapping[str, Any]]:
     """An ``extras`` mapping for ``for_type``: unmodelled TMF attributes with JSON values.
 
     Keys never collide with the camelCase names etomkit models for ``for_type``,
-    so the mapping survives a TMF JSON round trip.
+    so the mapping survives a TMF JSON round trip. Known TMF attribute names
+    (``agreement``, ``place``, … of a TMF620 offering) get values of their TMF
+    shape and other keys start with ``x``, so documents stay TMF-valid; ``adversarial=True`` allows
+    any key and any JSON value under the TMF names.
     """
     modelled = frozenset(_json_names(for_type).values())
-    keys = st.sampled_from(_TMF_EXTRA_NAMES) | st.text(
-        string.ascii_letters, min_size=1, max_size=12
+    # the TMF620 ProductOffering attributes etomkit does not model, in their TMF shape
+    names_ = [
+        n for n in _TMF_EXTRA_NAMES if n not in modelled and for_type.__name__ == "ProductOffering"
+    ]
+    if adversarial:
+        keys = st.sampled_from(_TMF_EXTRA_NAMES) | st.text(_TEXT, min_size=1, max_size=12)
+        return st.dictionaries(
+            keys.filter(lambda k: k not in modelled), json_values(), max_size=max_size
+        )
+    vendor = st.text(string.ascii_letters, min_size=1, max_size=11).map(lambda k: f"x{k}")
+    pair = st.tuples(vendor.filter(lambda k: k not in modelled), json_values())
+    if names_:
+        known = st.sampled_from(names_).flatmap(
+            lambda n: _tmf_extra_values(n).map(lambda v: (n, v))
+        )
+        pair = known | pair
+    pairs = st.lists(
+        pair,
+        max_size=max_size,
+        unique_by=lambda kv: kv[0],
     )
-    return st.dictionaries(
-        keys.filter(lambda k: k not in modelled), json_values(), max_size=max_size
-    )
+    return pairs.map(dict)
 
 
 def _optional_types() -> st.SearchStrategy[str | None]:
