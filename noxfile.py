@@ -35,6 +35,14 @@ def import_order(session: nox.Session) -> None:
     session.run("pytest", "-p", "no:cacheprovider", "tests/testing/test_import_order.py")
 
 
+@nox.session(default=False)
+def mutation(session: nox.Session) -> None:
+    """The whole kit against every mutant of the in-memory adapter (#11; docs/testing.md)."""
+    session.install("-e", ".[test]")
+    session.env["ETOMKIT_MUTANTS_WHOLE_KIT"] = "1"
+    session.run("pytest", "-p", "no:cacheprovider", "tests/testing/test_mutants.py")
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """Check style and formatting with ruff."""
