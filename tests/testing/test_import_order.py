@@ -28,7 +28,7 @@ for module, name, strategy in _hypothesis_hook.REGISTRATIONS:
     if not hasattr(strategies, strategy):
         continue
     cls = getattr(importlib.import_module(module), name)
-    @settings(max_examples=3, database=None, deadline=None,
+    @settings(max_examples=2, database=None, deadline=None,
               suppress_health_check=list(HealthCheck))
     @given(st.from_type(cls))
     def check(value):
