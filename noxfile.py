@@ -28,6 +28,21 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
+@nox.session(python=["3.11", "3.12", "3.13"])
+def import_order(session: nox.Session) -> None:
+    """etomkit.testing and hypothesis import in any order, on every Python (#11)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-p", "no:cacheprovider", "tests/testing/test_import_order.py")
+
+
+@nox.session(default=False)
+def mutation(session: nox.Session) -> None:
+    """The whole kit against every mutant of the in-memory adapter (#11; docs/testing.md)."""
+    session.install("-e", ".[test]")
+    session.env["ETOMKIT_MUTANTS_WHOLE_KIT"] = "1"
+    session.run("pytest", "-p", "no:cacheprovider", "tests/testing/test_mutants.py")
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """Check style and formatting with ruff."""

@@ -218,3 +218,17 @@ __all__ = [
     "tmf",
     "__version__",
 ]
+
+
+def _register_hypothesis_strategies() -> None:
+    """With hypothesis loaded, let ``st.from_type`` use etomkit.testing's strategies."""
+    import sys
+
+    if "hypothesis" in sys.modules:
+        from _etomkit_hypothesis import register
+
+        register()
+
+
+_register_hypothesis_strategies()
+del _register_hypothesis_strategies

@@ -1,31 +1,18 @@
-"""Both stores pass the client-repository contract; both usage logs the usage-log contract."""
+"""Both usage logs pass the usage-log contract; the in-memory event sink the event-sink
+contract. (The stores' client repositories run in StoreContract: test_memory,
+test_file_contracts.)"""
 
 from __future__ import annotations
 
 import pytest
 
-from etomkit import FileStore, FileUsageLog, InMemoryStore, InMemoryUsageLog, Store
-from etomkit.testing.access_contracts import (
-    ClientRepositoryContract,
+from etomkit import FileUsageLog, InMemoryEventSink, InMemoryUsageLog
+from etomkit.testing.contracts import (
+    EventSinkContract,
+    EventSinkFactory,
     UsageLogContract,
     UsageLogFactory,
 )
-from etomkit.testing.contracts import StoreFactory
-
-
-class TestInMemoryClients(ClientRepositoryContract):
-    @pytest.fixture
-    def make_store(self) -> StoreFactory:
-        return InMemoryStore
-
-
-class TestFileClients(ClientRepositoryContract):
-    @pytest.fixture
-    def make_store(self, tmp_path_factory: pytest.TempPathFactory) -> StoreFactory:
-        def make() -> Store:
-            return FileStore(tmp_path_factory.mktemp("store"), durability="none")
-
-        return make
 
 
 class TestInMemoryUsageLog(UsageLogContract):
@@ -38,3 +25,9 @@ class TestFileUsageLog(UsageLogContract):
     @pytest.fixture
     def make_log(self, tmp_path_factory: pytest.TempPathFactory) -> UsageLogFactory:
         return lambda: FileUsageLog(tmp_path_factory.mktemp("log") / "usage.log", durability="none")
+
+
+class TestInMemoryEventSink(EventSinkContract):
+    @pytest.fixture
+    def make_sink(self) -> EventSinkFactory:
+        return InMemoryEventSink

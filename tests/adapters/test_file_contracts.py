@@ -10,12 +10,7 @@ from hypothesis import settings
 from hypothesis.stateful import rule
 
 from etomkit import FileStore, Store
-from etomkit.testing.contracts import (
-    OfferingRepositoryContract,
-    ProductRepositoryContract,
-    StoreContract,
-    StoreFactory,
-)
+from etomkit.testing.contracts import StoreContract, StoreFactory
 from etomkit.testing.stateful import StoreStateMachine
 
 
@@ -27,16 +22,8 @@ def make_store(tmp_path_factory: pytest.TempPathFactory) -> StoreFactory:
     return make
 
 
-class TestFileOfferings(OfferingRepositoryContract):
-    pass
-
-
-class TestFileProducts(ProductRepositoryContract):
-    pass
-
-
 class TestFileStore(StoreContract):
-    pass
+    """Every contract of the kit (one nested class per port)."""
 
 
 class FileStoreMachine(StoreStateMachine):

@@ -15,12 +15,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from etomkit import ConflictError, InMemoryStore, ProductOffering, Store
-from etomkit.testing.contracts import (
-    OfferingRepositoryContract,
-    ProductRepositoryContract,
-    StoreContract,
-    StoreFactory,
-)
+from etomkit.testing.contracts import StoreContract, StoreFactory
 from etomkit.testing.stateful import StoreStateMachine
 
 T = TypeVar("T")
@@ -31,16 +26,8 @@ def make_store() -> StoreFactory:
     return InMemoryStore
 
 
-class TestInMemoryOfferings(OfferingRepositoryContract):
-    pass
-
-
-class TestInMemoryProducts(ProductRepositoryContract):
-    pass
-
-
 class TestInMemoryStore(StoreContract):
-    pass
+    """Every contract of the kit (one nested class per port)."""
 
 
 class InMemoryStoreMachine(StoreStateMachine):
@@ -83,6 +70,34 @@ def test_the_state_machine_catches_a_store_that_keeps_rolled_back_writes() -> No
 
     with pytest.raises(AssertionError):
         run_state_machine_as_test(Machine, settings=_quick())
+
+
+def test_the_state_machine_catches_a_store_that_keeps_the_writes_of_a_failed_inner_block() -> None:
+    from tests.testing.mutants import MUTANTS
+
+    keeps_inner_writes, _ = MUTANTS["keep writes of a failed inner unit of work"]
+
+    class Machine(StoreStateMachine):
+        def make_store(self) -> Store:
+            return keeps_inner_writes()
+
+    with pytest.raises(AssertionError):
+        run_state_machine_as_test(Machine, settings=_quick())
+
+
+def test_the_state_machine_drives_the_issuers_repositories_too() -> None:
+    seen: list[int] = []
+
+    class Machine(StoreStateMachine):
+        def make_store(self) -> Store:
+            return InMemoryStore()
+
+        def teardown(self) -> None:
+            seen.append(len(self.resource_orders) + len(self.issuance_records))
+            super().teardown()
+
+    run_state_machine_as_test(Machine, settings=_quick(max_examples=10))
+    assert any(seen)
 
 
 def test_the_state_machine_reopens_stores_that_support_it() -> None:

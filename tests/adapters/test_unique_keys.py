@@ -1,4 +1,6 @@
-"""Both stores enforce the ports' unique keys atomically (issue #10), also after a reopen."""
+"""The file store keeps enforcing the ports' unique keys after a reopen (issue #10).
+
+(Both stores run UniqueKeyContract inside StoreContract: test_memory, test_file_contracts.)"""
 
 from __future__ import annotations
 
@@ -7,20 +9,6 @@ from pathlib import Path
 import pytest
 
 import etomkit as ek
-from etomkit.testing.contracts import StoreFactory
-from etomkit.testing.unique_contracts import UniqueKeyContract
-
-
-class TestInMemoryUniqueKeys(UniqueKeyContract):
-    @pytest.fixture
-    def make_store(self) -> StoreFactory:
-        return ek.InMemoryStore
-
-
-class TestFileUniqueKeys(UniqueKeyContract):
-    @pytest.fixture
-    def make_store(self, tmp_path_factory: pytest.TempPathFactory) -> StoreFactory:
-        return lambda: ek.FileStore(tmp_path_factory.mktemp("store"), durability="none")
 
 
 def _product(product_id: str, order_id: str) -> ek.Product:

@@ -203,7 +203,7 @@ def test_names_are_never_blank(name: str) -> None:
 
 def test_the_hypothesis_entry_point_registers_the_strategies() -> None:
     hooks = [e.value for e in entry_points(group="hypothesis")]
-    assert "etomkit.testing.strategies:_register_hypothesis_strategies" in hooks
+    assert "_etomkit_hypothesis:register" in hooks
 
 
 REGISTERED = [

@@ -218,8 +218,12 @@ class _DictRepository(Generic[T, F]):
     def query(
         self, where: F | None = None, *, offset: int = 0, limit: int | None = None
     ) -> Page[T]:
-        if offset < 0 or (limit is not None and limit < 0):
-            raise ValidationError("query", [("offset/limit", "must not be negative")])
+        if (
+            type(offset) is not int
+            or offset < 0
+            or (limit is not None and (type(limit) is not int or limit < 0))
+        ):
+            raise ValidationError("query", [("offset/limit", "must be non-negative integers")])
         with self._unit.lock:
             ids = self._matching_ids(where)
             end = None if limit is None else offset + limit
@@ -227,6 +231,11 @@ class _DictRepository(Generic[T, F]):
         return Page(items, len(ids), offset, limit)
 
     def iterate(self, where: F | None = None, *, page_size: int = 1000) -> Iterator[T]:
+        if type(page_size) is not int or page_size < 1:
+            raise ValidationError("iterate", [("page_size", "must be a positive integer")])
+        return self._iterate(where, page_size)
+
+    def _iterate(self, where: F | None, page_size: int) -> Iterator[T]:
         with self._unit.lock:
             ids = self._matching_ids(where)
         for start in range(0, len(ids), page_size):

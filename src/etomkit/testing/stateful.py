@@ -1,10 +1,13 @@
 """A hypothesis state machine that checks a Store against a plain-dict model.
 
 :class:`StoreStateMachine` adds, replaces (with the right, a stale or an
-explicit expected revision) and removes offerings and products, queries pages
-of them, and runs transactions that commit or roll back. After every step it
-checks that the store holds exactly what the model holds, in insertion order,
-and that every order item finds the product it belongs to.
+explicit expected revision) and removes offerings and products, and, when the
+store holds the issuer's repositories (an ``OrderingStore`` too), resource
+orders and issuance records; it queries pages, runs transactions that commit
+or roll back, and nested transactions whose inner block fails (an injected
+failure the outer block catches: exactly the inner writes are dropped). After
+every step it checks that the store holds exactly what the model holds, in
+insertion order, and that every order item finds the product it belongs to.
 
 Subclass it, supply :meth:`~StoreStateMachine.make_store` and run its
 ``TestCase``::
@@ -43,15 +46,19 @@ from etomkit.model import (
     ProductOffering,
     RelatedParty,
 )
+from etomkit.model.issuance import InitiatingRequest, IssuanceRecord
 from etomkit.model.queries import OfferingFilter, ProductFilter
+from etomkit.model.resource_order import RESOURCE_ORDER_LIFECYCLE, ResourceOrder, ResourceOrderItem
 from etomkit.ports import Repository, Store
 
 __all__ = ["StoreStateMachine"]
 
-E = TypeVar("E", ProductOffering, Product)
+E = TypeVar("E", ProductOffering, Product, ResourceOrder, IssuanceRecord)
 
 OFFERING_IDS = tuple(f"po-{i}" for i in range(5))
 PRODUCT_IDS = tuple(f"pr-{i}" for i in range(5))
+RESOURCE_ORDER_IDS = tuple(f"ro-{i}" for i in range(4))
+RECORD_IDS = tuple(f"serviceOrder:so-{i}" for i in range(4))
 _STATUSES = OFFERING_LIFECYCLE.states[:4]
 _PRODUCT_STATUSES = PRODUCT_LIFECYCLE.states[:4]
 _NAMES = ("Fibre 1G", "DSL", "Mobile")
@@ -74,6 +81,21 @@ _LEAN_PRODUCTS = st.builds(
     status=st.sampled_from(_PRODUCT_STATUSES),
     description=st.none() | st.text(max_size=5),
 )
+
+_LEAN_RESOURCE_ORDERS = st.builds(
+    ResourceOrder,
+    state=st.sampled_from(RESOURCE_ORDER_LIFECYCLE.states[:4]),
+    order_item=st.just((ResourceOrderItem(id="1"),)),
+    special_handling=st.booleans(),
+    description=st.none() | st.text(max_size=5),
+)
+_LEAN_RECORDS = st.builds(
+    lambda source: IssuanceRecord(
+        id="", request=InitiatingRequest(kind="serviceOrder", id="so", items=(), source=source),
+        items=(),
+    ),
+    st.sampled_from(("serviceOrdering", "partner", "troubleTicketing")),
+)  # fmt: skip
 
 #: How a replace or remove states the revision it is based on.
 _REVISION_MODES = ("read", "stale", "explicit", "explicit-stale")
@@ -102,6 +124,12 @@ class StoreStateMachine(RuleBasedStateMachine):
         self.store = self.make_store()
         self.offerings: dict[str, ProductOffering] = {}
         self.products: dict[str, Product] = {}
+        self.resource_orders: dict[str, ResourceOrder] = {}
+        self.issuance_records: dict[str, IssuanceRecord] = {}
+        #: the issuer's repositories too, if the store has them
+        self.ordering = hasattr(self.store, "resource_orders") and hasattr(
+            self.store, "issuance_records"
+        )
         self._order_numbers = itertools.count(1)
         self._issued_order_items: list[tuple[str, str]] = []
 
@@ -204,6 +232,9 @@ class StoreStateMachine(RuleBasedStateMachine):
         action = data.draw(st.sampled_from(("add", "replace", "remove")), label="action")
         mode = data.draw(st.sampled_from(_REVISION_MODES), label="mode")
         skew = data.draw(st.sampled_from((-1, 1, 2)), label="skew")
+        if self.ordering and data.draw(st.integers(0, 3), label="issuer's?") == 0:
+            self._ordering_write(data, action, mode, skew)
+            return
         if data.draw(st.booleans(), label="offering?"):
             entity_id = data.draw(st.sampled_from(OFFERING_IDS), label="offering id")
             repo_o, model_o = self.store.offerings, self.offerings
@@ -228,6 +259,41 @@ class StoreStateMachine(RuleBasedStateMachine):
         else:
             self._replace(repo_p, model_p, product, mode, skew)
 
+    def _ordering_write(self, data: st.DataObject, action: str, mode: str, skew: int) -> None:
+        """One write to the issuer's repositories: a resource order or an issuance record."""
+        store: Any = self.store
+        repo: Any
+        model: dict[str, Any]
+        values: st.SearchStrategy[Any]
+        if data.draw(st.booleans(), label="resource order?"):
+            entity_id = data.draw(st.sampled_from(RESOURCE_ORDER_IDS), label="order id")
+            repo, model, values = store.resource_orders, self.resource_orders, _LEAN_RESOURCE_ORDERS
+        else:
+            entity_id = data.draw(st.sampled_from(RECORD_IDS), label="record id")
+            repo, model, values = store.issuance_records, self.issuance_records, _LEAN_RECORDS
+        if action == "remove":
+            self._remove(repo, model, entity_id, mode, skew)
+            return
+        drawn: Any = data.draw(values, label="entity")
+        entity = attrs.evolve(drawn, id=entity_id)
+        if action == "add":
+            self._add(repo, model, entity)
+        else:
+            self._replace(repo, model, entity, mode, skew)
+
+    def _snapshot(self) -> tuple[dict[str, Any], ...]:
+        return (
+            dict(self.offerings),
+            dict(self.products),
+            dict(self.resource_orders),
+            dict(self.issuance_records),
+        )
+
+    def _restore(self, snapshot: tuple[dict[str, Any], ...]) -> None:
+        self.offerings, self.products, self.resource_orders, self.issuance_records = (
+            dict(m) for m in snapshot
+        )
+
     # ---------------------------------------------------------------- rules
 
     @rule(data=st.data())
@@ -236,7 +302,7 @@ class StoreStateMachine(RuleBasedStateMachine):
 
     @rule(data=st.data(), count=st.integers(0, 4), nested=st.booleans(), commit=st.booleans())
     def transaction(self, data: st.DataObject, count: int, nested: bool, commit: bool) -> None:
-        before = dict(self.offerings), dict(self.products)
+        before = self._snapshot()
         try:
             with self.store.transaction():
                 self._write(data)
@@ -251,7 +317,37 @@ class StoreStateMachine(RuleBasedStateMachine):
                 if not commit:
                     raise _RollbackError
         except _RollbackError:
-            self.offerings, self.products = before
+            self._restore(before)
+
+    @rule(
+        data=st.data(),
+        inner=st.integers(1, 4),
+        after=st.integers(0, 2),
+        outer_fails=st.booleans(),
+    )
+    def nested_transaction_with_an_injected_failure(
+        self, data: st.DataObject, inner: int, after: int, outer_fails: bool
+    ) -> None:
+        """An inner block fails and the outer one catches it: exactly the inner writes go."""
+        before = self._snapshot()
+        try:
+            with self.store.transaction():
+                self._write(data)
+                mark = self._snapshot()
+                try:
+                    with self.store.transaction():
+                        for _ in range(inner):
+                            self._write(data)
+                        raise _RollbackError
+                except _RollbackError:
+                    self._restore(mark)
+                self.check_store_matches_model()  # the outer block lives on without them
+                for _ in range(after):
+                    self._write(data)
+                if outer_fails:
+                    raise _RollbackError
+        except _RollbackError:
+            self._restore(before)
 
     @rule(
         statuses=st.none() | st.lists(st.sampled_from(_STATUSES), min_size=1, max_size=2),
@@ -326,6 +422,10 @@ class StoreStateMachine(RuleBasedStateMachine):
     def check_store_matches_model(self) -> None:
         self._check_repository(self.store.offerings, self.offerings, OFFERING_IDS)
         self._check_repository(self.store.products, self.products, PRODUCT_IDS)
+        if self.ordering:
+            store: Any = self.store
+            self._check_repository(store.resource_orders, self.resource_orders, RESOURCE_ORDER_IDS)
+            self._check_repository(store.issuance_records, self.issuance_records, RECORD_IDS)
         holders = {item.key: p for p in self.products.values() for item in p.product_order_item}
         for order_id, item_id in self._issued_order_items:
             found = self.store.products.find_by_order_item(order_id, item_id)

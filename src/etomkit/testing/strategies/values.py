@@ -1,20 +1,6 @@
-"""Hypothesis strategies for etomkit's entities and values.
+"""Building blocks and values: ids, names, date-times, JSON, ``extras``, TMF refs.
 
-Every strategy takes keyword arguments only and generates well-formed objects:
-offerings and products pass :func:`~etomkit.model.offering_problems` /
-:func:`~etomkit.model.product_problems`, date-times are timezone-aware UTC,
-sequences are tuples, and everything round-trips through
-:func:`etomkit.tmf.to_json` / :func:`etomkit.tmf.from_json` to an equal object.
-Generated entities are never stored (``revision`` 0).
-
->>> from hypothesis import given
->>> from etomkit.testing import strategies as ets
->>> @given(ets.product_offerings(lifecycle_status="Active"))
-... def test_active_offerings_can_be_sold(offering): ...
-
-The ``hypothesis`` entry point calls :func:`_register_hypothesis_strategies`, so
-``st.from_type(ProductOffering)`` (and the other entity and value types) use
-these strategies once etomkit is installed.
+Re-exported by :mod:`etomkit.testing.strategies`; see there for the conventions.
 """
 
 from __future__ import annotations
@@ -29,15 +15,13 @@ import hypothesis.strategies as st
 
 from etomkit.model import (
     CUSTOMER_ROLE,
-    OFFERING_LIFECYCLE,
-    PRODUCT_LIFECYCLE,
     Characteristic,
     CharacteristicValueUse,
     EntityRef,
+    ExternalId,
+    Note,
     OrderItemRef,
     PartyRef,
-    Product,
-    ProductOffering,
     RelatedParty,
     TimePeriod,
 )
@@ -45,13 +29,11 @@ from etomkit.model.offering import VALUE_TYPES
 from etomkit.tmf import _json_names
 
 __all__ = [
-    # building blocks
     "entity_ids",
     "names",
     "utc_datetimes",
     "json_values",
     "extras",
-    # values
     "time_periods",
     "entity_refs",
     "party_refs",
@@ -59,9 +41,8 @@ __all__ = [
     "order_item_refs",
     "characteristics",
     "characteristic_value_uses",
-    # entities
-    "product_offerings",
-    "products",
+    "notes",
+    "external_ids",
 ]
 
 T = TypeVar("T")
@@ -104,9 +85,12 @@ def _tuples(strategy: st.SearchStrategy[T]) -> st.SearchStrategy[tuple[T, ...]]:
 
 def _named_tuples(strategy: st.SearchStrategy[T]) -> st.SearchStrategy[tuple[T, ...]]:
     """Items with distinct names (the model refuses two characteristics of one name)."""
-    return st.lists(strategy, max_size=_MAX_ITEMS, unique_by=lambda c: c.name).map(  # type: ignore[attr-defined]
-        tuple
+    unique: st.SearchStrategy[list[T]] = st.lists(
+        strategy,
+        max_size=_MAX_ITEMS,
+        unique_by=lambda c: c.name,  # type: ignore[attr-defined]
     )
+    return unique.map(tuple)
 
 
 # --------------------------------------------------------------------- building blocks
@@ -162,19 +146,54 @@ def json_values(*, max_leaves: int = 6) -> st.SearchStrategy[Any]:
     )
 
 
-def extras(*, for_type: type, max_size: int = 2) -> st.SearchStrategy[Mapping[str, Any]]:
+def _tmf_extra_values(name: str) -> st.SearchStrategy[Any]:
+    """A value of the shape TMF gives attribute ``name``: refs carry an id (and the
+    ``role``/``@referredType`` some refs require); ``@extension`` is any JSON."""
+    if name == "@extension":
+        return json_values()
+    ref = st.fixed_dictionaries(
+        {"id": entity_ids(), "role": st.just("related"), "@referredType": st.just("Ref")},
+        optional={"name": names()},
+    )
+    if name == "serviceLevelAgreement":
+        return ref
+    return st.lists(ref, max_size=2)
+
+
+def extras(
+    *, for_type: type, max_size: int = 2, adversarial: bool = False
+) -> st.SearchStrategy[Mapping[str, Any]]:
     """An ``extras`` mapping for ``for_type``: unmodelled TMF attributes with JSON values.
 
     Keys never collide with the camelCase names etomkit models for ``for_type``,
-    so the mapping survives a TMF JSON round trip.
+    so the mapping survives a TMF JSON round trip. Known TMF attribute names
+    (``agreement``, ``place``, … of a TMF620 offering) get values of their TMF
+    shape and other keys start with ``x``, so documents stay TMF-valid; ``adversarial=True`` allows
+    any key and any JSON value under the TMF names.
     """
     modelled = frozenset(_json_names(for_type).values())
-    keys = st.sampled_from(_TMF_EXTRA_NAMES) | st.text(
-        string.ascii_letters, min_size=1, max_size=12
+    # the TMF620 ProductOffering attributes etomkit does not model, in their TMF shape
+    names_ = [
+        n for n in _TMF_EXTRA_NAMES if n not in modelled and for_type.__name__ == "ProductOffering"
+    ]
+    if adversarial:
+        keys = st.sampled_from(_TMF_EXTRA_NAMES) | st.text(_TEXT, min_size=1, max_size=12)
+        return st.dictionaries(
+            keys.filter(lambda k: k not in modelled), json_values(), max_size=max_size
+        )
+    vendor = st.text(string.ascii_letters, min_size=1, max_size=11).map(lambda k: f"x{k}")
+    pair = st.tuples(vendor.filter(lambda k: k not in modelled), json_values())
+    if names_:
+        known = st.sampled_from(names_).flatmap(
+            lambda n: _tmf_extra_values(n).map(lambda v: (n, v))
+        )
+        pair = known | pair
+    pairs = st.lists(
+        pair,
+        max_size=max_size,
+        unique_by=lambda kv: kv[0],
     )
-    return st.dictionaries(
-        keys.filter(lambda k: k not in modelled), json_values(), max_size=max_size
-    )
+    return pairs.map(dict)
 
 
 def _optional_types() -> st.SearchStrategy[str | None]:
@@ -323,133 +342,26 @@ def _typed_values(use: CharacteristicValueUse) -> CharacteristicValueUse:
     return attrs.evolve(use, product_spec_characteristic_value=kept)
 
 
-# --------------------------------------------------------------------- entities
-
-
-def _bundle_consistent(offering: ProductOffering) -> ProductOffering:
-    """A bundle with members must not say ``is_bundle=False``."""
-    if offering.bundled_product_offering and offering.is_bundle is False:
-        return attrs.evolve(offering, is_bundle=True)
-    return offering
-
-
-def product_offerings(
-    *,
-    lifecycle_status: str | st.SearchStrategy[str] | None = None,
-    with_id: bool = True,
-    ids: st.SearchStrategy[str] | None = None,
-    names: st.SearchStrategy[str] | None = None,
-    category_ids: st.SearchStrategy[str] | None = None,
-) -> st.SearchStrategy[ProductOffering]:
-    """Well-formed, never-stored product offerings.
-
-    ``lifecycle_status`` fixes the status or gives a strategy for it (default:
-    any state of the TMF620 lifecycle); ``with_id=False`` leaves ``id`` unset
-    (for services that assign ids). Pass small ``ids``/``names``/``category_ids``
-    strategies (e.g. ``st.sampled_from(["c1", "c2"])``) to make collisions and
-    filter hits likely.
-    """
-    refs = entity_refs()
+def notes() -> st.SearchStrategy[Note]:
+    """TMF notes: text with an optional author and date."""
     return st.builds(
-        ProductOffering,
-        name=names if names is not None else _names(),
-        id=(ids if ids is not None else entity_ids()) if with_id else st.none(),
-        href=_optional(_hrefs()),
-        version=_optional(st.sampled_from(("1.0", "2.0"))),
-        description=_optional(_texts()),
-        lifecycle_status=_fixed_or(lifecycle_status, st.sampled_from(OFFERING_LIFECYCLE.states)),
-        status_reason=_optional(_texts()),
-        valid_for=_optional(time_periods()),
-        is_bundle=_optional(st.booleans()),
-        is_sellable=_optional(st.booleans()),
-        last_update=_optional(utc_datetimes()),
-        category=_tuples(entity_refs(ids=category_ids)),
-        product_specification=_optional(refs),
-        bundled_product_offering=_tuples(refs),
-        product_offering_price=_tuples(refs),
-        prod_spec_char_value_use=_named_tuples(characteristic_value_uses()),
-        type=_entity_types("ProductOffering"),
-        base_type=_optional(st.just("ProductOffering")),
-        schema_location=_optional(_hrefs()),
-        extras=extras(for_type=ProductOffering),
-    ).map(_bundle_consistent)
+        Note,
+        text=_texts(),
+        id=_optional(entity_ids()),
+        author=_optional(names()),
+        date=_optional(utc_datetimes()),
+        type=_optional_types(),
+        extras=extras(for_type=Note),
+    )
 
 
-def _parties(customer: RelatedParty, others: tuple[RelatedParty, ...]) -> tuple[RelatedParty, ...]:
-    return (customer, *others)
-
-
-def _in_order(product: Product) -> Product:
-    """Swap start and termination dates if termination came first."""
-    start, end = product.start_date, product.termination_date
-    if start is not None and end is not None and end < start:
-        return attrs.evolve(product, start_date=end, termination_date=start)
-    return product
-
-
-def products(
-    *,
-    offering_id: str | st.SearchStrategy[str] | None = None,
-    status: str | st.SearchStrategy[str] | None = None,
-    with_id: bool = True,
-    ids: st.SearchStrategy[str] | None = None,
-    customer_id: str | st.SearchStrategy[str] | None = None,
-    order_items: st.SearchStrategy[tuple[OrderItemRef, ...]] | None = None,
-) -> st.SearchStrategy[Product]:
-    """Well-formed, never-stored products, each with exactly one ``customer`` party (first).
-
-    ``offering_id``, ``status`` and ``customer_id`` take a fixed value or a
-    strategy (default: any id, any state of the TMF637 lifecycle). ``order_items``
-    replaces the strategy for ``product_order_item`` (keep keys unique per store
-    when you test ``find_by_order_item``).
-    """
-    refs = entity_refs()
-    customer = related_parties(ids=_fixed_or(customer_id, entity_ids()), role=CUSTOMER_ROLE)
-    others = related_parties(role=_optional(st.sampled_from(("owner", "user"))))
+def external_ids() -> st.SearchStrategy[ExternalId]:
+    """Ids of the entity in other systems."""
     return st.builds(
-        Product,
-        product_offering=entity_refs(ids=_fixed_or(offering_id, entity_ids())),
-        related_party=st.builds(_parties, customer, _tuples(others)),
-        id=(ids if ids is not None else entity_ids()) if with_id else st.none(),
-        href=_optional(_hrefs()),
-        name=_optional(_names()),
-        description=_optional(_texts()),
-        status=_fixed_or(status, st.sampled_from(PRODUCT_LIFECYCLE.states)),
-        is_bundle=_optional(st.booleans()),
-        is_customer_visible=_optional(st.booleans()),
-        product_serial_number=_optional(entity_ids()),
-        order_date=_optional(utc_datetimes()),
-        start_date=_optional(utc_datetimes()),
-        termination_date=_optional(utc_datetimes()),
-        last_update=_optional(utc_datetimes()),
-        product_specification=_optional(refs),
-        product_order_item=order_items if order_items is not None else _tuples(order_item_refs()),
-        product_characteristic=_named_tuples(characteristics()),
-        realizing_service=_tuples(refs),
-        realizing_resource=_tuples(refs),
-        billing_account=_optional(refs),
-        type=_entity_types("Product"),
-        base_type=_optional(st.just("Product")),
-        schema_location=_optional(_hrefs()),
-        extras=extras(for_type=Product),
-    ).map(_in_order)
-
-
-# --------------------------------------------------------------------- st.from_type
-
-
-def _register_hypothesis_strategies() -> None:
-    """Make ``st.from_type`` use these strategies (called via the ``hypothesis`` entry point)."""
-    registrations: list[tuple[type, st.SearchStrategy[Any]]] = [
-        (ProductOffering, product_offerings()),
-        (Product, products()),
-        (EntityRef, entity_refs()),
-        (PartyRef, party_refs()),
-        (RelatedParty, related_parties()),
-        (OrderItemRef, order_item_refs()),
-        (Characteristic, characteristics()),
-        (TimePeriod, time_periods()),
-        (CharacteristicValueUse, characteristic_value_uses()),
-    ]
-    for cls, strategy in registrations:
-        st.register_type_strategy(cls, strategy)
+        ExternalId,
+        id=entity_ids(),
+        owner=_optional(names()),
+        external_identifier_type=_optional(st.sampled_from(("crm", "billing"))),
+        type=_optional_types(),
+        extras=extras(for_type=ExternalId),
+    )
