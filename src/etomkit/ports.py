@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import ClassVar, Generic, Protocol, TypeVar
 
+from etomkit.errors import ValidationError
 from etomkit.model.audit import AuditRun, AuditRunFilter, ManualAudit, ManualAuditFilter
 from etomkit.model.client import ClientFilter, ClientRegistration
 from etomkit.model.events import Event
@@ -142,7 +143,15 @@ class Repository(ABC, Generic[T, F]):
         return isinstance(entity_id, str) and self.find(entity_id) is not None
 
     def iterate(self, where: F | None = None, *, page_size: int = 1000) -> Iterator[T]:
-        """Every matching entity, fetched ``page_size`` at a time."""
+        """Every matching entity, fetched ``page_size`` at a time.
+
+        Raises ValidationError at once for a ``page_size`` that is not a positive integer.
+        """
+        if type(page_size) is not int or page_size < 1:
+            raise ValidationError("iterate", [("page_size", "must be a positive integer")])
+        return self._pages(where, page_size)
+
+    def _pages(self, where: F | None, page_size: int) -> Iterator[T]:
         offset: int | None = 0
         while offset is not None:
             page = self.query(where, offset=offset, limit=page_size)

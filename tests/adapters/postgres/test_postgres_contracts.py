@@ -6,20 +6,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 from psycopg_pool import ConnectionPool
 from tests.adapters.postgres.conftest import CONNINFO, fresh_schema
 
 from etomkit.adapters.postgres import PostgresStore
 from etomkit.ports import Store
-from etomkit.testing.access_contracts import ClientRepositoryContract
 from etomkit.testing.contracts import (
-    OfferingRepositoryContract,
-    ProductRepositoryContract,
     StoreContract,
     StoreFactory,
 )
 from etomkit.testing.stateful import StoreStateMachine
-from etomkit.testing.unique_contracts import UniqueKeyContract
 
 
 @pytest.fixture(scope="module")
@@ -46,24 +43,9 @@ def make_store(shared_schema: tuple[ConnectionPool, str]) -> StoreFactory:
     return lambda: _emptied(pool, schema)
 
 
-class TestPostgresOfferings(OfferingRepositoryContract):
-    pass
-
-
-class TestPostgresProducts(ProductRepositoryContract):
-    pass
-
-
 class TestPostgresStore(StoreContract):
-    pass
-
-
-class TestPostgresClients(ClientRepositoryContract):
-    pass
-
-
-class TestPostgresUniqueKeys(UniqueKeyContract):
-    pass
+    """The whole shipped kit: every repository contract, the unit of work and the
+    unique keys, against one PostgresStore schema."""
 
 
 class PostgresStoreMachine(StoreStateMachine):
@@ -88,4 +70,5 @@ class PostgresStoreMachine(StoreStateMachine):
 
 @pytest.mark.usefixtures("postgres_conninfo")
 class TestPostgresStoreMachine(PostgresStoreMachine.TestCase):  # type: ignore[misc,valid-type]
-    pass
+    # each example migrates a fresh schema: fewer, still long, runs than in memory
+    settings = settings(max_examples=30, stateful_step_count=40, deadline=None)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import psycopg
 import pytest
+from psycopg import sql
 
 import etomkit as ek
 from etomkit.adapters.postgres import PostgresStore, PostgresUsageLog
@@ -144,7 +145,16 @@ def test_racing_threads_share_one_store_without_lost_updates(
 class TestPostgresUsageLog(UsageLogContract):
     @pytest.fixture
     def make_log(self, make_postgres_store: Callable[..., PostgresStore]) -> UsageLogFactory:
-        return lambda: PostgresUsageLog(make_postgres_store())
+        """One store per test (one pool), its usage table emptied for each log made:
+        a store per generated example would hold a pool open per example."""
+        store = make_postgres_store(pool_size=1)
+
+        def fresh() -> PostgresUsageLog:
+            truncate = sql.SQL("TRUNCATE {}").format(store.qualified("usage"))
+            store.run("empty the usage log", lambda c: c.execute(truncate))
+            return PostgresUsageLog(store)
+
+        return fresh
 
 
 def _product(product_id: str, order_id: str) -> ek.Product:
