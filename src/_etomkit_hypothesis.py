@@ -58,6 +58,19 @@ REGISTRATIONS: tuple[tuple[str, str, str], ...] = (
     ("etomkit.model.audit", "AuditComparison", "audit_comparisons"),
     ("etomkit.model.queries", "OfferingFilter", "offering_filters"),
     ("etomkit.model.queries", "ProductFilter", "product_filters"),
+    ("etomkit.model.orders", "ServiceRefOrValue", "service_refs"),
+    (
+        "etomkit.model.resource_spec",
+        "ResourceSpecificationCharacteristic",
+        "resource_spec_characteristics",
+    ),
+    (
+        "etomkit.model.resource_spec",
+        "CharacteristicValueSpecification",
+        "characteristic_value_specifications",
+    ),
+    ("etomkit.inventory.requirement_specs", "InformationRequirement", "information_requirements"),
+    ("etomkit.inventory.requirement_specs", "ValueRequirement", "value_requirements"),
 )
 
 _registered = False

@@ -3,9 +3,8 @@ under docs/ (but the pages in NOT_YET_RUNNABLE, each with its reason).
 
 Blocks of one file run in order in one fresh namespace (like notebook cells),
 in a temporary working directory, so a later block may use what an earlier
-one defined and nothing leaks between files. A block whose first line is a
-docstring naming a module (the how-to's adapter, ``sqlite_store``) is also
-written to that module's file, so later blocks can import it.
+one defined and nothing leaks between files. A page may import from a folder
+of the repository (the how-to imports its worked example, ``sqlite_store``).
 """
 
 from __future__ import annotations
@@ -33,8 +32,8 @@ DOCUMENTS = [
         and "```python" in path.read_text(encoding="utf-8")
     ),
 ]
-#: Blocks that are a module of their own: (page, block index) -> module name.
-MODULE_BLOCKS = {("docs/howto-write-an-adapter.md", 0): "sqlite_store"}
+#: Folders a page's blocks import from (the how-to imports its worked example).
+IMPORTS_FROM = {"docs/howto-write-an-adapter.md": ROOT / "examples" / "sqlite_adapter"}
 QUICK_START = [
     "python3 -m venv .venv && .venv/bin/pip install -e . && sh examples/cli/main_job.sh",
     "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest",
@@ -65,10 +64,9 @@ def test_every_python_block_runs_in_order(
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     namespace: dict[str, Any] = {"__name__": f"docs_{path.stem}"}
-    for index, (line, source) in enumerate(blocks):
-        module = MODULE_BLOCKS.get((document, index))
-        if module is not None:
-            (tmp_path / f"{module}.py").write_text(source, encoding="utf-8")
+    if document in IMPORTS_FROM:
+        monkeypatch.syspath_prepend(str(IMPORTS_FROM[document]))
+    for line, source in blocks:
         # Compiled against the document so a traceback points at its line.
         code = compile("\n" * (line - 1) + source, str(path), "exec")
         exec(code, namespace)

@@ -23,22 +23,25 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import attrs
 
-from etomkit import tmf
-from etomkit.errors import ConflictError, DuplicateKeyError, NotFoundError, ValidationError
-from etomkit.model.audit import AuditRun, ManualAudit
-from etomkit.model.canonical import check_storable
-from etomkit.model.client import ClientRegistration
-from etomkit.model.issuance import (
+from etomkit import (
+    AuditRun,
+    ClientRegistration,
+    ConflictError,
+    DuplicateKeyError,
     FeasibilityAssessment,
-    FeasibilityAssessmentFilter,
     IssuanceRecord,
-    IssuanceRecordFilter,
+    ManualAudit,
+    NotFoundError,
+    Page,
+    Product,
+    ProductOffering,
+    ResourceOrder,
+    ResourceSpecification,
+    ValidationError,
+    tmf,
 )
-from etomkit.model.offering import ProductOffering
-from etomkit.model.product import Product
-from etomkit.model.queries import Page
-from etomkit.model.resource_order import ResourceOrder
-from etomkit.model.resource_spec import ResourceSpecification
+from etomkit.model.canonical import check_storable
+from etomkit.ordering import FeasibilityAssessmentFilter, IssuanceRecordFilter
 from etomkit.ports import (
     AuditRunRepository,
     ClientRepository,
@@ -147,7 +150,7 @@ class _Repository(Generic[T, F]):
                     (revision, doc, self._kind, entity_id),
                 )
             db.execute("DELETE FROM unique_key WHERE kind = ? AND id = ?", (self._kind, entity_id))
-            for key, value in self.unique_values(stored):
+            for key, value in dict.fromkeys(self.unique_values(stored)):  # once each
                 try:
                     db.execute(
                         "INSERT INTO unique_key VALUES (?, ?, ?, ?)",

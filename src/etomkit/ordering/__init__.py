@@ -1,5 +1,11 @@
 """eTOM 1.5.6.7 Issue Resource Orders: rules, their index, the issuer, explanations."""
 
+from etomkit.model.issuance import (
+    FeasibilityAssessmentFilter,
+    IssuanceRecordFilter,
+    ResourceSpecificationFilter,
+)
+from etomkit.model.resource_order import ResourceOrderFilter
 from etomkit.ordering.explain import CandidateRule, Explanation, ItemExplanation
 from etomkit.ordering.issuer import IssuanceResult, ResourceOrderIssuer
 from etomkit.ordering.memory import (
@@ -39,6 +45,11 @@ from etomkit.ordering.rules import (
 from etomkit.ordering.tracking import HandOff, InMemoryProvisioningTracker
 
 __all__ = [
+    # the query filters of the issuer's repositories
+    "ResourceOrderFilter",
+    "IssuanceRecordFilter",
+    "FeasibilityAssessmentFilter",
+    "ResourceSpecificationFilter",
     # the use case
     "ResourceOrderIssuer",
     "IssuanceResult",

@@ -37,16 +37,24 @@ from etomkit.testing.strategies.documents import (
     tmf_documents,
     unicode_edge_cases,
 )
-from etomkit.testing.strategies.inventory import product_offerings, products
+from etomkit.testing.strategies.inventory import (
+    information_requirements,
+    product_offerings,
+    products,
+    value_requirements,
+)
 from etomkit.testing.strategies.ordering import (
+    characteristic_value_specifications,
     feasibility_assessments,
     initiating_requests,
     issuance_records,
     resource_order_items,
     resource_orders,
+    resource_spec_characteristics,
     resource_specifications,
     service_order_items,
     service_orders,
+    service_refs,
 )
 from etomkit.testing.strategies.records import (
     audit_findings,
@@ -84,6 +92,11 @@ from etomkit.testing.strategies.values import (
 )
 
 __all__ = [
+    "characteristic_value_specifications",
+    "information_requirements",
+    "resource_spec_characteristics",
+    "service_refs",
+    "value_requirements",
     # building blocks
     "entity_ids",
     "names",

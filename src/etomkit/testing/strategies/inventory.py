@@ -5,6 +5,7 @@ from __future__ import annotations
 import attrs
 import hypothesis.strategies as st
 
+from etomkit.inventory.requirement_specs import InformationRequirement, ValueRequirement
 from etomkit.model import (
     CUSTOMER_ROLE,
     OFFERING_LIFECYCLE,
@@ -144,3 +145,35 @@ def products(
         schema_location=_optional(_hrefs()),
         extras=extras(for_type=Product),
     ).map(_in_order)
+
+
+def value_requirements() -> st.SearchStrategy[ValueRequirement]:
+    """Usable characteristic requirements (information requirements, #6)."""
+    return st.builds(
+        ValueRequirement,
+        name=st.sampled_from(("downloadSpeed", "technology", "contractMonths")),
+        required=st.booleans(),
+        value_type=st.none() | st.sampled_from(("string", "integer")),
+        allowed=st.just(()),
+        minimum=st.none() | st.integers(0, 10).map(float),
+        maximum=st.none() | st.integers(10, 100).map(float),
+        pattern=st.none(),
+    )
+
+
+def information_requirements() -> st.SearchStrategy[InformationRequirement]:
+    """Usable information requirements of offerings or products."""
+    return st.builds(
+        InformationRequirement,
+        id=st.text("abcdefgh", min_size=1, max_size=8),
+        entity=st.sampled_from(("ProductOffering", "Product")),
+        category=st.none() | st.just("cat-broadband"),
+        specification=st.none(),
+        required_fields=st.just(()),
+        fields=st.just(()),
+        characteristics=st.lists(value_requirements(), max_size=2, unique_by=lambda v: v.name).map(
+            tuple
+        ),
+        description=st.none(),
+        states=st.just(()),
+    )

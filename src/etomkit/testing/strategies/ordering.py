@@ -243,14 +243,29 @@ def resource_orders(
     )
 
 
-def _characteristic_specs() -> st.SearchStrategy[ResourceSpecificationCharacteristic]:
-    values = st.builds(
+def service_refs() -> st.SearchStrategy[ServiceRefOrValue]:
+    """TMF641 services an order item acts on: a new one (no id) or an existing one."""
+    return st.sampled_from(("add", "modify")).flatmap(_service)
+
+
+def characteristic_value_specifications() -> st.SearchStrategy[CharacteristicValueSpecification]:
+    """TMF634 allowed values of a resource specification characteristic."""
+    return st.builds(
         CharacteristicValueSpecification,
         value=_optional(st.integers(0, 100) | _TOKENS),
         value_type=_optional(st.sampled_from(("string", "integer"))),
         is_default=_optional(st.booleans()),
         extras=extras(for_type=CharacteristicValueSpecification),
     )
+
+
+def resource_spec_characteristics() -> st.SearchStrategy[ResourceSpecificationCharacteristic]:
+    """TMF634 characteristics a resource specification lists."""
+    return _characteristic_specs()
+
+
+def _characteristic_specs() -> st.SearchStrategy[ResourceSpecificationCharacteristic]:
+    values = characteristic_value_specifications()
     return st.builds(
         ResourceSpecificationCharacteristic,
         name=_TOKENS,
