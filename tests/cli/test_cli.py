@@ -382,3 +382,17 @@ def test_ctrl_c_exits_130_with_one_line(tmp_path: Path) -> None:
     finally:
         sys.stdin = saved
     assert code == 130 and err.getvalue() == "etomkit: interrupted\n"
+
+
+def test_an_audit_on_a_terminal_counts_what_it_reads_and_scores_the_same(
+    data: dict[str, Any],
+) -> None:
+    terminal, piped = Terminal(), io.StringIO()
+    shown = main(["--store", str(data["store"]), "--json", "audit"], stdout=io.StringIO(),
+                 stderr=terminal)  # fmt: skip
+    out = io.StringIO()
+    quiet = main(["--store", str(data["store"]), "--json", "audit"], stdout=out, stderr=piped)
+    assert shown == quiet == 0
+    assert "auditing: " in terminal.getvalue() and "/s" in terminal.getvalue()
+    assert piped.getvalue() == ""
+    assert json.loads(out.getvalue())["products_checked"] > 0

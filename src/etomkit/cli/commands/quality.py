@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from etomkit.cli.base import EXIT_OK, CommandError, Context
+from etomkit.cli.base import EXIT_OK, CommandError, Context, Progress
 from etomkit.inventory.audit import InventoryAuditor
 from etomkit.inventory.requirements import InformationRequirements
+from etomkit.ports import Store
 
 __all__ = ["load_requirements", "register"]
 
@@ -79,7 +81,18 @@ def _audit(ctx: Context) -> int:
     store = ctx.store()
     auditor = InventoryAuditor(store, requirements=requirements)
     previous = auditor.latest_run()
-    run = auditor.run()
+    if ctx.interactive:  # count what the audit reads: rate and ETA on the terminal
+        total = len(store.offerings) + len(store.products)
+        progress = Progress(ctx, "auditing", total)
+        counted = InventoryAuditor(
+            cast(Store, _Counted(store, progress)), requirements=requirements
+        )
+        try:
+            run = counted.run()
+        finally:
+            progress.finish()
+    else:
+        run = auditor.run()
     comparison = auditor.compare(previous, run) if ctx.args.compare and previous else None
     if ctx.json:
         doc: dict[str, Any] = {
@@ -152,3 +165,38 @@ def _report_shortcomings(ctx: Context) -> int:
     if rows:
         ctx.emit_rows(rows)
     return EXIT_OK
+
+
+class _CountedRepository:
+    """A repository whose ``iterate`` counts what it yields into a Progress."""
+
+    def __init__(self, repo: Any, progress: Progress) -> None:
+        self._repo = repo
+        self._progress = progress
+
+    def iterate(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        step = self._progress.step
+        for entity in self._repo.iterate(*args, **kwargs):
+            step()
+            yield entity
+
+    def __len__(self) -> int:
+        return len(self._repo)
+
+    def __contains__(self, entity_id: object) -> bool:
+        return entity_id in self._repo
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._repo, name)
+
+
+class _Counted:
+    """The store as the audit reads it, its offering and product passes counted."""
+
+    def __init__(self, store: Any, progress: Progress) -> None:
+        self._store = store
+        self.offerings = _CountedRepository(store.offerings, progress)
+        self.products = _CountedRepository(store.products, progress)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
