@@ -29,6 +29,7 @@ from cattrs.v import format_exception
 from etomkit.errors import ValidationError
 from etomkit.inputs import limit_problems, parse_json
 from etomkit.model.audit import AuditComparison, AuditFinding, AuditRun, ManualAudit, RuleScore
+from etomkit.model.canonical import _ALWAYS_WRITTEN, _AT_NAMES, _SPECIAL_NAMES
 from etomkit.model.client import ClientRegistration, Permission, SecretHash
 from etomkit.model.events import Event
 from etomkit.model.issuance import (
@@ -82,22 +83,6 @@ __all__ = ["dumps", "event_to_json", "from_json", "loads", "to_json"]
 
 T = TypeVar("T")
 
-_AT_NAMES = {
-    "type": "@type",
-    "base_type": "@baseType",
-    "schema_location": "@schemaLocation",
-    "referred_type": "@referredType",
-}
-_SPECIAL_NAMES: dict[type, dict[str, str]] = {
-    OrderItemRef: {
-        "order_id": "productOrderId",
-        "item_id": "orderItemId",
-        "action": "orderItemAction",
-        "order_href": "productOrderHref",
-    },
-}
-#: Fields written even when they hold their default (status is always explicit).
-_ALWAYS_WRITTEN = frozenset({"type", "referred_type", "lifecycle_status", "status"})
 #: TMF637 v4 spells one status with a trailing space; etomkit writes it that way.
 _PRODUCT_STATUS_SPELLING = {"aborted": "aborted "}
 

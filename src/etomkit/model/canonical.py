@@ -186,7 +186,7 @@ _USUAL: dict[tuple[type, str], frozenset[str]] = {
     (ResourceOrderItem, "action"): frozenset(ORDER_ITEM_ACTIONS),
     (ResourceOrderItem, "state"): _ORDER_STATES,
 }
-# JSON names as etomkit.tmf writes them (tests/model/test_canonical_values.py keeps the two equal).
+# JSON names as etomkit.tmf writes them (etomkit.tmf reads these tables).
 _AT_NAMES = {
     "type": "@type",
     "base_type": "@baseType",
@@ -201,8 +201,8 @@ _SPECIAL_NAMES: dict[type, dict[str, str]] = {
         "order_href": "productOrderHref",
     },
 }
-# TMF JSON writes these even at their default and reads an absent one as the default,
-# so None would come back as the default.
+# TMF JSON writes these even at their default (status is always explicit) and reads an
+# absent one as the default, so None would come back as the default.
 _ALWAYS_WRITTEN = frozenset({"type", "referred_type", "lifecycle_status", "status"})
 # Keys a class's JSON holds beyond its attributes' names.
 _MORE_RESERVED: dict[type, frozenset[str]] = {
