@@ -1,16 +1,29 @@
-"""Benchmark: issuing resource orders with indexed rules vs a linear scan vs rule-engine.
+"""Benchmark: issuing resource orders, against its object floor, the released issuer,
+a linear scan, rule-engine, a sustained run and durable stores (issue #13).
 
-Issues 100,000 service order items (10 per service order) against 1,000 and
-50,000 rules, end to end in memory: request validation, rule matching,
-resource order items built and checked against their resource
-specifications, ResourceOrder and IssuanceRecord objects built and stored in
-one unit of work per request. Beside it, in the same run and on the same
-items, the same pipeline matching by (a) a linear scan of the rules as Python
-predicates and (b) the same rules as ``rule-engine`` expressions (slow, so
-timed on a sample of the items). Rounds are interleaved; the table shows medians.
+One run prints one table. Rounds are interleaved (the contenders run one after
+the other in each round, in a rotating order) and the table shows medians:
 
-    python bench/issuing.py            # the full run (about ten minutes on a small VM)
-    python bench/issuing.py --quick    # fewer items and rounds
+* the TMF-required object floor: what issuing must build per item (the order,
+  its order items that vary, the record entry; per request the record), by
+  trusted construction, without matching, checks or storage (bench/issuing_floor.py);
+* ``issue()``, one request at a time, and ``issue_many`` with batches of
+  1, 10, 100 and 1000 requests, end to end on a fresh InMemoryOrderingStore;
+* the released issuer (``--baseline``, a git commit) doing the same in a worker
+  process on the same requests (bench/issuing_baseline.py);
+* the same pipeline matching by a linear scan of Python predicates and by
+  ``rule-engine`` expressions (slow: timed on samples);
+  all of it at 1,000 and at 50,000 rules;
+* a sustained run into ONE store with the garbage collector on (bench/issuing_durable.py);
+* FileStore (every commit fsynced) and sqlite3 (WAL, synchronous=FULL) storing
+  the same TMF JSON, with the same batch sizes.
+
+The workload: 10 items per service order; about 93% standard adds, 2% match no
+rule and 2% hit a special rule (special handling), 3% noChange.
+
+    python bench/issuing.py                    # the full run
+    python bench/issuing.py --quick            # fewer items and rounds
+    python bench/issuing.py --baseline none    # without the released issuer
 """
 
 from __future__ import annotations
@@ -18,12 +31,16 @@ from __future__ import annotations
 import argparse
 import copy
 import gc
+import json
 import os
 import random
-import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from etomkit.model.issuance import InitiatingRequest
@@ -50,6 +67,7 @@ from etomkit.ordering.index import CompiledRule, RuleIndex
 BANDWIDTHS = ("100M", "300M", "1G")
 PROFILES = {"100M": "BP-100", "300M": "BP-300", "1G": "BP-1000", "10G": "BP-10000"}
 ITEMS_PER_ORDER = 10
+DEFAULT_BASELINE = "abb0480"  # the released issuer (main before issue #13)
 
 
 # ---------------------------------------------------------------------- workload
@@ -213,6 +231,7 @@ class LinearScan(RuleIndex):
             key=lambda c: (-c.priority, c.id),
         )
         self.scan = [(self._predicate(c), c) for c in compiled]
+        self.calls = 0
 
     @staticmethod
     def _predicate(c: CompiledRule) -> Callable[[str, str | None, str, Mapping[str, Any]], bool]:
@@ -233,6 +252,7 @@ class LinearScan(RuleIndex):
     def match(
         self, specification: str, version: str | None, action: str, values: Mapping[str, Any]
     ) -> list[CompiledRule]:
+        self.calls += 1
         matched: list[CompiledRule] = []
         for predicate, rule in self.scan:
             if predicate(specification, version, action, values):
@@ -254,6 +274,7 @@ class RuleEngineScan(RuleIndex):
             key=lambda c: (-c.priority, c.id),
         )
         self.scan = [(rule_engine.Rule(self._expression(c.rule)), c) for c in compiled]
+        self.calls = 0
 
     @staticmethod
     def _expression(rule: Rule) -> str:
@@ -278,6 +299,7 @@ class RuleEngineScan(RuleIndex):
     def match(
         self, specification: str, version: str | None, action: str, values: Mapping[str, Any]
     ) -> list[CompiledRule]:
+        self.calls += 1
         thing = {"spec": specification, "action": action, "chars": dict(values)}
         matched: list[CompiledRule] = []
         for expression, rule in self.scan:
@@ -290,6 +312,23 @@ class RuleEngineScan(RuleIndex):
 
 # ---------------------------------------------------------------------- running
 
+SIZES: dict[bool, dict[str, Any]] = {  # by --quick
+    False: {
+        "items": 100_000,
+        "rounds": 5,
+        "sample": {(1_000, "linear"): 2_000, (1_000, "rule-engine"): 100, (50_000, "linear"): 100},
+        "sustained": (500_000, 100_000),
+        "durable": {0: 300, 1: 300, 10: 1_000, 100: 2_000},  # requests
+    },
+    True: {
+        "items": 20_000,
+        "rounds": 3,
+        "sample": {(1_000, "linear"): 500, (1_000, "rule-engine"): 30, (50_000, "linear"): 30},
+        "sustained": (100_000, 20_000),
+        "durable": {0: 100, 1: 100, 10: 300, 100: 500},
+    },
+}
+
 
 def issuer_for(rules: RuleSet) -> ResourceOrderIssuer:
     store = InMemoryOrderingStore()
@@ -297,14 +336,23 @@ def issuer_for(rules: RuleSet) -> ResourceOrderIssuer:
     return ResourceOrderIssuer(store, rules)
 
 
-def issue_rate(rules: RuleSet, requests: Sequence[InitiatingRequest]) -> float:
-    """Items per second issuing every request on a fresh store, end to end."""
-    issue = issuer_for(rules).issue
+def issue_rate(rules: RuleSet, requests: Sequence[InitiatingRequest], batch: int = 0) -> float:
+    """Items per second issuing every request on a fresh store, end to end
+    (``batch`` 0: ``issue()`` per request, else ``issue_many`` of ``batch`` requests)."""
+    issuer = issuer_for(rules)
     items = sum(len(r.items) for r in requests)
+    chunks = [list(requests[i : i + batch]) for i in range(0, len(requests), batch or 1)]
     gc.collect()
-    start = time.perf_counter()
-    for request in requests:
-        issue(request)
+    if batch == 0:
+        issue = issuer.issue
+        start = time.perf_counter()
+        for request in requests:
+            issue(request)
+    else:
+        issue_many = issuer.issue_many
+        start = time.perf_counter()
+        for chunk in chunks:
+            issue_many(chunk)
     return items / (time.perf_counter() - start)
 
 
@@ -326,33 +374,8 @@ def match_rate(index: RuleIndex, requests: Sequence[InitiatingRequest]) -> float
     return len(work) / (time.perf_counter() - start)
 
 
-def floor_rate(requests: Sequence[InitiatingRequest]) -> float:
-    """Items per second only constructing what issuing builds per standard item
-    (three order items, one order, one record entry) with the attrs constructors."""
-    from etomkit.model.issuance import IssuedItem
-    from etomkit.model.resource_order import ResourceOrder, ResourceOrderItem
-
-    ont, port = EntityRef(id="ont"), EntityRef(id="gpon-port")
-    model = (Characteristic(name="model", value="HG8245H"),)
-    items = [item for request in requests for item in request.items]
-    start = time.perf_counter()
-    out = []
-    for n, item in enumerate(items):
-        chars = item.service.service_characteristic
-        order_items = (
-            ResourceOrderItem(id="1", resource_specification=ont, characteristic=model),
-            ResourceOrderItem(id="2", resource_specification=port, characteristic=chars[:1]),
-            ResourceOrderItem(id="3", resource_specification=port, characteristic=chars[1:2]),
-        )
-        order = ResourceOrder(id=str(n), order_item=order_items, revision=1)
-        out.append((order, IssuedItem(item_id=item.id, action="add", outcome="standard")))
-    return len(items) / (time.perf_counter() - start)
-
-
 def _variant(kind: str, rule_set: RuleSet) -> RuleSet:
     """The rule set with the matcher of ``kind`` in place of its index."""
-    if kind == "indexed":
-        return rule_set
     variant = copy.copy(rule_set)
     variant.index = (
         LinearScan(rule_set.rules) if kind == "linear" else RuleEngineScan(rule_set.rules)
@@ -360,103 +383,147 @@ def _variant(kind: str, rule_set: RuleSet) -> RuleSet:
     return variant
 
 
-LABELS = {
-    "indexed": "etomkit indexed issuer",
-    "linear": "linear scan of Python predicates",
-    "rule-engine": "rule-engine expressions, scanned",
-}
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer items and rounds")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds")
+    parser.add_argument(
+        "--baseline",
+        default=DEFAULT_BASELINE,
+        help=f"git commit of the released issuer to compare with (default {DEFAULT_BASELINE}; "
+        "'none' to skip)",
+    )
+    parser.add_argument("--dir", type=Path, default=None, help="work directory for the stores")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    quick = args.quick
-    rounds = args.rounds or (3 if quick else 5)
-    items = 20_000 if quick else 100_000
-    # How many items each variant issues per round (the scans are slow: samples).
-    sample = {
-        (1_000, "indexed"): items,
-        (1_000, "linear"): 500 if quick else 2_000,
-        (1_000, "rule-engine"): 30 if quick else 100,
-        (50_000, "indexed"): items,
-        (50_000, "linear"): 30 if quick else 100,
+    from bench.issuing_baseline import Baseline, serve, start_baseline
+
+    if args.worker is not None:
+        return serve(json.loads(args.worker), sys.modules[__name__])
+    from bench.issuing_durable import filestore_rate, memory_rate, sqlite_rate, sustained
+    from bench.issuing_floor import build_floor, check_floor, floor_plan, protos
+    from bench.issuing_report import BATCHES, RULE_COUNTS, Run, table
+
+    began, load = time.perf_counter(), os.getloadavg()
+    size = SIZES[args.quick]
+    rounds: int = args.rounds or size["rounds"]
+    items: int = size["items"]
+    baseline = start_baseline(args.baseline, {"rules": list(RULE_COUNTS), "items": items})
+    log("building rules and requests ...")
+    specs = make_specs()
+    rule_sets = {n: RuleSet(make_rules(n)) for n in RULE_COUNTS}
+    requests = {n: make_requests(n, items) for n in RULE_COUNTS}
+    reference = issuer_for(rule_sets[1_000])
+    log(f"built them ({time.perf_counter() - began:.0f} s); a reference run ...")
+    results = [reference.issue(r) for r in requests[1_000]]  # the floor's plan, sqlite's JSON
+    plan = floor_plan(requests[1_000], results)
+    floor_differs = check_floor(plan, results)
+    proto, varying = protos(results)
+    work = args.dir or Path(tempfile.mkdtemp(prefix="etomkit-bench-issuing-"))
+    work.mkdir(parents=True, exist_ok=True)
+
+    run = Run()
+
+    def floor() -> float:
+        gc.collect()
+        start = time.perf_counter()
+        built = build_floor(plan, datetime.now(UTC), proto, varying)
+        took = time.perf_counter() - start
+        del built
+        return items / took
+
+    run.add(("floor",), items, floor)
+    for n in RULE_COUNTS:
+        rules, reqs = rule_sets[n], requests[n]
+        run.add((n, "issue"), items, partial(issue_rate, rules, reqs))
+        if isinstance(baseline, Baseline):
+            run.add((n, "old issue"), items, partial(baseline.rate, n, len(reqs)))
+            run.add((n, "old many"), items, partial(baseline.rate, n, len(reqs), 100))
+        for b in BATCHES:
+            run.add((n, "many", b), items, partial(issue_rate, rules, reqs, b))
+        run.add((n, "match"), items, partial(match_rate, rules.index, reqs))
+        for kind in ("linear", "rule-engine"):
+            sample = size["sample"].get((n, kind))
+            if sample is not None:
+                variant, chosen = _variant(kind, rules), reqs[: sample // ITEMS_PER_ORDER]
+                run.scan((n, kind), variant.index, sample, partial(issue_rate, variant, chosen))
+                run.add((n, kind, "match"), sample, partial(match_rate, variant.index, chosen))
+    rules = rule_sets[1_000]
+    for b, count in size["durable"].items():
+        chosen, n_items = requests[1_000][:count], count * ITEMS_PER_ORDER
+        run.add(("memory", b), n_items, partial(memory_rate, rules, specs, chosen, b))
+        fs = partial(filestore_rate, work / "filestore", rules, specs, chosen, b)
+        run.add(("file", b), n_items, fs)
+        if b:
+            run.add(("sqlite", b), n_items, partial(sqlite_rate, work / "db", results[:count], b))
+    log(f"set up the contenders ({time.perf_counter() - began:.0f} s)")
+    gc.collect()
+    gc.freeze()  # the workload: collections walk the stores being filled, not the 50k rules
+    if isinstance(baseline, Baseline):
+        try:
+            log(f"baseline {args.baseline}: etomkit from {baseline.ready()}")
+        except RuntimeError as exc:
+            baseline, run.notes = str(exc), [*run.notes, f"the baseline failed: {exc}"]
+            for key in [k for k in run.contenders if k[1:2] in (("old issue",), ("old many",))]:
+                del run.contenders[key], run.rates[key]
+    log(f"set up in {time.perf_counter() - began:.0f} s; {rounds} rounds ...")
+    try:
+        for r in range(rounds):
+            run.round(r)
+            shown = ", ".join(
+                f"{label} {run.rates[key][-1]:,.0f}"
+                for label, key in (
+                    ("floor", ("floor",)),
+                    ("issue", (1_000, "issue")),
+                    ("old issue", (1_000, "old issue")),
+                    ("issue_many(100)", (1_000, "many", 100)),
+                )
+                if run.rates.get(key)
+            )
+            log(f"round {r + 1}/{rounds} ({time.perf_counter() - began:.0f} s): items/s {shown}")
+        total, slice_items = size["sustained"]
+        log(f"sustained: {total:,} items into one store ...")
+        slices = sustained(
+            rule_sets[1_000],
+            specs,
+            lambda k: make_requests(1_000, 100 * ITEMS_PER_ORDER, seed=1_000 + k, prefix=f"S{k}"),
+            total,
+            slice_items,
+        )
+    finally:
+        if isinstance(baseline, Baseline):
+            baseline.close()
+        if args.dir is None:
+            import shutil
+
+            shutil.rmtree(work, ignore_errors=True)
+    if isinstance(baseline, str):
+        run.notes.append(f"old issue() ({args.baseline}): left out, {baseline}")
+    if floor_differs:
+        run.notes.append(f"the floor does not build exactly what the issuer does: {floor_differs}")
+    command = "python bench/issuing.py" + " --quick" * args.quick
+    if args.rounds:
+        command += f" --rounds {args.rounds}"
+    if args.baseline != DEFAULT_BASELINE:
+        command += f" --baseline {args.baseline}"
+    info = {
+        "rounds": rounds,
+        "baseline": args.baseline,
+        "skipped": baseline if isinstance(baseline, str) else None,
+        "slice": slice_items,
+        "seconds": time.perf_counter() - began,
+        "load": (load, os.getloadavg()),
+        "command": command,
     }
-    print("building rules and requests ...", file=sys.stderr)
-    setups = {}
-    for count in (1_000, 50_000):
-        rule_set = RuleSet(make_rules(count))
-        requests = make_requests(count, items)
-        for kind in ("indexed", "linear", "rule-engine"):
-            if (count, kind) in sample:
-                n = sample[(count, kind)] // ITEMS_PER_ORDER
-                setups[(count, kind)] = (_variant(kind, rule_set), requests[:n])
-    issued: dict[tuple[int, str], list[float]] = {key: [] for key in setups}
-    matched: dict[tuple[int, str], list[float]] = {key: [] for key in setups}
-    floor: list[float] = []
-    for n in range(rounds):
-        for key, (rule_set, requests) in setups.items():
-            issued[key].append(issue_rate(rule_set, requests))
-            matched[key].append(match_rate(rule_set.index, requests))
-        floor.append(floor_rate(setups[(1_000, "indexed")][1]))
-        line = ", ".join(f"{k[0]}/{k[1]} {v[-1]:,.0f}" for k, v in issued.items())
-        print(f"round {n + 1}/{rounds}: items/s {line}", file=sys.stderr)
-    med = {key: statistics.median(v) for key, v in issued.items()}
-    med_match = {key: statistics.median(v) for key, v in matched.items()}
-    print(table(med, med_match, statistics.median(floor), sample, rounds, quick))
+    print(table(run, slices, info))
     return 0
 
 
-def _ratio(value: float) -> str:
-    return f"{value:,.1f}x" if value >= 1 else f"{value:.2g}x"
-
-
-def table(
-    issued: dict[tuple[int, str], float],
-    matched: dict[tuple[int, str], float],
-    floor: float,
-    sample: dict[tuple[int, str], int],
-    rounds: int,
-    quick: bool,
-) -> str:
-    """The results as Markdown."""
-    lines = [
-        "| rules | matcher | items timed | issued end to end, items/s | vs linear scan "
-        "| matching only, items/s | vs linear scan |",
-        "|---:|---|---:|---:|---:|---:|---:|",
-    ]
-    # rule-engine evaluates every rule in turn, so its cost per item grows with the
-    # rules; parsing 50,000 expressions takes minutes, so 50,000 is estimated from 1,000.
-    re_match = matched[(1_000, "rule-engine")] / 50
-    re_issue = 1 / (1 / re_match + 1 / issued[(1_000, "indexed")])
-    for count in (1_000, 50_000):
-        base, base_match = issued[(count, "linear")], matched[(count, "linear")]
-        for kind in ("indexed", "linear", "rule-engine"):
-            key = (count, kind)
-            if key in issued:
-                timed, rate, match = f"{sample[key]:,}", issued[key], matched[key]
-            else:
-                timed, rate, match = "est.", re_issue, re_match
-            lines.append(
-                f"| {count:,} | {LABELS[kind]} | {timed} | {rate:,.0f} "
-                f"| {_ratio(rate / base)} | {match:,.0f} | {_ratio(match / base_match)} |"
-            )
-    scale = issued[(50_000, "indexed")] / issued[(1_000, "indexed")]
-    command = "python bench/issuing.py" + (" --quick" if quick else "")
-    lines += [
-        "",
-        f"* indexed issuer, 50,000 rules vs 1,000 rules: {scale:.2f}x the throughput",
-        "* est.: rule-engine with 50,000 rules, from its 1,000-rule matching rate / 50 "
-        "(it evaluates every rule for every item; parsing 50,000 expressions takes minutes)",
-        f"* building the objects alone (3 order items, 1 order, 1 record entry per item, "
-        f"attrs constructors, no rules, checks or storage): {floor:,.0f} items/s; the "
-        f"indexed issuer reaches {issued[(1_000, 'indexed')] / floor:.0%} of that",
-        f"* medians of {rounds} interleaved rounds; Python {sys.version.split()[0]}, "
-        f"{os.cpu_count()} CPU(s); re-run: `{command}`",
-    ]
-    return "\n".join(lines)
-
-
 if __name__ == "__main__":
+    if not __package__:  # run as a script: make the bench package importable
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     sys.exit(main())
