@@ -321,7 +321,7 @@ SIZES: dict[bool, dict[str, Any]] = {  # by --quick
         "durable": {0: 300, 1: 300, 10: 1_000, 100: 2_000},  # requests
     },
     True: {
-        "items": 20_000,
+        "items": 10_000,
         "rounds": 3,
         "sample": {(1_000, "linear"): 500, (1_000, "rule-engine"): 30, (50_000, "linear"): 30},
         "sustained": (100_000, 20_000),
@@ -400,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=None, help="work directory for the stores")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    from bench.issuing_baseline import Baseline, serve, start_baseline
+    from bench.issuing_baseline import Baseline, serve, start_baseline, start_control
 
     if args.worker is not None:
         return serve(json.loads(args.worker), sys.modules[__name__])
@@ -413,6 +413,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     rounds: int = args.rounds or size["rounds"]
     items: int = size["items"]
     baseline = start_baseline(args.baseline, {"rules": list(RULE_COUNTS), "items": items})
+    control = start_control({"rules": [RULE_COUNTS[0]], "items": items})
+    if not isinstance(baseline, Baseline) and isinstance(control, Baseline):
+        control.close()
+        control = "no baseline to control for"
     log("building rules and requests ...")
     specs = make_specs()
     rule_sets = {n: RuleSet(make_rules(n)) for n in RULE_COUNTS}
@@ -443,6 +447,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(baseline, Baseline):
             run.add((n, "old issue"), items, partial(baseline.rate, n, len(reqs)))
             run.add((n, "old many"), items, partial(baseline.rate, n, len(reqs), 100))
+        if n == RULE_COUNTS[0] and isinstance(control, Baseline):
+            run.add((n, "control issue"), items, partial(control.rate, n, len(reqs)))
         for b in BATCHES:
             run.add((n, "many", b), items, partial(issue_rate, rules, reqs, b))
         run.add((n, "match"), items, partial(match_rate, rules.index, reqs))
@@ -463,13 +469,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     log(f"set up the contenders ({time.perf_counter() - began:.0f} s)")
     gc.collect()
     gc.freeze()  # the workload: collections walk the stores being filled, not the 50k rules
-    if isinstance(baseline, Baseline):
-        try:
-            log(f"baseline {args.baseline}: etomkit from {baseline.ready()}")
-        except RuntimeError as exc:
-            baseline, run.notes = str(exc), [*run.notes, f"the baseline failed: {exc}"]
-            for key in [k for k in run.contenders if k[1:2] in (("old issue",), ("old many",))]:
-                del run.contenders[key], run.rates[key]
+    for worker in (baseline, control):
+        if isinstance(worker, Baseline):
+            try:
+                log(f"worker {worker.commit}: etomkit from {worker.ready()}")
+            except RuntimeError as exc:
+                run.drop("this tree" if worker is control else "baseline", str(exc))
     log(f"set up in {time.perf_counter() - began:.0f} s; {rounds} rounds ...")
     try:
         for r in range(rounds):
@@ -495,8 +500,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             slice_items,
         )
     finally:
-        if isinstance(baseline, Baseline):
-            baseline.close()
+        for worker in (baseline, control):
+            if isinstance(worker, Baseline):
+                worker.close()
         if args.dir is None:
             import shutil
 

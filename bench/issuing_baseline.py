@@ -21,29 +21,33 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Baseline", "start_baseline"]
+__all__ = ["Baseline", "start_baseline", "start_control"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 class Baseline:
-    """A worker process issuing with the ``etomkit`` of ``commit``."""
+    """A worker process issuing with the ``etomkit`` of ``commit`` (``src``: with the
+    ``etomkit`` package in that directory instead, e.g. the bench's own)."""
 
-    def __init__(self, commit: str, setup: dict[str, Any]) -> None:
+    def __init__(self, commit: str, setup: dict[str, Any], src: Path | None = None) -> None:
         self.commit = commit
         self.tmp = Path(tempfile.mkdtemp(prefix="etomkit-baseline-"))
         try:
-            archive = subprocess.run(
-                ["git", "-C", str(ROOT), "archive", commit, "src"],
-                capture_output=True,
-                check=True,
-            )
-            with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-                if hasattr(tarfile, "data_filter"):
-                    tar.extractall(self.tmp, filter="data")
-                else:  # pragma: no cover - Python before 3.11.4
-                    tar.extractall(self.tmp)
-            env = {**os.environ, "PYTHONPATH": str(self.tmp / "src")}
+            if src is None:
+                archive = subprocess.run(
+                    ["git", "-C", str(ROOT), "archive", commit, "src"],
+                    capture_output=True,
+                    check=True,
+                )
+                with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+                    if hasattr(tarfile, "data_filter"):
+                        tar.extractall(self.tmp, filter="data")
+                    else:  # pragma: no cover - Python before 3.11.4
+                        tar.extractall(self.tmp)
+                src = self.tmp / "src"
+            self.src = src.resolve()
+            env = {**os.environ, "PYTHONPATH": str(src)}
             self.proc = subprocess.Popen(
                 [sys.executable, str(ROOT / "bench" / "issuing.py"), "--worker", json.dumps(setup)],
                 stdin=subprocess.PIPE,
@@ -69,9 +73,9 @@ class Baseline:
         """Wait until the worker has built its workload; the etomkit it imported."""
         if self.where is None:
             where = str(self._reply()["ready"])
-            if not Path(where).resolve().is_relative_to(self.tmp.resolve()):
+            if not Path(where).resolve().is_relative_to(self.src):
                 self.close()
-                raise RuntimeError(f"the worker imported etomkit from {where}, not {self.tmp}")
+                raise RuntimeError(f"the worker imported etomkit from {where}, not {self.src}")
             self.where = where
         return self.where
 
@@ -113,6 +117,17 @@ def start_baseline(commit: str, setup: dict[str, Any]) -> Baseline | str:
         return f"git archive {commit} failed: {why[-1] if why else exc}"
     except OSError as exc:
         return f"cannot start the {commit} worker: {exc}"
+
+
+def start_control(setup: dict[str, Any]) -> Baseline | str:
+    """A worker with the bench's own ``etomkit``: the same code as in the bench process,
+    timed the way the baseline is (a control for the process, not for the code)."""
+    import etomkit
+
+    try:
+        return Baseline("this tree", setup, Path(etomkit.__file__).resolve().parents[1])
+    except OSError as exc:
+        return f"cannot start the control worker: {exc}"
 
 
 def serve(setup: dict[str, Any], workload: Any) -> int:
