@@ -10,7 +10,8 @@ the other in each round, in a rotating order) and the table shows medians:
 * ``issue()``, one request at a time, and ``issue_many`` with batches of
   1, 10, 100 and 1000 requests, end to end on a fresh InMemoryOrderingStore;
 * the released issuer (``--baseline``, a git commit) doing the same in a worker
-  process on the same requests (bench/issuing_baseline.py);
+  process on the same requests (bench/issuing_baseline.py), and this tree's
+  ``issue()`` in such a worker too (the control: the same code, timed the same way);
 * the same pipeline matching by a linear scan of Python predicates and by
   ``rule-engine`` expressions (slow: timed on samples);
   all of it at 1,000 and at 50,000 rules;
@@ -21,9 +22,13 @@ the other in each round, in a rotating order) and the table shows medians:
 The workload: 10 items per service order; about 93% standard adds, 2% match no
 rule and 2% hit a special rule (special handling), 3% noChange.
 
-    python bench/issuing.py                    # the full run
-    python bench/issuing.py --quick            # fewer items and rounds
-    python bench/issuing.py --baseline none    # without the released issuer
+    python bench/issuing.py                    # 5 rounds of 100,000 items per contender
+    python bench/issuing.py --quick            # 3 rounds of 10,000 items
+    python bench/issuing.py --baseline none    # without the released issuer (or: a commit)
+
+``rule-engine`` is a bench-only dependency (``pip install -e '.[bench]'``); the
+old issuer needs ``git`` and this repository's history (its row is left out,
+with a note, without them).
 """
 
 from __future__ import annotations
@@ -341,7 +346,9 @@ def issue_rate(rules: RuleSet, requests: Sequence[InitiatingRequest], batch: int
     (``batch`` 0: ``issue()`` per request, else ``issue_many`` of ``batch`` requests)."""
     issuer = issuer_for(rules)
     items = sum(len(r.items) for r in requests)
-    chunks = [list(requests[i : i + batch]) for i in range(0, len(requests), batch or 1)]
+    chunks = (
+        [list(requests[i : i + batch]) for i in range(0, len(requests), batch)] if batch else []
+    )
     gc.collect()
     if batch == 0:
         issue = issuer.issue
