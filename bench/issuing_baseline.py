@@ -107,7 +107,7 @@ class Baseline:
 def start_baseline(commit: str, setup: dict[str, Any]) -> Baseline | str:
     """A started worker for ``commit``, or why there is none (no git, unknown commit)."""
     if not commit or commit.lower() == "none":
-        return "not asked for (--baseline none)"
+        return "not asked for: --baseline none"
     if shutil.which("git") is None:
         return "git is not available"
     try:
