@@ -12,7 +12,7 @@ import array
 import bisect
 import itertools
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from etomkit.adapters.memory import (
@@ -27,6 +27,7 @@ from etomkit.adapters.memory import (
     InMemoryResourceSpecificationRepository,
     _DictRepository,
 )
+from etomkit.errors import ValidationError
 
 __all__ = [
     "FILE_REPOSITORIES",
@@ -206,6 +207,28 @@ class _LazyRecords(_DictRepository[Any, Any]):
             pending.terms,
             pending.loader.source.value(pending.offset, pending.length),
         )
+
+    def stream(self, where: Any = None, *, page_size: int = 1000) -> Iterator[Any]:
+        """Every matching entity, as :meth:`iterate` gives them, decoding each record
+        not decoded yet without keeping it: a full pass (audit, download) holds one
+        page of decoded entities at a time; a later :meth:`get` decodes and keeps."""
+        if type(page_size) is not int or page_size < 1:
+            raise ValidationError("stream", [("page_size", "must be a positive integer")])
+        return self._stream(where, page_size)
+
+    def _stream(self, where: Any, page_size: int) -> Iterator[Any]:
+        lock, data, lazy = self._unit.lock, self._data, _LAZY
+        with lock:
+            ids = self._matching_ids(where)
+        for start in range(0, len(ids), page_size):
+            with lock:  # decoded under the lock, as iterate does: compaction moves rows
+                values = [data.get(i) for i in ids[start : start + page_size]]
+                page = [
+                    self._pending(v).load() if type(v) in lazy else v
+                    for v in values
+                    if v is not None
+                ]
+            yield from page
 
     def _entities(self, ids: Iterable[str]) -> list[Any]:
         data = self._data
