@@ -12,6 +12,7 @@ import array
 import bisect
 import itertools
 import operator
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
@@ -35,7 +36,27 @@ __all__ = [
     "FileProductRepository",
     "Pending",
     "SnapshotRows",
+    "intern_strings",
 ]
+
+
+def intern_strings(doc: Any) -> Any:
+    """``doc`` (parsed JSON) with each string value replaced by the interpreter's one
+    copy of it (``sys.intern``): decoded entities kept in memory then share their
+    repeated values (statuses, names, offering ids, roles, types) instead of each
+    holding its own. Interned strings are freed with their last user."""
+    stack = [doc]
+    pop, push, intern = stack.pop, stack.append, sys.intern
+    while stack:
+        node = pop()
+        pairs = node.items() if type(node) is dict else enumerate(node)
+        for key, value in pairs:
+            kind = type(value)
+            if kind is str:
+                node[key] = intern(value)
+            elif kind is dict or kind is list:
+                push(value)
+    return doc
 
 
 class Pending(NamedTuple):
