@@ -217,7 +217,8 @@ def test_decoded_products_share_their_repeated_strings(tmp_path: Path) -> None:
         _fill(_inventory(store), store)
         store.compact()
     with ek.FileStore(tmp_path / "s", durability="none") as store:
-        products = [store.products.get(key) for key, _ in store.products.stored_items()]
+        repository: Any = store.products
+        products = [repository.get(key) for key, _ in repository.stored_items()]
         a, b = [p for p in products if p.status == "created"][:2]
         assert a.id != b.id
         assert a.status is b.status
