@@ -42,6 +42,7 @@ from etomkit.model.queries import (
     OfferingFilter,
     Page,
     ProductFilter,
+    _t,
     offering_terms,
     order_item_term,
     product_terms,
@@ -194,6 +195,9 @@ class _DictRepository(Generic[T, F]):
         # term -> the id carrying it, or an ordered set (dict) of ids if several do
         self._by_term: dict[str, str | dict[str, None]] = {}
         self._seq: dict[str, int] = {}  # insertion order, survives rollback
+        # terms whose posting may be out of insertion order (an entity re-indexed or
+        # restored after a later one): queries put them back in order once
+        self._unordered: set[str] = set()
         self._next_seq = 0
         self._storable = storable_test(self.entity_class)
 
@@ -235,9 +239,20 @@ class _DictRepository(Generic[T, F]):
             raise ValidationError("iterate", [("page_size", "must be a positive integer")])
         return self._iterate(where, page_size)
 
+    def stream(self, where: F | None = None, *, page_size: int = 1000) -> Iterator[T]:
+        """What :meth:`iterate` gives, for a full pass (an audit, a download): a durable
+        store's repository decodes its records on the way without keeping them, so
+        the pass holds one page at a time. Here, with nothing to decode, it is iterate."""
+        return self.iterate(where, page_size=page_size)
+
     def _iterate(self, where: F | None, page_size: int) -> Iterator[T]:
         with self._unit.lock:
             ids = self._matching_ids(where)
+            if len(ids) <= page_size:  # one page (a customer's products): one pass
+                items = self._entities(ids)
+        if len(ids) <= page_size:
+            yield from items
+            return
         for start in range(0, len(ids), page_size):
             with self._unit.lock:
                 chunk = [i for i in ids[start : start + page_size] if i in self._data]
@@ -375,6 +390,8 @@ class _DictRepository(Generic[T, F]):
 
     def _index(self, entity_id: str, terms: tuple[str, ...]) -> None:
         by_term = self._by_term
+        # the newest entity goes at the end of every posting: order kept; any other may not
+        late = self._seq.get(entity_id) != self._next_seq - 1
         for term in terms:
             ids = by_term.get(term)
             if ids is None:
@@ -382,8 +399,12 @@ class _DictRepository(Generic[T, F]):
             elif type(ids) is str:
                 if ids != entity_id:
                     by_term[term] = {ids: None, entity_id: None}
+                    if late:
+                        self._unordered.add(term)
             else:
                 ids[entity_id] = None  # type: ignore[index]
+                if late:
+                    self._unordered.add(term)
 
     def _unindex(self, entity_id: str, terms: tuple[str, ...]) -> None:
         by_term = self._by_term
@@ -399,10 +420,60 @@ class _DictRepository(Generic[T, F]):
                 if not ids:
                     del by_term[term]
 
+    def term_reader(self, prefix: str) -> Callable[[str], list[T]]:
+        """What ``list(iterate(where))`` gives for a filter of one exact criterion whose
+        index term is ``prefix`` + the value, without a filter: ``read(value)`` is the
+        entities carrying that term, in insertion order (``customer_reader`` uses it)."""
+        by_term, unordered, lock, get = (
+            self._by_term,
+            self._unordered,
+            self._unit.lock,
+            self.reader(),
+        )
+        # the dict's own lookup runs in C: a posting is read whole without a thread switch
+        atomic = get == self._data.__getitem__
+
+        def locked(term: str) -> list[T]:
+            with lock:
+                return list(map(get, self._posting(term)))
+
+        def read(value: str) -> list[T]:
+            term = prefix + value  # the term itself unless value needs escaping (rare)
+            ids = by_term.get(term)
+            if type(ids) is str and "\\" not in value:  # the usual case: one entity
+                try:
+                    return [get(ids)]
+                except NotFoundError:  # removed this very moment
+                    return []
+            if ids is None:
+                if "\\" not in value and "\x1e" not in value and "\x1f" not in value:
+                    return []
+            elif atomic and "\\" not in value and term not in unordered:
+                try:
+                    return list(map(get, ids))
+                except (NotFoundError, RuntimeError):  # caught mid-change: read it locked
+                    pass
+            return locked(prefix + _t(value))
+
+        return read
+
+    def _posting(self, term: str) -> Collection[str]:
+        """The ids carrying ``term`` in insertion order (called under the lock); a
+        posting out of order is put back in order, once."""
+        ids = self._by_term.get(term)
+        if ids is None or type(ids) is str:
+            return () if ids is None else (ids,)
+        if term in self._unordered:
+            self._unordered.discard(term)
+            ids = self._by_term[term] = dict.fromkeys(sorted(ids, key=self._seq.__getitem__))
+        return ids
+
     def _matching_ids(self, where: F | None) -> list[str]:
         if where is None:
             return list(self._data)
         term_sets = where.term_sets()
+        if len(term_sets) == 1 and len(term_sets[0]) == 1 and getattr(where, "exact_terms", True):
+            return list(self._posting(term_sets[0][0]))  # one term: its posting, in order
         if not term_sets:
             if getattr(where, "exact_terms", True):
                 return list(self._data)
@@ -434,9 +505,9 @@ class _DictRepository(Generic[T, F]):
 
     def _put(self, entity_id: str, old: Any, new: Any) -> tuple[str, ...]:
         old_terms, new_terms = self._terms(old), self._terms(new)
-        if old_terms != new_terms:
-            self._unindex(entity_id, old_terms)
-            self._index(entity_id, new_terms)
+        if old_terms != new_terms:  # only the terms that changed: the others keep their place
+            self._unindex(entity_id, tuple(t for t in old_terms if t not in new_terms))
+            self._index(entity_id, tuple(t for t in new_terms if t not in old_terms))
         self._data[entity_id] = new
         return new_terms
 
@@ -478,6 +549,11 @@ class InMemoryProductRepository(_DictRepository[Product, ProductFilter], Product
 
     def _terms_of_entity(self, entity: Product) -> tuple[str, ...]:
         return product_terms(entity)
+
+    def customer_reader(self) -> Callable[[str], list[Product]]:
+        """``read(customer_id)``: the customer's products in insertion order, as
+        ``list(iterate(ProductFilter(customer_id=...)))`` gives them."""
+        return self.term_reader("customer=")
 
     def find_by_order_item(self, order_id: str, item_id: str) -> Product | None:
         ids = self._ids_with(order_item_term(order_id, item_id))

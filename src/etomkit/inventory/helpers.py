@@ -4,7 +4,7 @@ changes, import results, conflict messages and downloads."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Literal, TextIO, TypeVar
 
 import attrs
@@ -16,10 +16,13 @@ from etomkit.model.lifecycle import Lifecycle
 from etomkit.model.offering import ProductOffering
 from etomkit.model.product import Product
 from etomkit.model.values import OrderItemRef, PartyRef, RelatedParty
+from etomkit.ports import Repository
 
 __all__ = ["ImportMode", "ImportResult"]
 
 E = TypeVar("E", ProductOffering, Product)
+T = TypeVar("T")
+F = TypeVar("F")
 ImportMode = Literal["create", "upsert"]
 
 
@@ -87,6 +90,13 @@ def _stale(entity: str, entity_id: str, stored: int, expected: int) -> ConflictE
         f"{entity} {entity_id!r} is at revision {stored}, "
         f"the change was based on revision {expected}"
     )
+
+
+def _stream(repository: Repository[T, F], where: F | None = None) -> Iterator[T]:
+    """A full pass over ``repository``: its ``stream`` if it has one (a durable store's
+    repository then keeps none of the records it decodes), else ``iterate``."""
+    stream: Callable[[F | None], Iterator[T]] | None = getattr(repository, "stream", None)
+    return repository.iterate(where) if stream is None else stream(where)
 
 
 def _download(entities: Iterable[Any], fmt: Format, out: TextIO | None) -> str:

@@ -69,6 +69,29 @@ class InventoryRules:
         except (AttributeError, TypeError):  # malformed: offering_problems reports it
             return []
 
+    def _check_entering(
+        self,
+        entity: ProductOffering | Product,
+        entity_id: str,
+        state: str,
+        offering: ProductOffering | None,
+    ) -> None:
+        """Refuse a transition into ``state`` that leaves a requirement of that state unmet
+        (every gap listed). ``offering``: a product's (looked up if None)."""
+        if self.requirements is None:
+            return
+        try:
+            if isinstance(entity, Product) and offering is None:
+                offering = self._offerings.find(entity.product_offering.id)
+            gaps = self.requirements.entering_gaps(entity, offering)
+        except (AttributeError, TypeError):  # malformed records: nothing to check against
+            return
+        if gaps:
+            kind = "Product" if isinstance(entity, Product) else "ProductOffering"
+            raise ValidationError(
+                f"{kind} {entity_id} cannot enter {state!r}", [g.problem for g in gaps]
+            )
+
     def _product_gaps(self, product: Product, offering: ProductOffering | None) -> list[Problem]:
         """Where ``product`` falls short of the information requirements (issue #6);
         its category is its offering's (looked up unless given)."""

@@ -339,9 +339,9 @@ def download(
     target: Any, op: Operation, check: ScopeCheck, where: Any = None, *,
     format: Any = "json", out: Any = None,
 ) -> tuple[str, tuple[str, ...], int]:  # fmt: skip
-    impls = type(target)
-    iterate = impls.iter_offerings if op.entity_type == "offering" else impls.iter_products
-    entities: Iterator[Any] = iterate(target, where)
+    impls = type(target)  # a full pass: decoded records are not kept (``stream``)
+    stream = impls._stream_offerings if op.entity_type == "offering" else impls._stream_products
+    entities: Iterator[Any] = stream(target, where)
     buffer = out if out is not None else io.StringIO()
     count = write_documents(check.keep(entities), format, buffer)
     return ("" if out is not None else buffer.getvalue()), (), count

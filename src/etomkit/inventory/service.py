@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
@@ -11,9 +11,7 @@ import attrs
 from etomkit.adapters.runtime import RandomIdFactory, SystemClock
 from etomkit.errors import (
     ConflictError,
-    DuplicateKeyError,
     NotFoundError,
-    TransitionError,
     ValidationError,
 )
 from etomkit.inventory.helpers import (
@@ -22,14 +20,14 @@ from etomkit.inventory.helpers import (
     _apply_changes,
     _download,
     _filter,
-    _purchase_argument_problems,
     _stale,
+    _stream,
     _unknown_state,
     _within_limits,
 )
 from etomkit.inventory.hosting import AccessHost
+from etomkit.inventory.purchases import Purchases
 from etomkit.inventory.requirements import InformationRequirements
-from etomkit.inventory.rules import InventoryRules
 from etomkit.inventory.transfer import Format, located, read_documents
 from etomkit.model._copy import replace
 from etomkit.model.lifecycle import OFFERING_LIFECYCLE, PRODUCT_LIFECYCLE, Lifecycle
@@ -37,10 +35,7 @@ from etomkit.model.offering import ProductOffering, offering_problems
 from etomkit.model.product import Product, product_problems
 from etomkit.model.queries import OfferingFilter, Page, ProductFilter
 from etomkit.model.values import (
-    Characteristic,
     EntityRef,
-    OrderItemRef,
-    PartyRef,
     RelatedParty,
 )
 from etomkit.ports import Clock, EventSink, IdFactory, Store
@@ -60,7 +55,7 @@ _OFFERING_FIELDS = frozenset(attrs.fields_dict(ProductOffering)) - _MANAGED
 _PRODUCT_FIELDS = frozenset(attrs.fields_dict(Product)) - _MANAGED
 
 
-class ProductOfferingInventory(AccessHost, InventoryRules):
+class ProductOfferingInventory(AccessHost, Purchases):
     """Create, read, modify, update, delete, transition and download product offerings,
     and keep the products customers bought (eTOM 1.2.4.2).
 
@@ -102,6 +97,10 @@ class ProductOfferingInventory(AccessHost, InventoryRules):
         self._products = store.products
         self._get_offering = store.offerings.reader()  # bound once: reads are the hot path
         self._get_product = store.products.reader()
+        # a store's direct path for a customer's products (its own index), if it has one
+        self._of_customer: Callable[[str], list[Product]] | None = getattr(
+            store.products, "customer_reader", lambda: None
+        )()
         self._clock = clock or SystemClock()
         self._ids = ids or RandomIdFactory()
         self._events = EventPublisher(events, self._clock)
@@ -277,11 +276,11 @@ class ProductOfferingInventory(AccessHost, InventoryRules):
 
         Returns the text, or writes it to ``out`` and returns ``""``.
         """
-        return _download(
-            self._offerings.iterate(_filter(OfferingFilter, where, {}, self.offering_lifecycle)),
-            format,
-            out,
-        )
+        return _download(self._stream_offerings(where), format, out)
+
+    def _stream_offerings(self, where: OfferingFilter | None) -> Iterator[ProductOffering]:
+        """A full pass for a download: decoded records are not kept (see ``stream``)."""
+        return _stream(self._offerings, _filter(OfferingFilter, where, {}, self.offering_lifecycle))
 
     def import_offerings(
         self, source: str | bytes | Iterable[Any], *, mode: ImportMode = "create"
@@ -305,111 +304,6 @@ class ProductOfferingInventory(AccessHost, InventoryRules):
         return self._import("ProductOffering", offerings, problems, mode, self._prepare_offering)
 
     # ------------------------------------------------------------------ products
-
-    def record_purchase(
-        self,
-        *,
-        customer: PartyRef | RelatedParty,
-        offering_id: str,
-        order_item: OrderItemRef,
-        characteristics: Sequence[Characteristic] = (),
-        name: str | None = None,
-        status: str | None = None,
-        billing_account: EntityRef | None = None,
-    ) -> Product:
-        """Create the Product a customer bought through an Order Handling order item.
-
-        Only on a purchasable (Active/Launched, within valid_for) offering; a
-        ``status`` past the initial one must meet its state's requirements.
-        Idempotent per order item, under any concurrency (the product
-        repository's unique key): the same item again returns the stored
-        product; the same item for another customer or offering is a ConflictError.
-        """
-        if (
-            not isinstance(order_item, OrderItemRef)
-            or not isinstance(customer, PartyRef | RelatedParty)
-            or not isinstance(offering_id, str)
-        ):
-            raise ValidationError("purchase", _purchase_argument_problems(locals()))
-        existing = self._products.find_by_order_item(order_item.order_id, order_item.item_id)
-        if existing is not None:  # the common replay, without building a product
-            return self._same_purchase(existing, customer, offering_id, order_item)
-        try:
-            return self._create_purchase(
-                customer, offering_id, order_item, characteristics, name, status, billing_account
-            )
-        except DuplicateKeyError as e:  # another caller created it meanwhile
-            if e.key != "product_order_item":
-                raise
-            existing = self._products.get(e.existing_id)
-            return self._same_purchase(existing, customer, offering_id, order_item)
-
-    def _create_purchase(
-        self,
-        customer: PartyRef | RelatedParty,
-        offering_id: str,
-        order_item: OrderItemRef,
-        characteristics: Sequence[Characteristic],
-        name: str | None,
-        status: str | None,
-        billing_account: EntityRef | None,
-    ) -> Product:
-        offering = self._offerings.get(offering_id)
-        now = self._clock.now()
-        self._check_purchasable(offering, now)
-        lifecycle = self.product_lifecycle
-        target = initial = lifecycle.initial
-        if status is not None:  # checked before anything is stored
-            target = lifecycle.canonical(status)
-            if target != initial and target not in lifecycle.allowed_from(initial):
-                raise TransitionError(
-                    "Product", None, initial, target, lifecycle.allowed_from(initial)
-                )
-        party = (
-            customer
-            if isinstance(customer, RelatedParty)
-            else customer.as_related_party("customer")
-        )
-        product = Product(
-            id=self._ids.new_id("Product"),
-            name=name or offering.name,
-            product_offering=EntityRef(
-                id=offering_id,
-                name=offering.name,
-                href=offering.href,
-                referred_type="ProductOffering",
-            ),
-            related_party=(party,),
-            product_order_item=(order_item,),
-            product_characteristic=tuple(characteristics),
-            product_specification=offering.product_specification,
-            billing_account=billing_account,
-            status=initial,
-            order_date=now,
-            last_update=now,
-            revision=1,
-        )
-        _within_limits(f"Product for order item {order_item.key}", product)
-        problems = product_problems(product)
-        problems.extend(self._product_gaps(product, offering))
-        if problems:
-            raise ValidationError(f"Product for order item {order_item.key}", problems)
-        if target == initial:
-            stored = self._products.add(product)
-            self._events.publish("ProductCreateEvent", stored, now=now)
-            return stored
-        self._check_entering(
-            self._moved(product, target, now, now), f"for order item {order_item.key}", target,
-            offering,
-        )  # fmt: skip
-        with self._store.transaction():  # created and moved on together, or not at all
-            stored = self._products.add(product)
-            moved = self._products.replace(
-                self._moved(stored, target, now, now), expected_revision=stored.revision
-            )
-        self._events.publish("ProductCreateEvent", stored, now=now)
-        self._events.publish("ProductStateChangeEvent", moved, "status", now=now)
-        return moved
 
     def get_product(self, product_id: str) -> Product:
         """The product. Raises NotFoundError."""
@@ -448,18 +342,6 @@ class ProductOfferingInventory(AccessHost, InventoryRules):
         stored = self._products.replace(moved, expected_revision=current.revision)
         self._events.publish("ProductStateChangeEvent", stored, "status", now=now)
         return stored
-
-    @staticmethod
-    def _moved(product: Product, status: str, now: datetime, moment: datetime) -> Product:
-        """``product`` in ``status`` at its next revision, dated on activation/termination."""
-        dates: dict[str, Any] = {}
-        if status == "active" and product.start_date is None:
-            dates["start_date"] = moment
-        if status == "terminated" and product.termination_date is None:
-            dates["termination_date"] = moment
-        return replace(
-            product, status=status, last_update=now, revision=product.revision + 1, **dates
-        )
 
     def modify_product(
         self, product_id: str, changes: Mapping[str, Any], *, expected_revision: int | None = None
@@ -514,6 +396,9 @@ class ProductOfferingInventory(AccessHost, InventoryRules):
         self, customer_id: str, *, status: str | Sequence[str] | None = None
     ) -> list[Product]:
         """The customer's products, oldest first, optionally only in ``status``."""
+        of_customer = self._of_customer
+        if status is None and of_customer is not None and type(customer_id) is str:
+            return of_customer(customer_id)  # the direct path: no filter
         if not isinstance(customer_id, str):
             raise ValidationError(
                 "query",
@@ -573,11 +458,11 @@ class ProductOfferingInventory(AccessHost, InventoryRules):
         out: TextIO | None = None,
     ) -> str:
         """Export products as TMF637 JSON; see :meth:`download_offerings`."""
-        return _download(
-            self._products.iterate(_filter(ProductFilter, where, {}, self.product_lifecycle)),
-            format,
-            out,
-        )
+        return _download(self._stream_products(where), format, out)
+
+    def _stream_products(self, where: ProductFilter | None) -> Iterator[Product]:
+        """A full pass for a download: decoded records are not kept (see ``stream``)."""
+        return _stream(self._products, _filter(ProductFilter, where, {}, self.product_lifecycle))
 
     def import_products(
         self, source: str | bytes | Iterable[Any], *, mode: ImportMode = "create"
@@ -597,29 +482,6 @@ class ProductOfferingInventory(AccessHost, InventoryRules):
 
     # ------------------------------------------------------------------ internals
 
-    def _check_entering(
-        self,
-        entity: ProductOffering | Product,
-        entity_id: str,
-        state: str,
-        offering: ProductOffering | None,
-    ) -> None:
-        """Refuse a transition into ``state`` that leaves a requirement of that state unmet
-        (every gap listed). ``offering``: a product's (looked up if None)."""
-        if self.requirements is None:
-            return
-        try:
-            if isinstance(entity, Product) and offering is None:
-                offering = self._offerings.find(entity.product_offering.id)
-            gaps = self.requirements.entering_gaps(entity, offering)
-        except (AttributeError, TypeError):  # malformed records: nothing to check against
-            return
-        if gaps:
-            kind = "Product" if isinstance(entity, Product) else "ProductOffering"
-            raise ValidationError(
-                f"{kind} {entity_id} cannot enter {state!r}", [g.problem for g in gaps]
-            )
-
     def _bundles_containing(self, offering_id: str) -> list[str]:
         terminal = self.offering_lifecycle.terminal_states
         return [
@@ -636,30 +498,3 @@ class ProductOfferingInventory(AccessHost, InventoryRules):
             for p in self._products.iterate(ProductFilter(offering_id=offering_id))
             if p.status not in terminal
         ]
-
-    def _check_purchasable(self, offering: ProductOffering, now: datetime) -> None:
-        if offering.lifecycle_status not in self.purchasable:
-            allowed = " or ".join(repr(s) for s in sorted(self.purchasable))
-            raise ConflictError(
-                f"ProductOffering {offering.id!r} is {offering.lifecycle_status!r}; "
-                f"products can only be bought while it is {allowed}"
-            )
-        if offering.valid_for is not None and not offering.valid_for.contains(now):
-            raise ConflictError(
-                f"ProductOffering {offering.id!r} is not valid at {now.isoformat()}"
-            )
-
-    def _same_purchase(
-        self,
-        existing: Product,
-        customer: PartyRef | RelatedParty,
-        offering_id: str,
-        item: OrderItemRef,
-    ) -> Product:
-        if existing.customer_id != customer.id or existing.product_offering.id != offering_id:
-            raise ConflictError(
-                f"order item {item.order_id}/{item.item_id} already created Product "
-                f"{existing.id!r} for customer {existing.customer_id!r} "
-                f"on offering {existing.product_offering.id!r}"
-            )
-        return existing

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import array
 import bisect
+import contextlib
 import itertools
+import mmap
 import operator
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from etomkit.adapters.memory import (
@@ -27,6 +30,7 @@ from etomkit.adapters.memory import (
     InMemoryResourceSpecificationRepository,
     _DictRepository,
 )
+from etomkit.errors import ValidationError
 
 __all__ = [
     "FILE_REPOSITORIES",
@@ -34,7 +38,27 @@ __all__ = [
     "FileProductRepository",
     "Pending",
     "SnapshotRows",
+    "intern_strings",
 ]
+
+
+def intern_strings(doc: Any) -> Any:
+    """``doc`` (parsed JSON) with each string value replaced by the interpreter's one
+    copy of it (``sys.intern``): decoded entities kept in memory then share their
+    repeated values (statuses, names, offering ids, roles, types) instead of each
+    holding its own. Interned strings are freed with their last user."""
+    stack = [doc]
+    pop, push, intern = stack.pop, stack.append, sys.intern
+    while stack:
+        node = pop()
+        pairs = node.items() if type(node) is dict else enumerate(node)
+        for key, value in pairs:
+            kind = type(value)
+            if kind is str:
+                node[key] = intern(value)
+            elif kind is dict or kind is list:
+                push(value)
+    return doc
 
 
 class Pending(NamedTuple):
@@ -97,6 +121,10 @@ class SnapshotRows:
         return Pending(block.revisions[r], terms, self.loader, self.offsets[b][r], block.lengths[r])
 
 
+_DONTNEED: int | None = getattr(mmap, "MADV_DONTNEED", None)
+_RELEASE_EVERY = 16_384
+"""Records a stream reads between two releases of the snapshot pages it mapped."""
+
 _LAZY = frozenset({Pending, int})
 """Types of the values a repository holds for records not decoded yet."""
 
@@ -126,6 +154,7 @@ class _LazyRecords(_DictRepository[Any, Any]):
         """Load a snapshot block into an empty repository (C-level: no loop per record)."""
         if self._rows is None:
             self._rows = rows
+            self._release_pages()  # opening read (verified) the file: not needed resident
         base = rows.add_block(block)
         keys = block.keys
         n = len(keys)
@@ -206,6 +235,43 @@ class _LazyRecords(_DictRepository[Any, Any]):
             pending.terms,
             pending.loader.source.value(pending.offset, pending.length),
         )
+
+    def stream(self, where: Any = None, *, page_size: int = 1000) -> Iterator[Any]:
+        """Every matching entity, as :meth:`iterate` gives them, decoding each record
+        not decoded yet without keeping it: a full pass (audit, download) holds one
+        page of decoded entities at a time; a later :meth:`get` decodes and keeps."""
+        if type(page_size) is not int or page_size < 1:
+            raise ValidationError("stream", [("page_size", "must be a positive integer")])
+        return self._stream(where, page_size)
+
+    def _stream(self, where: Any, page_size: int) -> Iterator[Any]:
+        lock, data, lazy = self._unit.lock, self._data, _LAZY
+        with lock:
+            ids = self._matching_ids(where)
+        release = _RELEASE_EVERY  # records read between two releases of the mapped pages
+        for start in range(0, len(ids), page_size):
+            with lock:  # decoded under the lock, as iterate does: compaction moves rows
+                if release >= _RELEASE_EVERY:
+                    release = 0
+                    self._release_pages()
+                values = [data.get(i) for i in ids[start : start + page_size]]
+                page = [
+                    self._pending(v).load() if type(v) in lazy else v
+                    for v in values
+                    if v is not None
+                ]
+            release += len(page)
+            yield from page
+
+    def _release_pages(self) -> None:
+        """Unmap the snapshot pages read so far from this process (Linux): the OS page
+        cache keeps them and a later read maps them again, but a full pass no longer
+        holds the whole file resident in the process."""
+        source = getattr(getattr(self._rows, "loader", None), "source", None)
+        mapped = getattr(source, "data", None)
+        if isinstance(mapped, mmap.mmap) and _DONTNEED is not None:
+            with contextlib.suppress(OSError, ValueError):  # closed, or not supported here
+                mapped.madvise(_DONTNEED)
 
     def _entities(self, ids: Iterable[str]) -> list[Any]:
         data = self._data

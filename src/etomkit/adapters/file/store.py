@@ -33,6 +33,7 @@ from etomkit.adapters.file.lazy import (
     FileResourceSpecificationRepository,
     SnapshotRows,
     _LazyRecords,
+    intern_strings,
 )
 from etomkit.adapters.file.lock import WriterLock
 from etomkit.adapters.memory import Write, _UnitOfWork
@@ -59,7 +60,8 @@ class _Decoder:
     def __call__(self, offset: int, length: int, revision: int) -> Any:
         raw = self.source.value(offset, length)
         try:
-            entity: Any = tmf.from_json(self.cls, json.loads(raw), limits=False)  # its own data
+            doc = intern_strings(json.loads(raw))  # repeated values shared, not copied
+            entity: Any = tmf.from_json(self.cls, doc, limits=False)  # its own data
         except (ValueError, ValidationError) as exc:
             raise StorageError(
                 f"{self.source.path}: value at byte {offset} does not decode: {exc}"

@@ -33,6 +33,7 @@ from etomkit.inventory.audit.rules import (
     BuiltinRule,
     OfferingFacts,
 )
+from etomkit.inventory.helpers import _stream
 from etomkit.inventory.requirements import InformationRequirements
 from etomkit.model.audit import AuditFinding, ManualAudit, RuleScore
 from etomkit.model.lifecycle import Lifecycle
@@ -152,7 +153,7 @@ def _offering_pass(
     first_of: dict[tuple[str, str | None], tuple[str, str]] = {}
     bundles: list[tuple[str, str, tuple[str, ...]]] = []
     n = req_checked = 0
-    for o in store.offerings.iterate():
+    for o in _stream(store.offerings):  # a full pass: decoded records are not kept
         oid: str = o.id  # type: ignore[assignment]  # stored entities have ids
         spec = o.product_specification
         facts[oid] = OfferingFacts(
@@ -406,7 +407,7 @@ def _product_pass(
             "run_custom": run_custom,
         },
     )
-    n, req_checked = product_pass(store.products.iterate(where))
+    n, req_checked = product_pass(_stream(store.products, where))
     for name in _PRODUCT_RULES:
         if name in enabled:
             checked[name] += n
