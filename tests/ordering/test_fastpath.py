@@ -1,9 +1,11 @@
-"""The generated bucket code (ordering/fastpath.py) issues what the general path issues:
-the same orders, records, ids and errors, over generated rule sets and requests."""
+"""The standard path (ordering/fastpath.py: buckets interpreted, then compiled) issues
+what the general path issues: the same orders, records, ids and errors, over generated
+rule sets and requests."""
 
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -33,6 +35,7 @@ from etomkit.ordering import (
     ResourceOrderIssuer,
     Rule,
     RuleSet,
+    fastpath,
 )
 from etomkit.ordering.fastpath import compile_bucket
 
@@ -195,11 +198,14 @@ def _issuer(rules: list[Rule], generated: bool) -> ResourceOrderIssuer:
     return issuer
 
 
-def _outcomes(issuer: ResourceOrderIssuer, batch: list[InitiatingRequest]) -> list[object]:
+def _outcomes(
+    issuer: ResourceOrderIssuer, batch: list[InitiatingRequest], compile_after: int
+) -> list[object]:
     out: list[object] = []
     for req in batch:
         try:
-            result = issuer.issue(req)
+            with mock.patch.object(fastpath, "COMPILE_AFTER", compile_after):
+                result = issuer.issue(req)
         except ek.EtomkitError as exc:
             out.append((type(exc), str(exc)))
         else:
@@ -209,13 +215,16 @@ def _outcomes(issuer: ResourceOrderIssuer, batch: list[InitiatingRequest]) -> li
 
 @settings(max_examples=300)
 @given(rules=rule_sets(), batch=requests())
-def test_generated_code_issues_what_the_general_path_issues(
+def test_generated_and_interpreted_buckets_issue_what_the_general_path_issues(
     rules: list[Rule], batch: list[InitiatingRequest]
 ) -> None:
-    fast = _issuer(rules, generated=True)
-    assert _outcomes(fast, batch) == _outcomes(_issuer(rules, generated=False), batch)
+    general = _outcomes(_issuer(rules, generated=False), batch, 1)
+    assert _outcomes(_issuer(rules, generated=True), batch, 1) == general  # compiled at once
+    assert _outcomes(_issuer(rules, generated=True), batch, 10**9) == general  # interpreted
+    assert _outcomes(_issuer(rules, generated=True), batch, 3) == general  # both
 
 
+@mock.patch.object(fastpath, "COMPILE_AFTER", 1)
 def test_a_changed_specification_rebinds_the_generated_code() -> None:
     rules = [
         Rule(
@@ -227,6 +236,9 @@ def test_a_changed_specification_rebinds_the_generated_code() -> None:
     issuer = _issuer(rules, generated=True)
     req = InitiatingRequest(kind="serviceOrder", id="SO-1", items=(request_item("1", "add", "s0"),))
     assert issuer.issue(req).orders[0].order_item[0].characteristics == {"x": "p"}
+    bucket = issuer._planner._codes["s0"]
+    assert bucket is not None
+    assert bucket.checks is not None  # compiled, bound to the check of 'r0' as it was
     specs = issuer.store.resource_specifications
     specs.replace(
         ResourceSpecification(
@@ -245,6 +257,6 @@ def test_a_changed_specification_rebinds_the_generated_code() -> None:
 def test_a_bucket_of_too_many_rules_gets_no_generated_code() -> None:
     rules = [Rule(id=f"r{n}", specification="s0", special=True) for n in range(201)]
     index = RuleSet(rules).index
-    bound: list[object] = []
-    assert compile_bucket(index.candidates("s0", "add"), bound.append) is None  # type: ignore[arg-type]
-    assert bound == []  # nothing was bound either
+    builders: dict[Any, Any] = {}
+    assert compile_bucket(index.candidates("s0", "add"), {}, builders) is None
+    assert builders == {}  # nothing was bound either

@@ -18,10 +18,13 @@ to, else ``(items, rule refs)``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from etomkit.errors import Problem
+from etomkit.model.resource_order import ResourceOrderItem
 from etomkit.model.resource_spec import SpecificationCheck
+from etomkit.model.values import Characteristic
 from etomkit.ordering.index import CompiledRule
 from etomkit.ordering.predicates import AllOf, AnyOf, Eq, Exists, In, Ne, Not, Predicate
 from etomkit.ordering.produce import (
@@ -34,34 +37,108 @@ from etomkit.ordering.produce import (
 )
 from etomkit.ordering.rules import MISSING
 
-__all__ = ["STALE", "BucketCode", "compile_bucket"]
+__all__ = ["COMPILE_AFTER", "STALE", "Bucket", "bound_builder", "compile_bucket"]
 
 STALE: Any = object()
 """Returned when the request's specification checks differ from the bound ones."""
 
 _UNSEEN: Any = object()
 POSITIONS = tuple(str(i) for i in range(1, 257))
-_MAX_RULES = 200  # larger buckets take the general path
+_MAX_RULES = 200  # larger buckets stay interpreted
+COMPILE_AFTER = 16
+"""Uses of a bucket before it is compiled (compiling costs about as much as ~20 items)."""
 
 BucketPlan = Callable[..., Any]
 _MAKERS: dict[str, Callable[..., BucketPlan]] = {}
 
 
-class BucketCode:
-    """A bucket's generated function and the specification checks it is bound to
-    (``checks[i]`` is the check of ``spec_ids[i]``; None: the specification is unknown)."""
+def bound_builder(
+    builders: dict[CompiledTemplate, TemplateBuilder],
+    template: CompiledTemplate,
+    check: SpecificationCheck | None,
+) -> TemplateBuilder:
+    """The template's builder for ``check`` (shared; bound again when the check changed)."""
+    builder = builders.get(template)
+    if builder is None or builder.check is not check:
+        builder = builders[template] = template.bind(check)
+    return builder
 
-    __slots__ = ("checks", "plan", "spec_ids")
+
+class Bucket:
+    """A bucket's rules for the standard path: interpreted (rules as data) until used
+    :data:`COMPILE_AFTER` times, then as generated code bound to the request's checks.
+
+    ``plan(values, chars, version, checks, found)`` returns None (not for this path),
+    STALE (a check in ``spec_ids`` is not in ``checks`` yet, or is not the one the
+    generated code is bound to) or ``(items, rule refs)``; ``found`` gets the problems.
+    """
+
+    __slots__ = ("builders", "checks", "plan", "rules", "spec_ids", "uses")
 
     def __init__(
         self,
-        plan: BucketPlan,
-        spec_ids: tuple[str, ...],
-        checks: tuple[SpecificationCheck | None, ...],
+        rules: Sequence[CompiledRule],
+        builders: dict[CompiledTemplate, TemplateBuilder],
     ) -> None:
-        self.plan = plan
-        self.spec_ids = spec_ids
-        self.checks = checks
+        self.rules = rules
+        self.builders = builders
+        ids = (t.spec_id for r in rules if r.plain for t in r.templates)
+        self.spec_ids = tuple(dict.fromkeys(ids))
+        self.checks: tuple[SpecificationCheck | None, ...] | None = None  # None: interpreted
+        self.uses = 0
+        self.plan: BucketPlan = self._interpret
+
+    def unbind(self) -> None:
+        """Back to interpreting (the checks changed); compiled again once used enough."""
+        self.plan, self.checks, self.uses = self._interpret, None, 0
+
+    def _interpret(
+        self,
+        values: Mapping[str, Any],
+        chars: Sequence[Characteristic],
+        version: str | None,
+        checks: Mapping[str, SpecificationCheck | None],
+        found: list[Problem],
+    ) -> Any:
+        for spec_id in self.spec_ids:
+            if spec_id not in checks:
+                return STALE
+        self.uses += 1
+        if self.uses == COMPILE_AFTER:
+            self._compile(checks)
+        matched: list[CompiledRule] = []
+        for rule in self.rules:
+            if rule.version is not None and rule.version != version:
+                continue
+            test = rule.test
+            if test is not None and not test(values):
+                continue
+            if not rule.plain:
+                return None
+            matched.append(rule)
+            if rule.final:
+                break
+        if not matched:
+            return None
+        builders = self.builders
+        items: list[ResourceOrderItem] = []
+        for rule in matched:
+            for template in rule.templates:
+                builder = bound_builder(builders, template, checks[template.spec_id])
+                n = len(items)
+                position = POSITIONS[n]
+                added = builder.added
+                built = None if added is None else added.get(position)
+                if built is None:
+                    built = builder.build(position, "add", values, chars, found, rule.ref)
+                items.append(built)
+        return tuple(items), tuple(rule.ref for rule in matched)
+
+    def _compile(self, checks: Mapping[str, SpecificationCheck | None]) -> None:
+        bound = tuple(checks[s] for s in self.spec_ids)
+        plan = compile_bucket(self.rules, checks, self.builders)
+        if plan is not None:
+            self.plan, self.checks = plan, bound
 
 
 class _Source:
@@ -81,27 +158,29 @@ class _Source:
 
 def compile_bucket(
     rules: Sequence[CompiledRule],
-    builder: Callable[[CompiledTemplate], TemplateBuilder],
-) -> BucketCode | None:
-    """The generated code for ``rules`` (one bucket, best first); None if too large.
+    checks: Mapping[str, SpecificationCheck | None],
+    builders: dict[CompiledTemplate, TemplateBuilder],
+) -> BucketPlan | None:
+    """The generated ``plan`` for ``rules`` (one bucket, best first); None if too large.
 
-    ``builder(template)`` binds a template to the request's specification check;
-    the code is bound to those checks (it returns STALE for a request whose differ).
+    ``checks`` holds the check of every plain rule template's specification; the
+    code is bound to them (it returns STALE for a request whose checks differ).
     """
     templates = sum(len(r.templates) for r in rules if r.plain)
     if len(rules) > _MAX_RULES or templates > len(POSITIONS):
         return None
     src = _Source()
     spec_ids: list[str] = []
-    builders: dict[CompiledTemplate, TemplateBuilder] = {}
+    used: dict[CompiledTemplate, TemplateBuilder] = {}
     for rule in rules:
         if rule.plain:
             for template in rule.templates:
-                if template not in builders:
-                    builders[template] = builder(template)
+                if template not in used:
+                    check = checks[template.spec_id]
+                    used[template] = bound_builder(builders, template, check)
                 if template.spec_id not in spec_ids:
                     spec_ids.append(template.spec_id)
-    bound = {t.spec_id: b.check for t, b in builders.items()}
+    bound = {t.spec_id: b.check for t, b in used.items()}
     P = src.const(POSITIONS)  # noqa: N806
     if spec_ids:
         stale = " or ".join(f"g({src.const(s)}, U) is not {src.const(bound[s])}" for s in spec_ids)
@@ -130,7 +209,7 @@ def compile_bucket(
             src.add(1, f"if {flag}:")
             src.add(2, f"refs.append({src.const(rule.ref)})")
             for template in rule.templates:
-                _produce(src, builders[template], src.const(rule.ref), P, templates)
+                _produce(src, used[template], src.const(rule.ref), P, templates)
         src.add(1, "return tuple(items), tuple(refs)")
     names = ", ".join(f"c{n}" for n in range(len(src.values)))
     body = "\n".join(src.lines)
@@ -145,7 +224,8 @@ def compile_bucket(
         namespace: dict[str, Any] = {"STALE": STALE, "U": _UNSEEN, "MISSING": MISSING}
         exec(compile(text, "<etomkit bucket>", "exec"), namespace)
         maker = _MAKERS[text] = namespace["make"]
-    return BucketCode(maker(*src.values), tuple(spec_ids), tuple(bound[s] for s in spec_ids))
+    plan: BucketPlan = maker(*src.values)
+    return plan
 
 
 def _indent(body: str) -> str:

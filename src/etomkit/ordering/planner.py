@@ -30,7 +30,7 @@ from etomkit.model.resource_spec import SpecificationCheck
 from etomkit.model.values import Characteristic, EntityRef
 from etomkit.ordering._fast import factory
 from etomkit.ordering.earlier import check_items, current_orders, position, produce_changes
-from etomkit.ordering.fastpath import STALE, BucketCode, compile_bucket
+from etomkit.ordering.fastpath import STALE, Bucket, bound_builder
 from etomkit.ordering.index import CompiledRule
 from etomkit.ordering.ports import FeasibilityChecker, OrderingStore
 from etomkit.ordering.produce import CompiledTemplate, TemplateBuilder
@@ -108,7 +108,7 @@ class _Detail:
 class Planner:
     """Decides, per request item, the outcome and the resource order (writes nothing)."""
 
-    #: Plain 'add' items go through each bucket's generated code (False: tests compare).
+    #: Plain 'add' items take the standard path, fastpath.Bucket (False: the general one).
     generated = True
 
     def __init__(
@@ -132,7 +132,7 @@ class Planner:
         self._checks: dict[str, SpecificationCheck] = {}
         self._builders: dict[CompiledTemplate, TemplateBuilder] = {}
         self._proto = ResourceOrder(revision=1, state=lifecycle.initial)
-        self._codes: dict[str, BucketCode | None] = {}
+        self._codes: dict[str, Bucket | None] = {}
         # A standard order: the planner's constants and the request's shared fields.
         self._make_order = factory(
             self._proto,
@@ -212,7 +212,7 @@ class Planner:
             spec_id = spec.id
             code = codes.get(spec_id, _UNSEEN)
             if code is _UNSEEN:
-                code = self._bucket(run, spec_id)
+                code = self._bucket(spec_id)
             if code is None:
                 self._plan_checked(run, index, item)
                 continue
@@ -223,7 +223,7 @@ class Planner:
                 continue
             planned = code.plan(values, chars, spec.version, checks, found)
             if planned is STALE:
-                code = self._rebind(run, spec_id, code)
+                self._rebind(run, code)
                 planned = code.plan(values, chars, spec.version, checks, found)
             if planned is None:
                 self._plan_checked(run, index, item)
@@ -252,24 +252,20 @@ class Planner:
                 )
         return run
 
-    def _bucket(self, run: _Run, spec_id: str) -> BucketCode | None:
-        """The generated code of the 'add' rules of ``spec_id`` (None: none, or too many)."""
+    def _bucket(self, spec_id: str) -> Bucket | None:
+        """The standard path's code for the 'add' rules of ``spec_id`` (None: no rules)."""
         rules = self.rules.index.candidates(spec_id, "add")
-        code = None
-        if rules and self.generated:
-            code = compile_bucket(rules, lambda template: self._builder(run, template))
-        self._codes[spec_id] = code
-        return code
+        bucket = Bucket(rules, self._builders) if rules and self.generated else None
+        self._codes[spec_id] = bucket
+        return bucket
 
-    def _rebind(self, run: _Run, spec_id: str, code: BucketCode) -> BucketCode:
-        """``code`` once the request's checks of its specifications are known; compiled
-        again if they are not the ones it was bound to."""
-        current = tuple(self._spec_check(run, s) for s in code.spec_ids)
-        if all(a is b for a, b in zip(current, code.checks, strict=True)):
-            return code
-        fresh = self._bucket(run, spec_id)
-        assert fresh is not None  # the same rules as before
-        return fresh
+    def _rebind(self, run: _Run, bucket: Bucket) -> None:
+        """Load the request's checks of the bucket's specifications; generated code
+        bound to other checks goes back to interpreting."""
+        current = tuple(self._spec_check(run, s) for s in bucket.spec_ids)
+        bound = bucket.checks
+        if bound is not None and not all(a is b for a, b in zip(current, bound, strict=True)):
+            bucket.unbind()
 
     def _request_proto(self, run: _Run) -> ResourceOrder:
         """The fields every order of the request shares (the general path's template)."""
@@ -523,10 +519,7 @@ class Planner:
         check = run.checks.get(template.spec_id, _UNSEEN)
         if check is _UNSEEN:
             check = self._spec_check(run, template.spec_id)
-        builder = self._builders.get(template)
-        if builder is None or builder.check is not check:
-            builder = self._builders[template] = template.bind(check)
-        return builder
+        return bound_builder(self._builders, template, check)
 
     def _produce(
         self,
