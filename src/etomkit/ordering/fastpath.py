@@ -1,6 +1,8 @@
-"""Generated match-and-produce code for one rule bucket (the issuer's standard path).
+"""The issuer's standard path: match and produce for one rule bucket, generated code.
 
-For the 'add' rules of one service specification, :func:`compile_bucket`
+A :class:`Bucket` (the 'add' rules of one service specification) runs its
+rules as data until it has been used :data:`COMPILE_AFTER` times, then as
+code that :func:`compile_bucket` generated for it. :func:`compile_bucket`
 writes one function that tests the rules in order (stopping at a final one)
 and builds the items of the matching plain rules, with the common template
 shapes inlined: constant templates by position, one mapped characteristic
@@ -10,9 +12,9 @@ and problems are the same. The source depends only on the bucket's shape
 (not its constants), so buckets of the same shape share one compiled code
 object; each bucket binds its own constants.
 
-The function returns None when the item is not for this path (no rule
-matched, or a special or feasibility rule did), :data:`STALE` when the
-request's resource specification checks are not the ones the code was bound
+Both return None when the item is not for this path (no rule matched, or a
+special or feasibility rule did), :data:`STALE` when the request's resource
+specification checks are not loaded yet or not the ones the code was bound
 to, else ``(items, rule refs)``.
 """
 

@@ -3,7 +3,9 @@
 The Planner reads the repositories (earlier orders, feasibility assessments,
 resource specifications) and writes nothing; :class:`ResourceOrderIssuer`
 stores what it decides. Plain ``add`` items that the rules map to a standard
-set take an inlined fast path; everything else goes through the general one.
+set take the standard path (:class:`etomkit.ordering.fastpath.Bucket`: each
+rule bucket interpreted, then compiled once used often); everything else goes
+through the general one. Modify and delete items are in ``earlier.py``.
 """
 
 from __future__ import annotations
