@@ -126,15 +126,18 @@ class Bucket:
         items: list[ResourceOrderItem] = []
         for rule in matched:
             for template in rule.templates:
-                builder = bound_builder(builders, template, checks[template.spec_id])
-                n = len(items)
-                position = POSITIONS[n]
+                check = checks[template.spec_id]
+                builder = builders.get(template)
+                if builder is None or builder.check is not check:
+                    builder = bound_builder(builders, template, check)
+                position = POSITIONS[len(items)]
                 added = builder.added
                 built = None if added is None else added.get(position)
                 if built is None:
                     built = builder.build(position, "add", values, chars, found, rule.ref)
                 items.append(built)
-        return tuple(items), tuple(rule.ref for rule in matched)
+        refs = matched[0].refs if len(matched) == 1 else tuple(rule.ref for rule in matched)
+        return tuple(items), refs
 
     def _compile(self, checks: Mapping[str, SpecificationCheck | None]) -> None:
         bound = tuple(checks[s] for s in self.spec_ids)
