@@ -282,13 +282,35 @@ class ResourceOrderFilter:
         return sets
 
 
+_STATE_TERMS: dict[str, str] = {}
+#: The request term of the last external_reference tuple seen (the orders of one
+#: request share that tuple): (tuple, term).
+_last_request: tuple[object, str | None] = ((), None)
+
+
 def resource_order_terms(order: ResourceOrder) -> tuple[str, ...]:
     """Index terms of a resource order: state, special handling, request, superseded orders."""
-    terms = [f"state={_t(order.state)}"]
+    global _last_request
+    state = order.state
+    term = _STATE_TERMS.get(state) if type(state) is str else None
+    if term is None:
+        term = f"state={_t(state)}"
+        if type(state) is str and len(_STATE_TERMS) < 1024:
+            _STATE_TERMS[state] = term
+    terms = [term]
     if order.special_handling:
         terms.append("special")
-    key = order.request_key
-    if key is not None:
-        terms.append(f"request={_t(key)}")
-    terms.extend(f"supersedes={_t(i)}" for i in order.superseded_ids)
+    external = order.external_reference
+    last = _last_request
+    if last[0] is external:
+        request = last[1]
+    else:
+        key = order.request_key
+        request = None if key is None else f"request={_t(key)}"
+        if type(external) is tuple:  # immutable (its ExternalEntityIds are frozen)
+            _last_request = (external, request)
+    if request is not None:
+        terms.append(request)
+    for ref in order.supersedes:
+        terms.append(f"supersedes={_t(ref.id)}")
     return tuple(terms)

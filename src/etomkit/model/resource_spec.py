@@ -129,6 +129,11 @@ class ResourceSpecification:
 _Check = Callable[[Any], "str | None"]
 
 _TYPE_NAMES: dict[str, tuple[str, Callable[[Any], bool]]] = {}
+_PLAIN_NUMBERS = frozenset({int, float})
+
+
+_NUMBER = (int, float)  # a tuple: `int | float` would build a UnionType per call
+_ARRAY = (list, tuple)
 
 
 def _is_int(v: Any) -> bool:
@@ -136,7 +141,7 @@ def _is_int(v: Any) -> bool:
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
+    return isinstance(v, _NUMBER) and not isinstance(v, bool)
 
 
 for _names, _label, _test in (
@@ -145,7 +150,7 @@ for _names, _label, _test in (
     (("number", "float", "decimal", "double", "numeric"), "a number", _is_number),
     (("boolean", "bool"), "a boolean", lambda v: isinstance(v, bool)),
     (("object", "map"), "an object", lambda v: isinstance(v, Mapping)),
-    (("array", "list"), "an array", lambda v: isinstance(v, list | tuple)),
+    (("array", "list"), "an array", lambda v: isinstance(v, _ARRAY)),
 ):
     for _name in _names:
         _TYPE_NAMES[_name] = (_label, _test)
@@ -198,10 +203,18 @@ def _compile_characteristic(spec_id: str, char: ResourceSpecificationCharacteris
     entries = () if char.extensible else char.resource_spec_characteristic_value
     discrete: list[Any] = []
     ranges: list[Callable[[Any], bool]] = []
+    closed: list[tuple[Any, Any]] = []  # closed ranges with numeric bounds
     patterns: list[re.Pattern[str]] = []
     for entry in entries:
         if entry.value_from is not None or entry.value_to is not None:
             ranges.append(_range_test(entry.value_from, entry.value_to, entry.range_interval))
+            low, high = entry.value_from, entry.value_to
+            if (
+                type(low) in _PLAIN_NUMBERS
+                and type(high) in _PLAIN_NUMBERS
+                and _normalise(entry.range_interval or "closed") == "closed"
+            ):
+                closed.append((low, high))
         elif entry.value is not None:
             discrete.append(entry.value)
         elif entry.regex is not None:
@@ -248,10 +261,21 @@ def _compile_characteristic(spec_id: str, char: ResourceSpecificationCharacteris
     if pattern is not None or (type_check is not None and not type_check[1]("")):
         plain = frozenset()
 
+    # The common number: an int (or float) within a closed range (any one accepted
+    # suffices), in two comparisons.
+    label = "" if type_check is None else type_check[0]
+    fast_types: tuple[type, ...] = ()
+    if pattern is None and closed and label in ("", "an integer", "a number"):
+        fast_types = (int,) if label == "an integer" else (int, float)
+    low, high = closed[0] if fast_types else (0, 0)
+
     def check(value: Any) -> str | None:
-        if type(value) is str and value in plain:
+        kind = type(value)
+        if kind is str and value in plain:
             return None
-        if isinstance(value, list | tuple) and not array_typed:
+        if kind in fast_types and low <= value <= high:
+            return None
+        if isinstance(value, _ARRAY) and not array_typed:
             if max_count is not None and len(value) > max_count:
                 return f"has {len(value)} values; at most {max_count} allowed"
             for element in value:

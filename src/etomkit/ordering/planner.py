@@ -3,7 +3,9 @@
 The Planner reads the repositories (earlier orders, feasibility assessments,
 resource specifications) and writes nothing; :class:`ResourceOrderIssuer`
 stores what it decides. Plain ``add`` items that the rules map to a standard
-set take an inlined fast path; everything else goes through the general one.
+set take the standard path (:class:`etomkit.ordering.fastpath.Bucket`: each
+rule bucket interpreted, then compiled once used often); everything else goes
+through the general one. Modify and delete items are in ``earlier.py``.
 """
 
 from __future__ import annotations
@@ -25,34 +27,24 @@ from etomkit.model.orders import (
     canonical_action,
     service_order_item_problems,
 )
-from etomkit.model.resource_order import (
-    CLOSED_ORDER_STATES,
-    ExternalEntityId,
-    ResourceOrder,
-    ResourceOrderItem,
-    ResourceOrderItemRef,
-    ResourceOrderItemRelationship,
-)
+from etomkit.model.resource_order import ExternalEntityId, ResourceOrder, ResourceOrderItem
 from etomkit.model.resource_spec import SpecificationCheck
 from etomkit.model.values import Characteristic, EntityRef
 from etomkit.ordering._fast import factory
+from etomkit.ordering.earlier import check_items, current_orders, position, produce_changes
+from etomkit.ordering.fastpath import STALE, Bucket, bound_builder
 from etomkit.ordering.index import CompiledRule
 from etomkit.ordering.ports import FeasibilityChecker, OrderingStore
-from etomkit.ordering.produce import CompiledTemplate, TemplateBuilder, produced_by
+from etomkit.ordering.produce import CompiledTemplate, TemplateBuilder
 from etomkit.ordering.rules import RuleSet
 
 __all__ = ["Planner", "UnknownEarlierOrder"]
 
 UnknownEarlierOrder = Literal["special", "error"]
 
-_POSITIONS = tuple(str(i) for i in range(1, 257))
 _ISSUE_ACTIONS = frozenset({"add", "modify"})  # items checked against their specification
 _UNSEEN: Any = object()
 _PLAIN_STATES = frozenset({None, *SERVICE_ORDER_STATES})  # else: validated on the general path
-
-
-def _position(i: int) -> str:
-    return _POSITIONS[i] if i < len(_POSITIONS) else str(i + 1)
 
 
 class _Run:
@@ -80,7 +72,7 @@ class _Run:
         self,
         request: InitiatingRequest,
         now: datetime,
-        proto: ResourceOrder,
+        proto: ResourceOrder | None,
         *,
         dry: bool,
         consult: bool,
@@ -118,6 +110,9 @@ class _Detail:
 class Planner:
     """Decides, per request item, the outcome and the resource order (writes nothing)."""
 
+    #: Plain 'add' items take the standard path, fastpath.Bucket (False: the general one).
+    generated = True
+
     def __init__(
         self,
         store: OrderingStore,
@@ -132,14 +127,26 @@ class Planner:
         self.feasibility = feasibility
         self.lifecycle = lifecycle
         self.unknown_earlier_order = unknown_earlier_order
-        self._orders = store.resource_orders
-        self._records = store.issuance_records
+        self._store = store
         self._assessments = store.feasibility_assessments
         self._specs = store.resource_specifications
         self._issue_id = new_id
         self._checks: dict[str, SpecificationCheck] = {}
         self._builders: dict[CompiledTemplate, TemplateBuilder] = {}
         self._proto = ResourceOrder(revision=1, state=lifecycle.initial)
+        self._codes: dict[str, Bucket | None] = {}
+        # A standard order: the planner's constants and the request's shared fields.
+        self._make_order = factory(
+            self._proto,
+            "id",
+            "order_item",
+            "order_date",
+            "external_reference",
+            "priority",
+            "requested_start_date",
+            "requested_completion_date",
+            "related_party",
+        )
         self._standard_entry = factory(
             IssuedItem(item_id="", action="add", outcome="standard"),
             "item_id",
@@ -160,35 +167,31 @@ class Planner:
         details: list[_Detail] | None = None,
     ) -> _Run:
         """Decide every item's outcome and build its order; nothing is written."""
-        proto = replace(
-            self._proto,
-            order_date=now,
-            external_reference=(
-                ExternalEntityId(id=request.id, owner=request.source, entity_type=request.kind),
-            ),
-            priority=request.priority,
-            requested_start_date=request.requested_start_date,
-            requested_completion_date=request.requested_completion_date,
-            related_party=request.related_party,
-        )
-        run = _Run(request, now, proto, dry=dry, consult=consult)
+        run = _Run(request, now, None, dry=dry, consult=consult)
         run.details = details
         if details is not None or request.special:
             for index, item in enumerate(request.items):
                 self._plan_checked(run, index, item)
             return run
-        # The standard path for plain 'add' items, inlined; anything else (or
-        # anything odd) goes through _plan_checked, which validates and decides.
-        match = self.rules.index.match
-        builders = self._builders
+        # The standard path for plain 'add' items: each rule bucket's generated code
+        # (fastpath.py); anything else (or anything odd) goes through _plan_checked,
+        # which validates and decides.
+        codes = self._codes
         checks = run.checks
         seen = run.seen
         entries = run.entries
         orders = run.orders
-        problems = run.problems
-        new_id = self._new_id
-        make_order = factory(proto, "id", "order_item")
+        issue_id = None if dry else self._issue_id
+        make_order = self._make_order
         standard_entry = self._standard_entry
+        external = (
+            ExternalEntityId(id=request.id, owner=request.source, entity_type=request.kind),
+        )
+        priority = request.priority
+        start = request.requested_start_date
+        completion = request.requested_completion_date
+        party = request.related_party
+        found: list[Problem] = []
         for index, item in enumerate(request.items):
             if type(item) is not ServiceOrderItem or item.action != "add":
                 self._plan_checked(run, index, item)
@@ -209,38 +212,34 @@ class Planner:
                 self._plan_checked(run, index, item)
                 continue
             spec_id = spec.id
+            code = codes.get(spec_id, _UNSEEN)
+            if code is _UNSEEN:
+                code = self._bucket(spec_id)
+            if code is None:
+                self._plan_checked(run, index, item)
+                continue
             try:
                 values = {c.name: c.value for c in chars}
             except AttributeError:  # not a Characteristic: let validation say so
                 self._plan_checked(run, index, item)
                 continue
-            matched = match(spec_id, spec.version, "add", values)
-            if not matched or not all(rule.plain for rule in matched):
+            planned = code.plan(values, chars, spec.version, checks, found)
+            if planned is STALE:
+                self._rebind(run, code)
+                planned = code.plan(values, chars, spec.version, checks, found)
+            if planned is None:
                 self._plan_checked(run, index, item)
                 continue
             seen.add(item_id)
-            items: list[ResourceOrderItem] = []
-            found: list[Problem] = []
-            for rule in matched:
-                for template in rule.templates:
-                    check = checks.get(template.spec_id, _UNSEEN)
-                    if check is _UNSEEN:
-                        check = self._spec_check(run, template.spec_id)
-                    builder = builders.get(template)
-                    if builder is None or builder.check is not check:
-                        builder = builders[template] = template.bind(check)
-                    position = _POSITIONS[len(items)] if len(items) < 256 else str(len(items) + 1)
-                    added = builder.added
-                    built = None if added is None else added.get(position)
-                    if built is None:
-                        built = builder.build(position, "add", values, chars, found, rule.ref)
-                    items.append(built)
+            items, refs = planned
             if found:
-                problems.extend((f"items[{index}].{p}", m) for p, m in found)
-            refs = matched[0].refs if len(matched) == 1 else tuple(r.ref for r in matched)
+                run.problems.extend((f"items[{index}].{p}", m) for p, m in found)
+                found = []
             if items:
-                order_id = new_id(run)
-                orders.append(make_order(order_id, tuple(items)))
+                order_id = "(new ResourceOrder)" if issue_id is None else issue_id("ResourceOrder")
+                orders.append(
+                    make_order(order_id, items, now, external, priority, start, completion, party)
+                )
                 entries.append(standard_entry(item_id, spec_id, refs, (order_id,)))
             else:
                 entries.append(
@@ -254,6 +253,38 @@ class Planner:
                     )
                 )
         return run
+
+    def _bucket(self, spec_id: str) -> Bucket | None:
+        """The standard path's code for the 'add' rules of ``spec_id`` (None: no rules)."""
+        rules = self.rules.index.candidates(spec_id, "add")
+        bucket = Bucket(rules, self._builders) if rules and self.generated else None
+        self._codes[spec_id] = bucket
+        return bucket
+
+    def _rebind(self, run: _Run, bucket: Bucket) -> None:
+        """Load the request's checks of the bucket's specifications; generated code
+        bound to other checks goes back to interpreting."""
+        current = tuple(self._spec_check(run, s) for s in bucket.spec_ids)
+        bound = bucket.checks
+        if bound is not None and not all(a is b for a, b in zip(current, bound, strict=True)):
+            bucket.unbind()
+
+    def _request_proto(self, run: _Run) -> ResourceOrder:
+        """The fields every order of the request shares (the general path's template)."""
+        if run.proto is None:
+            request = run.request
+            run.proto = replace(
+                self._proto,
+                order_date=run.now,
+                external_reference=(
+                    ExternalEntityId(id=request.id, owner=request.source, entity_type=request.kind),
+                ),
+                priority=request.priority,
+                requested_start_date=request.requested_start_date,
+                requested_completion_date=request.requested_completion_date,
+                related_party=request.related_party,
+            )
+        return run.proto
 
     def _plan_checked(self, run: _Run, index: int, item: object) -> None:
         """Validate one item, then decide its outcome (the general path)."""
@@ -312,7 +343,7 @@ class Planner:
         earlier: list[ResourceOrder] = []
         special_reason: str | None = None
         if action in ("modify", "delete"):
-            earlier, unknown = self._current_orders(item)
+            earlier, unknown = current_orders(self._store, item)
             if unknown is not None:
                 if self.unknown_earlier_order == "error":
                     run.invalid.append((f"{path}.service.id", unknown))
@@ -389,7 +420,12 @@ class Planner:
                 for it in assessment.order_item
             )
             by = f"feasibility assessment {assessment.id}"
-            problems = self._check_items(run, produced, _ISSUE_ACTIONS, [by] * len(produced))
+            problems = check_items(
+                produced,
+                _ISSUE_ACTIONS,
+                [by] * len(produced),
+                lambda spec_id: self._spec_check(run, spec_id),
+            )
             special_reason = None
         elif special_reason is not None:
             outcome = "special"
@@ -400,7 +436,7 @@ class Planner:
         order: ResourceOrder | None = None
         if produced or special:
             order = replace(
-                run.proto,
+                self._request_proto(run),
                 id=self._new_id(run),
                 order_item=produced,
                 special_handling=special,
@@ -485,10 +521,7 @@ class Planner:
         check = run.checks.get(template.spec_id, _UNSEEN)
         if check is _UNSEEN:
             check = self._spec_check(run, template.spec_id)
-        builder = self._builders.get(template)
-        if builder is None or builder.check is not check:
-            builder = self._builders[template] = template.bind(check)
-        return builder
+        return bound_builder(self._builders, template, check)
 
     def _produce(
         self,
@@ -508,112 +541,19 @@ class Planner:
             for rule in matched:
                 for template in rule.templates:
                     builder = self._builder(run, template)
-                    item_id = _position(len(out))
+                    item_id = position(len(out))
                     out.append(builder.build(item_id, action, values, chars, problems, rule.ref))
             return tuple(out), None
-        if not earlier:
-            if any(rule.templates for rule in matched):
-                return (), self._guess_reason(matched, action)
-            return (), None
-        resources = [(o, it) for o in earlier for it in o.order_item if it.action != "delete"]
-        used: set[int] = set()
-        items: list[ResourceOrderItem] = []
-        merged_items: list[ResourceOrderItem] = []
-        merged_by: list[str | None] = []
-        guesses: list[str] = []
-        for rule in matched:
-            for template in rule.templates:
-                res_action = template.actions[action]
-                item_id = _position(len(items))
-                builder = self._builder(run, template)
-                if res_action == "add":
-                    items.append(builder.build(item_id, action, values, chars, problems, rule.ref))
-                    continue
-                hit = next(
-                    (
-                        n
-                        for n, (_, it) in enumerate(resources)
-                        if n not in used
-                        and it.resource_specification is not None
-                        and it.resource_specification.id == template.spec_id
-                    ),
-                    None,
-                )
-                if hit is None:
-                    guesses.append(
-                        f"rule {rule.ref} would {res_action} a {template.spec_id!r} resource, "
-                        "but the service's earlier orders have none"
-                    )
-                    continue
-                used.add(hit)
-                source, old = resources[hit]
-                merged = old.characteristic
-                if res_action == "modify":
-                    new = builder.characteristics(
-                        item_id, values, chars, problems, rule=rule.ref, partial=True
-                    )
-                    names = {c.name for c in new}
-                    merged = tuple(c for c in old.characteristic if c.name not in names) + new
-                follow = _follow_up(item_id, res_action, source, old, merged)
-                items.append(follow)
-                if res_action == "modify":
-                    merged_items.append(follow)
-                    merged_by.append(f"rule {rule.ref}")
-        rest = "noChange" if action == "modify" else "delete"
-        for n, (source, old) in enumerate(resources):
-            if n not in used:
-                items.append(
-                    _follow_up(_position(len(items)), rest, source, old, old.characteristic)
-                )
-        problems.extend(self._check_items(run, merged_items, frozenset({"modify"}), merged_by))
-        if guesses:
-            return tuple(items), "; ".join(guesses)
-        return tuple(items), None
-
-    def _guess_reason(self, matched: Sequence[CompiledRule], action: str) -> str:
-        return (
-            f"the rules ({', '.join(str(r.ref) for r in matched)}) {action} resources, "
-            "but no earlier resource order is known to say which"
+        return produce_changes(
+            matched,
+            action,
+            values,
+            chars,
+            earlier,
+            problems,
+            lambda template: self._builder(run, template),
+            lambda spec_id: self._spec_check(run, spec_id),
         )
-
-    def _check_items(
-        self,
-        run: _Run,
-        items: Sequence[ResourceOrderItem],
-        actions: frozenset[str],
-        producers: Sequence[str | None],
-    ) -> list[Problem]:
-        """Problems of whole items (merged or preassessed) against their specifications;
-        ``producers[i]`` produced ``items[i]`` (named in the messages)."""
-        problems: list[Problem] = []
-        for item, producer in zip(items, producers, strict=True):
-            if item.action not in actions:
-                continue
-            found = len(problems)
-            where = f"order_item[{item.id}]"
-            spec = item.resource_specification
-            if spec is None or not spec.id:
-                problems.append((f"{where}.resource_specification", "is required"))
-                continue
-            check = self._spec_check(run, spec.id)
-            if check is None:
-                problems.append(
-                    (f"{where}.resource_specification", f"no ResourceSpecification {spec.id!r}")
-                )
-                continue
-            if spec.version is not None and check.spec.version not in (None, spec.version):
-                problems.append(
-                    (
-                        f"{where}.resource_specification.version",
-                        f"{spec.version!r}, but ResourceSpecification {spec.id!r} is at "
-                        f"version {check.spec.version!r}",
-                    )
-                )
-            problems.extend(
-                check.problems({c.name: c.value for c in item.characteristic}, f"{where}.")
-            )
-            problems[found:] = [(path, produced_by(m, producer)) for path, m in problems[found:]]
-        return problems
 
     def _spec_check(self, run: _Run, spec_id: str) -> SpecificationCheck | None:
         """The compiled check of a resource specification as stored now (once per request)."""
@@ -631,65 +571,5 @@ class Planner:
         checks[spec_id] = check
         return check
 
-    # ------------------------------------------------------------------ earlier orders
-
-    def _current_orders(self, item: ServiceOrderItem) -> tuple[list[ResourceOrder], str | None]:
-        """The service's live orders (its current resources), or why they are unknown."""
-        service = item.service
-        service_id = service.id
-        entries: list[IssuedItem] = []
-        for related in service.service_order_item:
-            if related.service_order_id:
-                record = self._records.find(
-                    InitiatingRequest.key_of("serviceOrder", related.service_order_id)
-                )
-                if record is not None:
-                    entries.extend(e for e in record.items if e.item_id == related.item_id)
-        if service_id is not None:
-            for record in self._records.records_for_service(service_id):
-                entries.extend(e for e in record.items if e.service_id == service_id)
-        what = f"service {service_id!r}" if service_id else f"item {item.id!r}"
-        if not entries:
-            return [], (
-                f"no resource order was issued for {what}; cannot {item.action} its resources "
-                "(link_service() links a service to the item that added it)"
-            )
-        for entry in reversed(entries):
-            orders = [self._orders.find(o) for o in entry.resource_orders]
-            live = [o for o in orders if o is not None and o.state not in CLOSED_ORDER_STATES]
-            if not live:
-                continue
-            if entry.action == "delete":
-                shown = ", ".join(o.id or "?" for o in live)
-                return [], f"{what} was deleted by resource order(s) {shown}"
-            return live, None
-        return [], f"every earlier resource order for {what} was rejected, cancelled or failed"
-
     def _new_id(self, run: _Run, entity: str = "ResourceOrder") -> str:
         return f"(new {entity})" if run.dry else self._issue_id(entity)
-
-
-def _follow_up(
-    item_id: str,
-    action: str,
-    source: ResourceOrder,
-    old: ResourceOrderItem,
-    characteristic: tuple[Characteristic, ...],
-) -> ResourceOrderItem:
-    relation = {"modify": "modifies", "delete": "recovers", "noChange": "keeps"}.get(action, action)
-    return ResourceOrderItem(
-        id=item_id,
-        action=action,
-        quantity=old.quantity,
-        resource_specification=old.resource_specification,
-        resource=old.resource,
-        characteristic=characteristic,
-        order_item_relationship=(
-            ResourceOrderItemRelationship(
-                relationship_type=relation,
-                order_item=ResourceOrderItemRef(
-                    item_id=old.id, resource_order_id=source.id, resource_order_href=source.href
-                ),
-            ),
-        ),
-    )

@@ -43,8 +43,12 @@ MISSING: Any = _Missing()
 """Marks an absent characteristic or an unset default."""
 
 
+_NUMBER = (int, float)  # a tuple: `int | float` would build a UnionType per call
+_ARRAY = (list, tuple)
+
+
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, _NUMBER) and not isinstance(value, bool)
 
 
 def _same(a: object, b: object) -> bool:
@@ -54,7 +58,7 @@ def _same(a: object, b: object) -> bool:
         return False
     if type(a) is not type(b):
         return _is_number(a) and _is_number(b)
-    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+    if isinstance(a, _ARRAY) and isinstance(b, _ARRAY):
         return all(_same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
         return all(_same(value, b[key]) for key, value in a.items())
@@ -223,7 +227,7 @@ class Range(Predicate):
 
         def within(v: Values) -> bool:
             got = v.get(name)
-            if isinstance(got, bool) or not isinstance(got, int | float):
+            if isinstance(got, bool) or not isinstance(got, _NUMBER):
                 return False
             if got < low or (lo_x and got == low):
                 return False

@@ -20,9 +20,18 @@ from etomkit.model.values import Characteristic
 from etomkit.ordering._fast import factory
 from etomkit.ordering.rules import MISSING, FromService, ItemTemplate
 
-__all__ = ["CompiledTemplate", "TemplateBuilder", "produced_by"]
+__all__ = [
+    "CONST",
+    "COPY",
+    "MAPPED",
+    "CompiledTemplate",
+    "TemplateBuilder",
+    "original_characteristic",
+    "produced_by",
+]
 
-_CONST, _MAPPED, _COPY = 0, 1, 2
+#: The kinds of a builder's slots: a constant, a mapped value, a copied value.
+CONST, MAPPED, COPY = 0, 1, 2
 
 Entry = tuple[Characteristic, str | None]  # a prepared characteristic and its problem
 
@@ -100,12 +109,14 @@ class TemplateBuilder:
     """
 
     __slots__ = (
+        "_by_position",
         "_items",
         "_makers",
         "added",
         "cacheable",
         "check",
         "constant",
+        "mapped_items",
         "slots",
         "spec",
         "static",
@@ -150,7 +161,7 @@ class TemplateBuilder:
                 problem = None if value_check is None else value_check(source)
                 if problem is not None:
                     static.append((f"characteristic.{name}", problem))
-                slots.append((_CONST, Characteristic(name=name, value=source)))
+                slots.append((CONST, Characteristic(name=name, value=source)))
                 continue
             default: Entry | None = None
             if source.default is not MISSING:
@@ -159,10 +170,10 @@ class TemplateBuilder:
                 table: dict[Any, Entry] = {}
                 for key, value in source.map.items():
                     table[key] = self._entry(name, value, value_check)
-                slots.append((_MAPPED, name, source.characteristic, table, default, required))
+                slots.append((MAPPED, name, source.characteristic, table, default, required))
             else:
                 copy = (value_check, factory(Characteristic(name=name, value=None), "value"))
-                slots.append((_COPY, name, source.characteristic, copy, default, required))
+                slots.append((COPY, name, source.characteristic, copy, default, required))
         required_static: list[tuple[str, str]] = []
         if check is not None:
             for name in check.required:
@@ -178,9 +189,9 @@ class TemplateBuilder:
         self.static = tuple(static) + self.static_required
         self.slots = tuple(slots)
         self.constant: tuple[Characteristic, ...] | None = (
-            tuple(s[1] for s in slots) if all(s[0] == _CONST for s in slots) else None
+            tuple(s[1] for s in slots) if all(s[0] == CONST for s in slots) else None
         )
-        self.cacheable = all(s[0] != _COPY for s in slots)
+        self.cacheable = all(s[0] != COPY for s in slots)
         self._makers: dict[str, Callable[[str, tuple[Characteristic, ...]], ResourceOrderItem]] = {
             action: factory(
                 ResourceOrderItem(
@@ -192,11 +203,29 @@ class TemplateBuilder:
             for action in set(template.actions.values())
         }
         self._items: dict[tuple[Any, ...], ResourceOrderItem] = {}
+        self._by_position: tuple[ResourceOrderItem, ...] = ()
+        #: Generated bucket code's cache: (position index, mapped value) -> item.
+        self.mapped_items: dict[tuple[int, Any], ResourceOrderItem] = {}
         # The issuer's fast path: items for an 'add' service item, by position, for a
         # template of constants that its specification accepts as they are.
         self.added: dict[str, ResourceOrderItem] | None = (
             {} if self.constant is not None and not self.static else None
         )
+
+    def maker(
+        self, service_action: str
+    ) -> Callable[[str, tuple[Characteristic, ...]], ResourceOrderItem]:
+        """``make(item_id, characteristic)``: a new item for a service item's action."""
+        return self._makers[self.template.actions[service_action]]
+
+    def added_items(self, count: int) -> tuple[ResourceOrderItem, ...]:
+        """A constant template's items for an 'add' service item at positions 1..count
+        (the ones :meth:`build` returns; only when :attr:`added` is set)."""
+        if len(self._by_position) < count:
+            self._by_position = tuple(
+                self.build(str(n + 1), "add", {}, (), []) for n in range(count)
+            )
+        return self._by_position
 
     @staticmethod
     def _entry(name: str, value: Any, value_check: Any) -> Entry:
@@ -232,7 +261,7 @@ class TemplateBuilder:
         out: list[Characteristic] = []
         for slot in self.slots:
             kind = slot[0]
-            if kind == _CONST:
+            if kind == CONST:
                 out.append(slot[1])
                 continue
             _, target, source, lookup, default, required = slot
@@ -256,7 +285,7 @@ class TemplateBuilder:
                     if key is not None:
                         key.append(None)
                     continue
-            elif kind == _MAPPED:
+            elif kind == MAPPED:
                 try:
                     entry = lookup.get(value)
                 except TypeError:  # unhashable: no mapping
@@ -285,7 +314,9 @@ class TemplateBuilder:
                             produced_by(problem, _by_rule(rule)),
                         )
                     )
-                out.append(_original(chars, source) if target == source else renamed(value))
+                out.append(
+                    original_characteristic(chars, source) if target == source else renamed(value)
+                )
                 continue
             char, problem = entry
             if problem is not None:
@@ -335,7 +366,8 @@ class TemplateBuilder:
         return cached
 
 
-def _original(chars: Sequence[Characteristic], name: str) -> Characteristic:
+def original_characteristic(chars: Sequence[Characteristic], name: str) -> Characteristic:
+    """The service characteristic ``name`` (the last of that name, as in the values dict)."""
     for char in reversed(chars):  # the last one wins, as in the values dict
         if char.name == name:
             return char
