@@ -213,6 +213,8 @@ class _DictRepository(Generic[T, F]):
                 unit.written(
                     (self.namespace, entity_id, stored, terms), partial(self._drop, entity_id)
                 )
+            else:
+                unit.committed(1)
         return stored
 
     def _check_id(self, entity_id: object) -> str:
@@ -644,7 +646,7 @@ class InMemoryStore(Store, OrderingStore):
     """Every repository in memory: the inventory's (a ``Store``) and the issuer's
     (an ``OrderingStore``); ``transaction()`` spans them all and rolls back on error.
 
-    ``freeze_gc`` (default True): after committed writes of every 10,000 or so
+    ``freeze_gc`` (default True): after committed writes of every 2,000 or so
     entities, call :func:`gc.freeze`, so that the cyclic garbage collector
     stops walking the stored entities on every full collection (they are
     acyclic; reference counting still frees them). A host relying on the

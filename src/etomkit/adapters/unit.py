@@ -5,15 +5,16 @@ and the stores' garbage-collection policy.
 reference counting frees them; but every one of them is a container the cyclic
 collector tracks, and each full collection walks all of them (about 13 objects
 per issued item: a store of 500k items makes a full collection take over a
-second). With ``freeze_gc=True`` (the stores' default) a unit of work calls
-:func:`gc.freeze` after a committed top-level unit (a ``transaction()`` block,
-or a single write outside one) once at least :data:`FREEZE_EVERY` entities have
-been written since the last freeze: every object alive then, the stored ones
-included, moves to the collector's permanent generation and is not walked
-again. Objects frozen stay freeable by reference counting (a replaced or
-removed entity goes away as usual); only garbage *cycles* frozen by accident
-(created by the host and not yet collected at the moment of a freeze) stay
-until :func:`gc.unfreeze`.
+second). With ``freeze_gc=True`` (the stores' default) a unit of work, after a
+committed top-level unit (a ``transaction()`` block, or a single write outside
+one) once at least :data:`FREEZE_EVERY` entities have been written since the
+last freeze, collects the young generations (``gc.collect(1)``) and calls
+:func:`gc.freeze`: every object alive then, the stored ones included, moves to
+the collector's permanent generation and is not walked again. Frozen objects
+stay freeable by reference counting (a replaced or removed entity goes away as
+usual); only garbage *cycles* that had already outlived the young generations
+at a freeze (created by the host, waiting for a full collection) stay until
+:func:`gc.unfreeze`.
 
 What a host should do: nothing, for a process whose main job is the store (a
 service, a batch job). A host that creates many reference cycles of its own and
@@ -36,9 +37,10 @@ __all__ = ["FREEZE_EVERY", "Journal", "Write", "_UnitOfWork"]
 Write = tuple[str, str, Any, tuple[str, ...]]
 """One change for a journal: ``(namespace, key, entity or None to remove, index terms)``."""
 
-FREEZE_EVERY = 10_000
-"""Entities written between two :func:`gc.freeze` calls of a ``freeze_gc`` store (amortised:
-a freeze costs about as much as a young-generation collection)."""
+FREEZE_EVERY = 2_000
+"""Entities written between two :func:`gc.freeze` calls of a ``freeze_gc`` store. Each
+freeze costs a young-generation collection; fewer entities between them keep the
+collections of what is not frozen yet short (bench/gc_policy.py)."""
 
 
 class Journal(Protocol):
@@ -99,6 +101,7 @@ class _UnitOfWork:
         self.fresh += count
         if self.freeze_gc and self.fresh >= FREEZE_EVERY:
             self.fresh = 0
+            gc.collect(1)  # the young garbage first (cheap): freeze what lives on
             gc.freeze()
 
     def _rollback(self, mark: int) -> None:
