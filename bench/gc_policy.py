@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from etomkit.adapters import unit
 from etomkit.ordering import InMemoryOrderingStore, ResourceOrderIssuer, RuleSet
-from issuing import make_requests, make_rules, make_specs
+from issuing import make_requests, make_rules, make_specs  # type: ignore[import-not-found]
 
 BATCH = 100  # requests per issue_many call
 
