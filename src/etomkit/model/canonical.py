@@ -566,12 +566,26 @@ def check_storable(entity: Any, entity_name: str | None = None) -> None:
         raise ValidationError(entity_name or type(entity).__name__, problems)
 
 
+_TMF_ACTIONS = frozenset(a for a in ORDER_ITEM_ACTIONS if canonical_action(a) == a)
+_TMF_STATES = frozenset(s for s in SERVICE_ORDER_STATES if canonical_service_order_state(s) == s)
+
+
 def canonical_request(request: InitiatingRequest) -> InitiatingRequest:
     """``request`` with its items' actions and states in TMF spelling (``"no_change"``
     -> ``"noChange"``), as a store returns them: what issuing stores and compares.
     Anything else is left for :func:`storable_problems` and the issuer to judge."""
     items = request.items
     if type(items) is not tuple:
+        return request
+    for item in items:  # the usual case: every item spelled as a store returns it
+        if type(item) is not ServiceOrderItem:
+            continue
+        action, state = item.action, item.state
+        if type(action) is not str or action not in _TMF_ACTIONS:
+            break
+        if state is not None and (type(state) is not str or state not in _TMF_STATES):
+            break
+    else:
         return request
     changed = False
     fixed = []

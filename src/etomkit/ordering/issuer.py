@@ -19,31 +19,28 @@ request again returns the same record.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import attrs
 
-from etomkit.adapters.runtime import RandomIdFactory, SystemClock
+from etomkit.adapters.runtime import SystemClock
 from etomkit.errors import (
     ConflictError,
     EtomkitError,
     NotFoundError,
-    StorageError,
     ValidationError,
 )
 from etomkit.model._copy import replace
 from etomkit.model.canonical import canonical_request, storable_problems
 from etomkit.model.issuance import (
-    FeasibilityAssessment,
     InitiatingRequest,
     IssuanceRecord,
     request_problems,
 )
 from etomkit.model.lifecycle import Lifecycle
-from etomkit.model.orders import REQUEST_KINDS, ServiceOrderItem
+from etomkit.model.orders import REQUEST_KINDS
 from etomkit.model.resource_order import (
     ASSESSING_CANCELLATION,
     RESOURCE_ORDER_LIFECYCLE,
@@ -53,51 +50,17 @@ from etomkit.model.resource_order import (
     check_resource_order_transition,
 )
 from etomkit.model.values import Note
-from etomkit.notebook.display import Tabular
+from etomkit.ordering.batch import IdMaker, issue_batch
 from etomkit.ordering.explain import Explanation, build_explanation
 from etomkit.ordering.planner import Planner, UnknownEarlierOrder, _Detail
 from etomkit.ordering.ports import FeasibilityChecker, OrderingStore, ProvisioningTracker
+from etomkit.ordering.result import IssuanceResult, replay_conflict
 from etomkit.ordering.rules import RuleSet
 from etomkit.ordering.tracking import InMemoryProvisioningTracker
 from etomkit.ports import Clock, EventSink, IdFactory
 from etomkit.publishing import EventPublisher
 
 __all__ = ["IssuanceResult", "ResourceOrderIssuer"]
-
-
-@attrs.frozen
-class IssuanceResult(Tabular):
-    """What :meth:`ResourceOrderIssuer.issue` did: the record and the orders.
-
-    ``replayed`` is True when the request had been issued before (the
-    orders are then as they are now, possibly moved on in their lifecycle).
-    """
-
-    record: IssuanceRecord
-    orders: tuple[ResourceOrder, ...]
-    replayed: bool = False
-
-    def outcome(self, item_id: str) -> str:
-        """The outcome of request item ``item_id``. Raises KeyError."""
-        return self.record.item(item_id).outcome
-
-    def orders_for(self, item_id: str) -> tuple[ResourceOrder, ...]:
-        """The orders issued for request item ``item_id``."""
-        ids = set(self.record.item(item_id).resource_orders)
-        return tuple(o for o in self.orders if o.id in ids)
-
-    @property
-    def special_orders(self) -> tuple[ResourceOrder, ...]:
-        """The orders marked special handling."""
-        return tuple(o for o in self.orders if o.special_handling)
-
-    def rows(self) -> list[dict[str, Any]]:
-        """The record's rows (one per request item), see :meth:`IssuanceRecord.rows`."""
-        return self.record.rows()
-
-    def _display_title(self) -> str:
-        again = ", replayed: issued before" if self.replayed else ""
-        return f"IssuanceResult {self.record.id}: {len(self.orders)} resource order(s){again}"
 
 
 class ResourceOrderIssuer:
@@ -145,7 +108,7 @@ class ResourceOrderIssuer:
         self._clock = clock or SystemClock()
         self._ids = ids
         self._events = EventPublisher(events, self._clock)
-        self._new_id = _IdMaker(ids)
+        self._new_id = IdMaker(ids)
         self._planner = Planner(
             store,
             rules,
@@ -190,117 +153,24 @@ class ResourceOrderIssuer:
 
         Returns, per request in order, what :meth:`issue` would have returned
         for it, or the library error it would have raised: one bad request
-        stores nothing of its own and does not fail the others (each request
-        is a nested unit of work). Requests see the ones before them (a
-        modify may follow its add in the same batch; a repeated request
-        replays). Events and hand-offs follow the commit. A StorageError (the
-        store could not write or commit; with PostgreSQL also a deadlock
-        between overlapping batches) and any exception that is not a library
-        error (a failing FeasibilityChecker) fail the whole batch and store
-        nothing of it: issuing is idempotent, so run the batch again.
+        stores nothing of its own and does not fail the others. Requests see
+        the ones before them (a modify may follow its add in the same batch; a
+        repeated request replays). The requests are planned first and written
+        together (one idempotency lookup, one write per repository; see
+        :mod:`etomkit.ordering.batch`). Events and hand-offs follow the commit.
+        A StorageError (the store could not write or commit; with PostgreSQL
+        also a deadlock between overlapping batches) and any exception that is
+        not a library error (a failing FeasibilityChecker) fail the whole batch
+        and store nothing of it: issuing is idempotent, so run the batch again.
         """
         batch = list(requests)
         now = self._clock.now()
         handoffs: list[tuple[ResourceOrder, str]] = []
         with self.store.transaction():
-            outcomes = self._issue_batch(batch, now, handoffs)
+            outcomes = issue_batch(self, batch, now, handoffs)
         issued = [o for o in outcomes if isinstance(o, IssuanceResult) and not o.replayed]
         self._after_commit([order for o in issued for order in o.orders], handoffs, now)
         return outcomes
-
-    def _issue_batch(
-        self,
-        batch: list[InitiatingRequest],
-        now: datetime,
-        handoffs: list[tuple[ResourceOrder, str]],
-    ) -> list[IssuanceResult | EtomkitError]:
-        """Plan each request as :meth:`_issue_one` would and write the planned ones
-        together (:meth:`_flush`). A request that reads what is planned and not yet
-        written (a repeated key, a modify of a service added earlier in the batch)
-        first flushes, then takes the per-request path. In the caller's unit of work."""
-        keys = [r.key for r in batch if isinstance(r, InitiatingRequest)]
-        found = self._records.find_many(keys)
-        outcomes: list[Any] = [None] * len(batch)
-        pending = _Pending()
-        issued: set[str] = set()  # keys issued in this batch (pending or written)
-        plan = self._planner.plan
-        for n, request in enumerate(batch):
-            try:
-                if not isinstance(request, InitiatingRequest):
-                    outcomes[n] = self._issue_one(request, now, handoffs)  # raises
-                    continue
-                key = request.key
-                request = canonical_request(request)
-                if key in issued or (pending.planned and pending.needed_by(request)):
-                    self._flush(pending, outcomes, now, handoffs)
-                    outcomes[n] = self._issue_one(request, now, handoffs)
-                    issued.add(key)
-                    continue
-                unstorable = storable_problems(request)
-                if unstorable:
-                    raise ValidationError(f"InitiatingRequest {key}", unstorable)
-                existing = found.get(key)
-                if existing is not None:
-                    outcomes[n] = self._replay(existing, request)
-                    continue
-                invalid = request_problems(request, items=False)
-                if invalid:
-                    raise ValidationError(f"InitiatingRequest {key}", invalid)
-                run = plan(request, now, dry=False, consult=True)
-                if run.invalid:
-                    raise ValidationError(f"InitiatingRequest {key}", run.invalid)
-                if run.problems:
-                    raise ValidationError(f"resource orders for {key}", run.problems)
-                record = IssuanceRecord(
-                    id=key, request=request, items=tuple(run.entries), issued_at=now, revision=1
-                )
-                issued.add(key)
-                if run.assessments:  # the checker's own objects: written (and checked) alone
-                    self._flush(pending, outcomes, now, handoffs)
-                    pending.add(n, request, record, run)
-                    self._flush(pending, outcomes, now, handoffs)
-                else:
-                    pending.add(n, request, record, run)
-            except StorageError:
-                raise  # the store failed, not the request: the batch stores nothing
-            except EtomkitError as e:
-                outcomes[n] = e
-        self._flush(pending, outcomes, now, handoffs)
-        return outcomes
-
-    def _flush(
-        self,
-        pending: _Pending,
-        outcomes: list[Any],
-        now: datetime,
-        handoffs: list[tuple[ResourceOrder, str]],
-    ) -> None:
-        """Write the pending requests in one nested unit of work; on ConflictError or
-        ValidationError (nothing of them stored) issue them one by one instead."""
-        if not pending.planned:
-            return
-        planned = pending.planned
-        try:
-            with self.store.transaction():
-                if pending.assessments:
-                    self._assessments.add_all(pending.assessments)
-                orders = self._orders.add_all(pending.orders, checked=True)
-                self._records.add_all(pending.records, checked=True)
-        except (ConflictError, ValidationError):
-            for n, request, _, _ in planned:
-                try:
-                    outcomes[n] = self._issue_one(request, now, handoffs)
-                except StorageError:
-                    raise
-                except EtomkitError as e:
-                    outcomes[n] = e
-        else:
-            start = 0
-            for (n, _, count, handed), record in zip(planned, pending.records, strict=True):
-                outcomes[n] = IssuanceResult(record, tuple(orders[start : start + count]))
-                start += count
-                handoffs.extend(handed)
-        pending.clear()
 
     def _issue_one(
         self,
@@ -578,88 +448,6 @@ class ResourceOrderIssuer:
             )
         problems = [*run.invalid, *run.problems]
         return build_explanation(self.rules, request, details, problems, existing, conflict)
-
-
-class _IdMaker:
-    """New ids for the planner: from the IdFactory if given, else one random prefix
-    per issuer plus a counter (unique and cheap). Holds no reference to the issuer,
-    so a dropped issuer is freed at once (no reference cycle)."""
-
-    __slots__ = ("counter", "ids", "prefix")
-
-    def __init__(self, ids: IdFactory | None) -> None:
-        self.ids = ids
-        self.prefix = RandomIdFactory().new_id("ResourceOrder")[:23]
-        self.counter = itertools.count(1)
-
-    def __call__(self, entity: str) -> str:
-        if self.ids is not None:
-            return self.ids.new_id(entity)
-        return f"{self.prefix}{next(self.counter)}"
-
-
-class _Pending:
-    """Requests of a batch planned and not yet written: written together by a flush."""
-
-    __slots__ = ("assessments", "keys", "orders", "planned", "records", "services")
-
-    def __init__(self) -> None:
-        self.clear()
-
-    def clear(self) -> None:
-        """Forget what was written."""
-        self.planned: list[tuple[int, InitiatingRequest, int, list[tuple[ResourceOrder, str]]]] = []
-        self.records: list[IssuanceRecord] = []
-        self.orders: list[ResourceOrder] = []
-        self.assessments: list[FeasibilityAssessment] = []
-        self.keys: set[str] = set()
-        self.services: set[str] = set()
-
-    def add(
-        self, position: int, request: InitiatingRequest, record: IssuanceRecord, run: Any
-    ) -> None:
-        self.planned.append((position, request, len(run.orders), run.handoffs))
-        self.records.append(record)
-        self.orders.extend(run.orders)
-        self.assessments.extend(run.assessments)
-        self.keys.add(record.id)
-        for entry in record.items:
-            if entry.service_id is not None:
-                self.services.add(entry.service_id)
-
-    def needed_by(self, request: InitiatingRequest) -> bool:
-        """True if planning ``request`` reads what is pending: the records of a service
-        or of a service order issued earlier in the batch (a modify or delete item)."""
-        items = request.items
-        if type(items) is not tuple:
-            return False
-        for item in items:
-            if type(item) is not ServiceOrderItem or item.action not in _READS_EARLIER:
-                continue
-            service = item.service
-            service_id = getattr(service, "id", None)
-            if type(service_id) is str and service_id in self.services:
-                return True
-            for related in getattr(service, "service_order_item", None) or ():
-                order_id = getattr(related, "service_order_id", None)
-                if type(order_id) is str and f"serviceOrder:{order_id}" in self.keys:
-                    return True
-        return False
-
-
-_READS_EARLIER = frozenset({"modify", "delete"})
-
-
-def replay_conflict(record: IssuanceRecord, request: InitiatingRequest) -> str | None:
-    """Why issuing ``request`` again under the key of ``record`` raises ConflictError
-    (its payload differs from the one issued); None when issue() replays the record.
-    ``issue()`` and ``explain()`` both decide by this one comparison."""
-    if record.request == request:
-        return None
-    return (
-        f"request {record.id!r} was issued before (at {record.issued_at}) with a "
-        "different payload; use a new request id for a new request"
-    )
 
 
 def _resource(
