@@ -8,6 +8,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -237,3 +238,57 @@ def test_a_dropped_issuer_is_freed_without_the_garbage_collector() -> None:
     finally:
         if enabled:
             gc.enable()
+
+
+class _UnstorableAnswer(StubFeasibility):
+    """Answers with an assessment a store cannot read back (a lone surrogate)."""
+
+    def assess(self, request: Any, item: Any, proposed: Any) -> Any:
+        return attrs.evolve(super().assess(request, item, proposed), reason="\ud800")
+
+
+def test_an_unstorable_assessment_fails_its_request_only_and_asks_once() -> None:
+    rules = [
+        Rule(
+            id="r",
+            specification="s0",
+            action="add",
+            produces=[ItemTemplate(resource_specification="r2")],
+            requires_feasibility=True,
+        ),
+        Rule(
+            id="q",
+            specification="s1",
+            action="add",
+            produces=[ItemTemplate(resource_specification="r2")],
+        ),
+    ]
+    stream = [
+        InitiatingRequest(kind="serviceOrder", id="SO-1", items=(request_item("1", "add", "s1"),)),
+        InitiatingRequest(kind="serviceOrder", id="SO-2", items=(request_item("1", "add", "s0"),)),
+        InitiatingRequest(kind="serviceOrder", id="SO-3", items=(request_item("1", "add", "s1"),)),
+    ]
+    issuers = []
+    for _ in range(2):
+        store = InMemoryOrderingStore()
+        store.resource_specifications.add_all(resource_specs())
+        issuers.append(
+            ResourceOrderIssuer(
+                store,
+                RuleSet(rules),
+                feasibility=_UnstorableAnswer(),
+                clock=ek.ManualClock(),
+                ids=ek.SequentialIdFactory(),
+            )
+        )
+    one, many = issuers
+    expected = _one_by_one(one, stream)
+    got = [_outcome(o) for o in many.issue_many(stream)]
+    assert got == expected
+    assert got[1][0] == "ValidationError"  # type: ignore[index]
+    assert len(many.feasibility.asked) == 1  # type: ignore[union-attr]
+    assert [r.id for r in many.store.issuance_records.iterate()] == [
+        "serviceOrder:SO-1",
+        "serviceOrder:SO-3",
+    ]
+    assert _contents(many) == _contents(one)

@@ -3,8 +3,9 @@ planned as ``issue()`` would plan it, and the planned ones are written together.
 
 A request that reads what is planned and not written yet (a repeated request key,
 a modify or delete of a service an earlier request of the batch touched) first
-writes what is pending, then takes the per-request path; so is a request whose
-feasibility assessment is to be stored. A batched write refused with ConflictError
+writes what is pending, then takes the per-request path. A request with a
+feasibility assessment to store (the checker's object, checked as it is added) is
+written on its own, as ``issue()`` writes it. A batched write refused with ConflictError
 or ValidationError (an id clash, another process issuing one of the requests)
 is done again request by request, which attributes each outcome as ``issue()`` does.
 """
@@ -19,7 +20,6 @@ from etomkit.adapters.runtime import RandomIdFactory
 from etomkit.errors import ConflictError, EtomkitError, StorageError, ValidationError
 from etomkit.model.canonical import canonical_request, storable_problems
 from etomkit.model.issuance import (
-    FeasibilityAssessment,
     InitiatingRequest,
     IssuanceRecord,
     request_problems,
@@ -56,7 +56,7 @@ class IdMaker:
 class _Pending:
     """Requests of a batch planned and not yet written: written together by a flush."""
 
-    __slots__ = ("assessments", "keys", "orders", "planned", "records", "services")
+    __slots__ = ("keys", "orders", "planned", "records", "services")
 
     def __init__(self) -> None:
         self.clear()
@@ -66,7 +66,6 @@ class _Pending:
         self.planned: list[tuple[int, InitiatingRequest, int, list[tuple[ResourceOrder, str]]]] = []
         self.records: list[IssuanceRecord] = []
         self.orders: list[ResourceOrder] = []
-        self.assessments: list[FeasibilityAssessment] = []
         self.keys: set[str] = set()
         self.services: set[str] = set()
 
@@ -76,7 +75,6 @@ class _Pending:
         self.planned.append((position, request, len(run.orders), run.handoffs))
         self.records.append(record)
         self.orders.extend(run.orders)
-        self.assessments.extend(run.assessments)
         self.keys.add(record.id)
         for entry in record.items:
             if entry.service_id is not None:
@@ -154,8 +152,7 @@ def issue_batch(
             issued.add(key)
             if run.assessments:  # the checker's own objects: written (and checked) alone
                 _flush(issuer, pending, outcomes, now, handoffs)
-                pending.add(n, request, record, run)
-                _flush(issuer, pending, outcomes, now, handoffs)
+                outcomes[n] = _write_one(issuer, request, record, run, handoffs)
             else:
                 pending.add(n, request, record, run)
         except StorageError:
@@ -180,8 +177,6 @@ def _flush(
     planned = pending.planned
     try:
         with issuer.store.transaction():
-            if pending.assessments:
-                issuer._assessments.add_all(pending.assessments)
             orders = issuer._orders.add_all(pending.orders, checked=True)
             issuer._records.add_all(pending.records, checked=True)
     except (ConflictError, ValidationError):
@@ -199,3 +194,26 @@ def _flush(
             start += count
             handoffs.extend(handed)
     pending.clear()
+
+
+def _write_one(
+    issuer: ResourceOrderIssuer,
+    request: InitiatingRequest,
+    record: IssuanceRecord,
+    run: Any,
+    handoffs: list[tuple[ResourceOrder, str]],
+) -> IssuanceResult:
+    """Write one planned request in a nested unit of work, as ``issue()`` writes it."""
+    try:
+        with issuer.store.transaction():
+            for assessment in run.assessments:
+                issuer._assessments.add(assessment)
+            orders = issuer._orders.add_all(run.orders, checked=True) if run.orders else []
+            issuer._records.add_all((record,), checked=True)
+    except ConflictError:
+        existing = issuer._records.find(record.id)
+        if existing is None:
+            raise
+        return issuer._replay(existing, request)
+    handoffs.extend(run.handoffs)
+    return IssuanceResult(record, tuple(orders))
