@@ -250,32 +250,39 @@ class _DictRepository(Generic[T, F]):
             # one at a time: each entity's unique keys against those before it
             with unit.transaction():
                 return [self.add(entity) for entity in entities]
+        with unit.lock:
+            if not unit.depth:  # a write of its own: committed as one block
+                with unit.transaction():
+                    return self._add_all(entities, checked)
+            return self._add_all(entities, checked)  # checks first: a refusal writes nothing
+
+    def _add_all(self, entities: Sequence[T], checked: bool) -> list[T]:
+        """:meth:`add_all` under the lock: every check, then every write (nothing fails)."""
         cls, storable, check_id = self.entity_class, self._storable, self._check_id
         data = self._data
         stored: list[T] = []
         ids: list[str] = []
         seen: set[str] = set()
-        with unit.transaction():  # the checks and the write are one step
-            for entity in entities:
-                if not checked and (type(entity) is not cls or not storable(entity)):
-                    self._refuse_unstorable(entity)
-                entity_id = check_id(entity.id)
-                if entity_id in seen or entity_id in data:
-                    raise DuplicateKeyError(self.entity_name, "id", entity_id, entity_id)
-                seen.add(entity_id)
-                ids.append(entity_id)
-                stored.append(entity if entity.revision == 1 else replace(entity, revision=1))
-            if not stored:
-                return stored
-            all_terms = self._terms_many(stored)
-            data.update(zip(ids, stored, strict=True))
-            start = self._next_seq
-            self._seq.update(zip(ids, range(start, start + len(ids)), strict=True))
-            self._next_seq = start + len(ids)
-            self._index_many(ids, all_terms)
-            ns = self.namespace
-            writes = [(ns, i, e, t) for i, e, t in zip(ids, stored, all_terms, strict=True)]
-            unit.written_many(writes, partial(self._drop_many, ids))
+        for entity in entities:
+            if not checked and (type(entity) is not cls or not storable(entity)):
+                self._refuse_unstorable(entity)
+            entity_id = check_id(entity.id)
+            if entity_id in seen or entity_id in data:
+                raise DuplicateKeyError(self.entity_name, "id", entity_id, entity_id)
+            seen.add(entity_id)
+            ids.append(entity_id)
+            stored.append(entity if entity.revision == 1 else replace(entity, revision=1))
+        if not stored:
+            return stored
+        all_terms = self._terms_many(stored)
+        data.update(zip(ids, stored, strict=True))
+        start = self._next_seq
+        self._seq.update(zip(ids, range(start, start + len(ids)), strict=True))
+        self._next_seq = start + len(ids)
+        self._index_many(ids, all_terms)
+        ns = self.namespace
+        writes = [(ns, i, e, t) for i, e, t in zip(ids, stored, all_terms, strict=True)]
+        self._unit.written_many(writes, partial(self._drop_many, ids))
         return stored
 
     def find_many(self, ids: Iterable[str]) -> dict[str, T]:
