@@ -229,12 +229,14 @@ def test_a_dropped_issuer_is_freed_without_the_garbage_collector() -> None:
     store.resource_specifications.add_all(fibre_specs())
     issuer = ResourceOrderIssuer(store, RuleSet(fibre_rules()))
     issuer.issue_many([request(fibre("1"))])
-    gone = weakref.ref(issuer)
+    gone, store_gone = weakref.ref(issuer), weakref.ref(store)
     enabled = gc.isenabled()
     gc.disable()
     try:
         del issuer
         assert gone() is None
+        del store
+        assert store_gone() is None
     finally:
         if enabled:
             gc.enable()
