@@ -7,7 +7,7 @@ Every adapter passes ``etomkit.testing.contracts``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import ClassVar, Generic, Protocol, TypeVar
@@ -106,12 +106,26 @@ class Repository(ABC, Generic[T, F]):
         (``etomkit.model.canonical.storable_problems``).
         """
 
-    def add_all(self, entities: Sequence[T]) -> list[T]:
+    def add_all(self, entities: Sequence[T], *, checked: bool = False) -> list[T]:
         """``add`` each entity, in order; inside a transaction, all or none are stored.
 
-        Raises what ``add`` raises. Adapters may do this faster.
+        Raises what ``add`` raises. ``checked=True``: the caller guarantees the
+        entities pass ``storable_problems`` (its own objects, built from validated
+        input), so an adapter may skip that check. Adapters may do this faster.
         """
         return [self.add(entity) for entity in entities]
+
+    def find_many(self, ids: Iterable[str]) -> dict[str, T]:
+        """The entities found among ``ids``, keyed by id; missing ids are absent.
+
+        The default calls :meth:`find` per id; adapters may do it in one step.
+        """
+        found: dict[str, T] = {}
+        for entity_id in ids:
+            entity = self.find(entity_id)
+            if entity is not None:
+                found[entity_id] = entity
+        return found
 
     @abstractmethod
     def replace(self, entity: T, *, expected_revision: int | None = None) -> T:

@@ -357,13 +357,19 @@ def test_a_service_value_the_rule_cannot_map_is_reported_not_guessed(
 def test_a_failure_while_storing_rolls_back_the_orders_already_written(
     issuer: ResourceOrderIssuer, store: InMemoryOrderingStore, events: ek.InMemoryEventSink
 ) -> None:
-    def broken(record: object) -> object:
+    def broken(*args: object, **kwargs: object) -> object:
         raise OSError("disk full")
 
     store.issuance_records.add = broken  # type: ignore[method-assign,assignment]
+    store.issuance_records.add_all = broken  # type: ignore[method-assign,assignment]
     with pytest.raises(OSError, match="disk full"):
         issuer.issue(request(fibre("1"), fibre("2")))
     assert len(store.resource_orders) == 0
+    assert events.events == []
+    with pytest.raises(OSError, match="disk full"):
+        issuer.issue_many([request(fibre("1"), request_id="SO-2")])
+    assert len(store.resource_orders) == 0
+    assert len(store.issuance_records) == 0
     assert events.events == []
 
 

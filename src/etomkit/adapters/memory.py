@@ -7,11 +7,14 @@ records that are decoded on first use.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
+from functools import partial
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
+from etomkit.adapters.unit import Journal as Journal  # re-exported: durable stores use them
+from etomkit.adapters.unit import Write as Write
+from etomkit.adapters.unit import _UnitOfWork as _UnitOfWork
 from etomkit.errors import ConflictError, DuplicateKeyError, NotFoundError, ValidationError
 from etomkit.model._copy import replace
 from etomkit.model.audit import (
@@ -98,68 +101,6 @@ class _Filter(Protocol):
 
 T = TypeVar("T", bound=_Entity)
 F = TypeVar("F", bound=_Filter)
-
-Write = tuple[str, str, Any, tuple[str, ...]]
-"""One change for a journal: ``(namespace, key, entity or None to remove, index terms)``."""
-
-
-class Journal(Protocol):
-    """Where a durable store commits the writes of a unit of work, all or none."""
-
-    def commit(self, writes: Sequence[Write]) -> None: ...
-
-
-class _UnitOfWork:
-    """A re-entrant lock, an undo log and (for durable stores) a journal."""
-
-    def __init__(self, journal: Journal | None = None) -> None:
-        self.lock = threading.RLock()
-        self.depth = 0
-        self.undo: list[Callable[[], None]] = []
-        self.pending: list[Write] = []
-        self.journal = journal
-
-    def written(self, write: Write, undo: Callable[[], None]) -> None:
-        """Called under the lock after an in-memory change."""
-        if self.depth:
-            self.undo.append(undo)
-            if self.journal is not None:
-                self.pending.append(write)
-        elif self.journal is not None:
-            try:
-                self.journal.commit((write,))
-            except BaseException:
-                undo()
-                raise
-
-    def _rollback(self, mark: int) -> None:
-        while len(self.undo) > mark:
-            self.undo.pop()()
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self.lock:
-            self.depth += 1
-            mark, pending_mark = len(self.undo), len(self.pending)
-            try:
-                yield
-            except BaseException:
-                self._rollback(mark)
-                del self.pending[pending_mark:]
-                self.depth -= 1
-                raise
-            self.depth -= 1
-            if self.depth:
-                return
-            try:
-                if self.pending and self.journal is not None:
-                    self.journal.commit(self.pending)
-            except BaseException:
-                self._rollback(0)
-                raise
-            finally:
-                self.pending = []
-                self.undo.clear()
 
 
 class _Entities(dict[str, Any]):
@@ -270,13 +211,7 @@ class _DictRepository(Generic[T, F]):
     def add(self, entity: T) -> T:
         if type(entity) is not self.entity_class or not self._storable(entity):
             self._refuse_unstorable(entity)
-        entity_id = entity.id
-        if not isinstance(entity_id, str) or not entity_id:
-            raise ValidationError(self.entity_name, [("id", "must be set before storing")])
-        if "\x1e" in entity_id:
-            raise ValidationError(
-                self.entity_name, [("id", "must not contain the control character U+001E")]
-            )
+        entity_id = self._check_id(entity.id)
         stored = entity if entity.revision == 1 else replace(entity, revision=1)
         terms = self._terms_of_entity(stored)
         unit = self._unit
@@ -291,9 +226,23 @@ class _DictRepository(Generic[T, F]):
             self._index(entity_id, terms)
             if unit.depth or unit.journal is not None:
                 unit.written(
-                    (self.namespace, entity_id, stored, terms), lambda: self._drop(entity_id)
+                    (self.namespace, entity_id, stored, terms), partial(self._drop, entity_id)
                 )
+            else:
+                unit.committed(1)
         return stored
+
+    def _check_id(self, entity_id: object) -> str:
+        """``entity_id`` if it can be stored, else ValidationError."""
+        if type(entity_id) is str and entity_id and "\x1e" not in entity_id:
+            return entity_id
+        if not isinstance(entity_id, str) or not entity_id:
+            raise ValidationError(self.entity_name, [("id", "must be set before storing")])
+        if "\x1e" in entity_id:
+            raise ValidationError(
+                self.entity_name, [("id", "must not contain the control character U+001E")]
+            )
+        return entity_id
 
     def _refuse_unstorable(self, entity: T) -> None:
         """ValidationError unless every store reads ``entity`` back equal (model/canonical.py);
@@ -307,10 +256,56 @@ class _DictRepository(Generic[T, F]):
         if problems:
             raise ValidationError(f"{self.entity_name} {entity.id!r}", problems)
 
-    def add_all(self, entities: Sequence[T]) -> list[T]:
-        """``add`` each entity in order, all or none (one unit of work)."""
-        with self._unit.transaction():
-            return [self.add(entity) for entity in entities]
+    def add_all(self, entities: Sequence[T], *, checked: bool = False) -> list[T]:
+        """``add`` each entity in order, all or none, as one write: one lock, one undo
+        entry, index terms computed once per distinct entity shape. ``checked``: the
+        caller vouches that the entities pass the storable check (it is skipped)."""
+        unit = self._unit
+        if self.unique_terms or type(self).add is not _DictRepository.add:
+            # one at a time: each entity's unique keys against those before it
+            with unit.transaction():
+                return [self.add(entity) for entity in entities]
+        with unit.lock:
+            if not unit.depth:  # a write of its own: committed as one block
+                with unit.transaction():
+                    return self._add_all(entities, checked)
+            return self._add_all(entities, checked)  # checks first: a refusal writes nothing
+
+    def _add_all(self, entities: Sequence[T], checked: bool) -> list[T]:
+        """:meth:`add_all` under the lock: every check, then every write (nothing fails)."""
+        cls, storable, check_id = self.entity_class, self._storable, self._check_id
+        data = self._data
+        stored: list[T] = []
+        ids: list[str] = []
+        seen: set[str] = set()
+        for entity in entities:
+            if not checked and (type(entity) is not cls or not storable(entity)):
+                self._refuse_unstorable(entity)
+            entity_id = check_id(entity.id)
+            if entity_id in seen or entity_id in data:
+                raise DuplicateKeyError(self.entity_name, "id", entity_id, entity_id)
+            seen.add(entity_id)
+            ids.append(entity_id)
+            stored.append(entity if entity.revision == 1 else replace(entity, revision=1))
+        if not stored:
+            return stored
+        all_terms = self._terms_many(stored)
+        data.update(zip(ids, stored, strict=True))
+        start = self._next_seq
+        self._seq.update(zip(ids, range(start, start + len(ids)), strict=True))
+        self._next_seq = start + len(ids)
+        self._index_many(ids, all_terms)
+        ns = self.namespace
+        writes = [(ns, i, e, t) for i, e, t in zip(ids, stored, all_terms, strict=True)]
+        self._unit.written_many(writes, partial(self._drop_many, ids))
+        return stored
+
+    def find_many(self, ids: Iterable[str]) -> dict[str, T]:
+        """The entities found among ``ids``, by id (missing ids absent)."""
+        if type(self).find is not _DictRepository.find:  # a subclass holding undecoded records
+            return {i: e for i in ids if (e := self.find(i)) is not None}
+        get = self._data.get
+        return {i: e for i in ids if type(i) is str and (e := get(i)) is not None}
 
     def replace(self, entity: T, *, expected_revision: int | None = None) -> T:
         if type(entity) is not self.entity_class or not self._storable(entity):
@@ -388,10 +383,10 @@ class _DictRepository(Generic[T, F]):
         revision: int = value.revision
         return revision
 
-    def _index(self, entity_id: str, terms: tuple[str, ...]) -> None:
+    def _index(self, entity_id: str, terms: tuple[str, ...], newest: bool = False) -> None:
         by_term = self._by_term
         # the newest entity goes at the end of every posting: order kept; any other may not
-        late = self._seq.get(entity_id) != self._next_seq - 1
+        late = not newest and self._seq.get(entity_id) != self._next_seq - 1
         for term in terms:
             ids = by_term.get(term)
             if ids is None:
@@ -467,6 +462,37 @@ class _DictRepository(Generic[T, F]):
             self._unordered.discard(term)
             ids = self._by_term[term] = dict.fromkeys(sorted(ids, key=self._seq.__getitem__))
         return ids
+
+    def _terms_many(self, entities: Sequence[T]) -> list[tuple[str, ...]]:
+        """The index terms of each entity (a repository may share equal ones)."""
+        return list(map(self._terms_of_entity, entities))
+
+    def _index_many(self, ids: Sequence[str], all_terms: Sequence[tuple[str, ...]]) -> None:
+        """:meth:`_index` each new id: a run of ids with the same terms (object) at once."""
+        by_term = self._by_term
+        n, count = 0, len(ids)
+        while n < count:
+            terms = all_terms[n]
+            end = n + 1
+            while end < count and all_terms[end] is terms:
+                end += 1
+            if end == n + 1:
+                self._index(ids[n], terms, newest=True)  # ids come in insertion order
+            else:
+                run = ids[n:end]
+                for term in terms:
+                    held = by_term.get(term)
+                    if held is None:
+                        by_term[term] = dict.fromkeys(run)
+                    elif type(held) is str:
+                        by_term[term] = {held: None, **dict.fromkeys(run)}
+                    else:
+                        held.update(dict.fromkeys(run))  # type: ignore[union-attr]
+            n = end
+
+    def _drop_many(self, ids: Sequence[str]) -> None:
+        for entity_id in reversed(ids):
+            self._drop(entity_id)
 
     def _matching_ids(self, where: F | None) -> list[str]:
         if where is None:
@@ -572,6 +598,20 @@ class InMemoryResourceOrderRepository(
     def _terms_of_entity(self, entity: ResourceOrder) -> tuple[str, ...]:
         return resource_order_terms(entity)
 
+    def _terms_many(self, entities: Sequence[ResourceOrder]) -> list[tuple[str, ...]]:
+        # The orders of one request share their request reference (one object) and
+        # mostly their state: compute their terms once (the fields the terms read).
+        memo: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        out: list[tuple[str, ...]] = []
+        for order in entities:
+            ext, sup = order.external_reference, order.supersedes
+            shape = (order.state, order.special_handling, id(ext), id(sup))
+            terms = memo.get(shape)
+            if terms is None:
+                terms = memo[shape] = resource_order_terms(order)
+            out.append(terms)
+        return out
+
 
 class InMemoryIssuanceRecordRepository(
     _DictRepository[IssuanceRecord, IssuanceRecordFilter], IssuanceRecordRepository
@@ -671,10 +711,11 @@ class InMemoryOrderingStore(OrderingStore):
 
     Pass ``unit`` to share one unit of work with other in-memory repositories
     (e.g. an ``InMemoryStore``'s), so one transaction spans them all.
+    ``freeze_gc`` (for a store's own unit): see :class:`InMemoryStore`.
     """
 
-    def __init__(self, unit: _UnitOfWork | None = None) -> None:
-        self._unit = unit or _UnitOfWork()
+    def __init__(self, unit: _UnitOfWork | None = None, *, freeze_gc: bool = True) -> None:
+        self._unit = unit or _UnitOfWork(freeze_gc=freeze_gc)
         self.resource_orders = InMemoryResourceOrderRepository(self._unit)
         self.issuance_records = InMemoryIssuanceRecordRepository(self._unit)
         self.feasibility_assessments = InMemoryFeasibilityAssessmentRepository(self._unit)
@@ -686,10 +727,18 @@ class InMemoryOrderingStore(OrderingStore):
 
 class InMemoryStore(Store, OrderingStore):
     """Every repository in memory: the inventory's (a ``Store``) and the issuer's
-    (an ``OrderingStore``); ``transaction()`` spans them all and rolls back on error."""
+    (an ``OrderingStore``); ``transaction()`` spans them all and rolls back on error.
 
-    def __init__(self) -> None:
-        self._unit = _UnitOfWork()
+    ``freeze_gc`` (default True): after committed writes of every 2,000 or so
+    entities, call :func:`gc.freeze`, so that the cyclic garbage collector
+    stops walking the stored entities on every full collection (they are
+    acyclic; reference counting still frees them). A host relying on the
+    collector to free reference cycles of its own promptly, or managing
+    ``gc.freeze`` itself, passes False (see :mod:`etomkit.adapters.unit`).
+    """
+
+    def __init__(self, *, freeze_gc: bool = True) -> None:
+        self._unit = _UnitOfWork(freeze_gc=freeze_gc)
         self.offerings = InMemoryOfferingRepository(self._unit)
         self.products = InMemoryProductRepository(self._unit)
         self.audit_runs = InMemoryAuditRunRepository(self._unit)

@@ -452,8 +452,20 @@ def _const(value: Any) -> str:
     return name
 
 
-def _emit(owner: type, name: str, hint: Any, optional: bool, v: str, pad: str) -> list[str]:
-    """Statements that ``return False`` unless ``v`` passes the field's check."""
+_INLINE_DEPTH = 4  # nested classes checked in the caller's code (no call per object)
+
+
+def _emit(
+    owner: type,
+    name: str,
+    hint: Any,
+    optional: bool,
+    v: str,
+    pad: str,
+    stack: tuple[type, ...] = (),
+) -> list[str]:
+    """Statements that ``return False`` unless ``v`` passes the field's check.
+    ``stack``: the classes whose checks are being inlined around these statements."""
     spelled = _SPELLED.get((owner, name))
     if hint in _BAD:
         bad = _BAD[hint].format(v=v)
@@ -466,8 +478,13 @@ def _emit(owner: type, name: str, hint: Any, optional: bool, v: str, pad: str) -
                 " return False"
             )
         return lines
-    if hint is Any:
-        return [f"{pad}if not _json_ok({v}, 0): return False"]
+    if hint is Any:  # the usual scalars inline, anything else by _json_ok
+        return [
+            f"{pad}if type({v}) is str:",
+            f"{pad}    if not ({v}.isascii() or _text_ok({v})): return False",
+            f"{pad}elif {v} is not None and type({v}) is not bool and not _json_ok({v}, 0):"
+            " return False",
+        ]
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is Mapping:
         reserved = _const(_reserved(owner) if name == "extras" else frozenset())
@@ -481,8 +498,21 @@ def _emit(owner: type, name: str, hint: Any, optional: bool, v: str, pad: str) -
             head,
             f"{pad}    if type({v}) is not {kind} and type({v}) is not _GivenEmpty: return False",
             f"{pad}    for {x} in {v}:",
-            *_emit(owner, name, args[0], False, x, pad + "        "),
+            *_emit(owner, name, args[0], False, x, pad + "        ", stack),
         ]
+    if attrs.has(hint) and hint not in stack and len(stack) < _INLINE_DEPTH:
+        _fast(hint)  # its own check too (storable_test(hint), storable_problems of one)
+        cls, level = _const(hint), f"v{len(stack) + 1}"
+        lines = [
+            f"{pad}if {v} is not None:" if optional else f"{pad}if True:",
+            f"{pad}    if type({v}) is not {cls}: return False",
+        ]
+        for a, opt, field_hint in _typed_fields(hint):
+            lines.append(f"{pad}    {level} = {v}.{a}")
+            lines.extend(_emit(hint, a, field_hint, opt, level, pad + "    ", (*stack, hint)))
+        if hint in (ResourceOrder, ResourceOrderItem):
+            lines.append(f"{pad}    if {_const(_class_problems)}({v}): return False")
+        return lines
     if attrs.has(hint):
         check = _fast(hint)
         cls, fn = _const(hint), _const(check)
@@ -501,7 +531,7 @@ def _fast(cls: type) -> Callable[[Any], bool]:
     lines = ["def ok(o):"]
     for a, optional, hint in _typed_fields(cls):
         lines.append(f"    v = o.{a}")
-        lines.extend(_emit(cls, a, hint, optional, "v", "    "))
+        lines.extend(_emit(cls, a, hint, optional, "v", "    ", (cls,)))
     if cls in (ResourceOrder, ResourceOrderItem):
         lines.append(f"    if {_const(_class_problems)}(o): return False")
     lines.append("    return True")
@@ -536,12 +566,26 @@ def check_storable(entity: Any, entity_name: str | None = None) -> None:
         raise ValidationError(entity_name or type(entity).__name__, problems)
 
 
+_TMF_ACTIONS = frozenset(a for a in ORDER_ITEM_ACTIONS if canonical_action(a) == a)
+_TMF_STATES = frozenset(s for s in SERVICE_ORDER_STATES if canonical_service_order_state(s) == s)
+
+
 def canonical_request(request: InitiatingRequest) -> InitiatingRequest:
     """``request`` with its items' actions and states in TMF spelling (``"no_change"``
     -> ``"noChange"``), as a store returns them: what issuing stores and compares.
     Anything else is left for :func:`storable_problems` and the issuer to judge."""
     items = request.items
     if type(items) is not tuple:
+        return request
+    for item in items:  # the usual case: every item spelled as a store returns it
+        if type(item) is not ServiceOrderItem:
+            continue
+        action, state = item.action, item.state
+        if type(action) is not str or action not in _TMF_ACTIONS:
+            break
+        if state is not None and (type(state) is not str or state not in _TMF_STATES):
+            break
+    else:
         return request
     changed = False
     fixed = []

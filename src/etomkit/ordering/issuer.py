@@ -19,24 +19,26 @@ request again returns the same record.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import attrs
 
-from etomkit.adapters.runtime import RandomIdFactory, SystemClock
+from etomkit.adapters.runtime import SystemClock
 from etomkit.errors import (
     ConflictError,
     EtomkitError,
     NotFoundError,
-    StorageError,
     ValidationError,
 )
 from etomkit.model._copy import replace
 from etomkit.model.canonical import canonical_request, storable_problems
-from etomkit.model.issuance import InitiatingRequest, IssuanceRecord, request_problems
+from etomkit.model.issuance import (
+    InitiatingRequest,
+    IssuanceRecord,
+    request_problems,
+)
 from etomkit.model.lifecycle import Lifecycle
 from etomkit.model.orders import REQUEST_KINDS
 from etomkit.model.resource_order import (
@@ -48,51 +50,17 @@ from etomkit.model.resource_order import (
     check_resource_order_transition,
 )
 from etomkit.model.values import Note
-from etomkit.notebook.display import Tabular
+from etomkit.ordering.batch import IdMaker, issue_batch
 from etomkit.ordering.explain import Explanation, build_explanation
 from etomkit.ordering.planner import Planner, UnknownEarlierOrder, _Detail
 from etomkit.ordering.ports import FeasibilityChecker, OrderingStore, ProvisioningTracker
+from etomkit.ordering.result import IssuanceResult, replay_conflict
 from etomkit.ordering.rules import RuleSet
 from etomkit.ordering.tracking import InMemoryProvisioningTracker
 from etomkit.ports import Clock, EventSink, IdFactory
 from etomkit.publishing import EventPublisher
 
 __all__ = ["IssuanceResult", "ResourceOrderIssuer"]
-
-
-@attrs.frozen
-class IssuanceResult(Tabular):
-    """What :meth:`ResourceOrderIssuer.issue` did: the record and the orders.
-
-    ``replayed`` is True when the request had been issued before (the
-    orders are then as they are now, possibly moved on in their lifecycle).
-    """
-
-    record: IssuanceRecord
-    orders: tuple[ResourceOrder, ...]
-    replayed: bool = False
-
-    def outcome(self, item_id: str) -> str:
-        """The outcome of request item ``item_id``. Raises KeyError."""
-        return self.record.item(item_id).outcome
-
-    def orders_for(self, item_id: str) -> tuple[ResourceOrder, ...]:
-        """The orders issued for request item ``item_id``."""
-        ids = set(self.record.item(item_id).resource_orders)
-        return tuple(o for o in self.orders if o.id in ids)
-
-    @property
-    def special_orders(self) -> tuple[ResourceOrder, ...]:
-        """The orders marked special handling."""
-        return tuple(o for o in self.orders if o.special_handling)
-
-    def rows(self) -> list[dict[str, Any]]:
-        """The record's rows (one per request item), see :meth:`IssuanceRecord.rows`."""
-        return self.record.rows()
-
-    def _display_title(self) -> str:
-        again = ", replayed: issued before" if self.replayed else ""
-        return f"IssuanceResult {self.record.id}: {len(self.orders)} resource order(s){again}"
 
 
 class ResourceOrderIssuer:
@@ -140,9 +108,7 @@ class ResourceOrderIssuer:
         self._clock = clock or SystemClock()
         self._ids = ids
         self._events = EventPublisher(events, self._clock)
-        # Default ids: one random prefix per issuer plus a counter (unique and cheap).
-        self._prefix = RandomIdFactory().new_id("ResourceOrder")[:23]
-        self._counter = itertools.count(1)
+        self._new_id = IdMaker(ids)
         self._planner = Planner(
             store,
             rules,
@@ -187,27 +153,21 @@ class ResourceOrderIssuer:
 
         Returns, per request in order, what :meth:`issue` would have returned
         for it, or the library error it would have raised: one bad request
-        stores nothing of its own and does not fail the others (each request
-        is a nested unit of work). Requests see the ones before them (a
-        modify may follow its add in the same batch; a repeated request
-        replays). Events and hand-offs follow the commit. A StorageError (the
-        store could not write or commit; with PostgreSQL also a deadlock
-        between overlapping batches) and any exception that is not a library
-        error (a failing FeasibilityChecker) fail the whole batch and store
-        nothing of it: issuing is idempotent, so run the batch again.
+        stores nothing of its own and does not fail the others. Requests see
+        the ones before them (a modify may follow its add in the same batch; a
+        repeated request replays). The requests are planned first and written
+        together (one idempotency lookup, one write per repository; see
+        :mod:`etomkit.ordering.batch`). Events and hand-offs follow the commit.
+        A StorageError (the store could not write or commit; with PostgreSQL
+        also a deadlock between overlapping batches) and any exception that is
+        not a library error (a failing FeasibilityChecker) fail the whole batch
+        and store nothing of it: issuing is idempotent, so run the batch again.
         """
         batch = list(requests)
         now = self._clock.now()
-        outcomes: list[IssuanceResult | EtomkitError] = []
         handoffs: list[tuple[ResourceOrder, str]] = []
         with self.store.transaction():
-            for request in batch:
-                try:
-                    outcomes.append(self._issue_one(request, now, handoffs))
-                except StorageError:
-                    raise  # the store failed, not the request: the batch stores nothing
-                except EtomkitError as e:
-                    outcomes.append(e)
+            outcomes = issue_batch(self, batch, now, handoffs)
         issued = [o for o in outcomes if isinstance(o, IssuanceResult) and not o.replayed]
         self._after_commit([order for o in issued for order in o.orders], handoffs, now)
         return outcomes
@@ -252,8 +212,8 @@ class ResourceOrderIssuer:
                 )
                 for assessment in run.assessments:
                     self._assessments.add(assessment)
-                orders = self._orders.add_all(run.orders) if run.orders else []
-                self._records.add(record)
+                orders = self._orders.add_all(run.orders, checked=True) if run.orders else []
+                self._records.add_all((record,), checked=True)
         except ConflictError:
             existing = self._records.find(key)
             if existing is None:
@@ -488,25 +448,6 @@ class ResourceOrderIssuer:
             )
         problems = [*run.invalid, *run.problems]
         return build_explanation(self.rules, request, details, problems, existing, conflict)
-
-    # ------------------------------------------------------------------ internals
-
-    def _new_id(self, entity: str) -> str:
-        if self._ids is not None:
-            return self._ids.new_id(entity)
-        return f"{self._prefix}{next(self._counter)}"
-
-
-def replay_conflict(record: IssuanceRecord, request: InitiatingRequest) -> str | None:
-    """Why issuing ``request`` again under the key of ``record`` raises ConflictError
-    (its payload differs from the one issued); None when issue() replays the record.
-    ``issue()`` and ``explain()`` both decide by this one comparison."""
-    if record.request == request:
-        return None
-    return (
-        f"request {record.id!r} was issued before (at {record.issued_at}) with a "
-        "different payload; use a new request id for a new request"
-    )
 
 
 def _resource(

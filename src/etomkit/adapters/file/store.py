@@ -116,6 +116,19 @@ class _JournalUnit(_UnitOfWork):
         except BaseException:
             undo()
             raise
+        self.committed(1)
+        self.after_commit()
+
+    def written_many(self, writes: Sequence[Write], undo: Callable[[], None]) -> None:
+        if self.depth:
+            super().written_many(writes, undo)
+            return
+        try:
+            self.file_journal.commit(_records(writes), explicit=False)
+        except BaseException:
+            undo()
+            raise
+        self.committed(len(writes))
         self.after_commit()
 
 
@@ -131,6 +144,7 @@ class FileStore(Store, OrderingStore):
     (StoreLockedError for a second); ``read_only=True`` opens may share it.
     Compaction writes a snapshot when the journal outgrows ``compact_ratio``
     times the last snapshot (and ``compact_min_bytes``), or on :meth:`compact`.
+    ``freeze_gc``: the garbage-collection policy of :class:`~etomkit.InMemoryStore`.
     """
 
     def __init__(
@@ -141,6 +155,7 @@ class FileStore(Store, OrderingStore):
         read_only: bool = False,
         compact_ratio: float = 2.0,
         compact_min_bytes: int = 16 << 20,
+        freeze_gc: bool = True,
     ) -> None:
         if durability not in DURABILITIES:
             allowed = ", ".join(DURABILITIES)
@@ -172,6 +187,7 @@ class FileStore(Store, OrderingStore):
                 self._lock.release()
             raise
         self._unit = _JournalUnit(self._journal, self._maybe_compact)
+        self._unit.freeze_gc = freeze_gc
         self.offerings = FileOfferingRepository(self._unit)
         self.products = FileProductRepository(self._unit)
         self.audit_runs = FileAuditRunRepository(self._unit)

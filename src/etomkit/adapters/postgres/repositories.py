@@ -309,7 +309,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         self._store.run(f"add {self.entity_name}", write)
         return stored
 
-    def add_all(self, entities: Sequence[T]) -> list[T]:
+    def add_all(self, entities: Sequence[T], *, checked: bool = False) -> list[T]:
         """All or none, in two statements whatever the count (one for the rows, one
         for their terms)."""
         prepared = [self._prepared(e) for e in entities]
