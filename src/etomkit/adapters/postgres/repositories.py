@@ -9,8 +9,7 @@ store the same TMF JSON as the FileStore.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import psycopg
@@ -18,6 +17,9 @@ from psycopg import sql
 
 from etomkit import tmf
 from etomkit.adapters import memory
+from etomkit.adapters.postgres.batch import Prepared, Statements, insert
+from etomkit.adapters.postgres.batch import text as _text
+from etomkit.adapters.postgres.batch import untext as _untext
 from etomkit.errors import (
     ConflictError,
     DuplicateKeyError,
@@ -66,24 +68,6 @@ def decode(cls: type, raw: bytes, revision: int, where: str) -> Any:
     return replace(entity, revision=revision)
 
 
-def _text(value: str) -> str:
-    """``value`` as a PostgreSQL text value: text cannot hold U+0000, so backslash
-    and NUL are escaped (injectively)."""
-    if "\\" not in value and "\x00" not in value:
-        return value
-    return value.replace("\\", "\\\\").replace("\x00", "\\0")
-
-
-_ESCAPED = re.compile(r"\\(.)")
-
-
-def _untext(value: str) -> str:
-    """The value :func:`_text` was given."""
-    if "\\" not in value:
-        return value
-    return _ESCAPED.sub(lambda m: "\x00" if m[1] == "0" else m[1], value)
-
-
 class _RefusedKeyError(Exception):
     """Carries a DuplicateKeyError out of a savepoint (so the savepoint rolls back)."""
 
@@ -107,6 +91,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         self._storable = storable_test(self._cls)
         self._entity = store.qualified("entity")
         self._term = store.qualified("term")
+        self._batch = Statements(self._entity, self._term)
 
     # ------------------------------------------------------------------ helpers
 
@@ -191,8 +176,27 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         key = self._checked_id(entity_id)
         if key is None:
             return None
-        row = self._store.run(f"read {self.entity_name}", lambda c: self._select(c, key), read=True)
+        row = self._store.run(
+            f"read {self.entity_name}", lambda c: self._select(c, key), read=True, single=True
+        )
         return None if row is None else self._decode(row)
+
+    def find_many(self, ids: Iterable[str]) -> dict[str, T]:
+        """The entities of ``ids`` that are stored, keyed by id: one query."""
+        keys = [i for i in dict.fromkeys(ids) if type(i) is str]
+        if not keys:
+            return {}
+        select = sql.SQL("SELECT revision, doc, id FROM {} WHERE ns = %s AND id = ANY(%s)").format(
+            self._entity
+        )
+        rows = self._store.run(
+            f"read {self.entity_name}",
+            lambda c: c.execute(select, (self._ns, [_text(k) for k in keys])).fetchall(),
+            read=True,
+            single=True,
+        )
+        found = {_untext(r[2]): r for r in rows}
+        return {k: self._decode(found[k]) for k in keys if k in found}
 
     def __len__(self) -> int:
         row = self._store.run(
@@ -201,6 +205,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                 sql.SQL("SELECT count(*) FROM {} WHERE ns = %s").format(self._entity), (self._ns,)
             ).fetchone(),
             read=True,
+            single=True,
         )
         return int(row[0]) if row else 0
 
@@ -215,6 +220,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                 (self._ns, _text(key)),
             ).fetchone(),
             read=True,
+            single=True,
         )
         return row is not None
 
@@ -241,29 +247,38 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
             params.append([_text(t) for t in terms])
         condition = sql.SQL(" AND ").join(conditions)
         if exact:
+            if len(term_sets) == 1:  # the total from the term index alone
+                counted = sql.SQL(
+                    "SELECT NULL::integer, NULL::bytea, NULL::text, count({}) FROM {} t"
+                    " WHERE t.ns = %s AND t.term = ANY(%s)"
+                ).format(sql.SQL("*" if len(term_sets[0]) == 1 else "DISTINCT t.id"), self._term)
+                count_params = [self._ns, params[1]]
+            else:
+                counted = sql.SQL(
+                    "SELECT NULL::integer, NULL::bytea, NULL::text, count(*) FROM {} e WHERE {}"
+                ).format(self._entity, condition)
+                count_params = params
             page_sql = sql.SQL(
-                "SELECT e.revision, e.doc, e.id FROM {} e WHERE {} ORDER BY e.seq"
-                " OFFSET %s LIMIT %s"
-            ).format(self._entity, condition)
-            count_sql = sql.SQL("SELECT count(*) FROM {} e WHERE {}").format(
-                self._entity, condition
+                "{} UNION ALL (SELECT e.revision, e.doc, e.id, NULL FROM {} e WHERE {}"
+                " ORDER BY e.seq OFFSET %s LIMIT %s)"
+            ).format(counted, self._entity, condition)
+            rows = self._store.run(  # one statement: the count and the page agree
+                f"query {self.entity_name}",
+                lambda c: c.execute(page_sql, [*count_params, *params, offset, limit]).fetchall(),
+                read=True,
+                single=True,
             )
-
-            def fetch(conn: Conn) -> tuple[list[tuple[Any, ...]], int]:
-                total = conn.execute(count_sql, params).fetchone()
-                rows = conn.execute(page_sql, [*params, offset, limit]).fetchall()
-                return rows, int(total[0]) if total else 0
-
-            rows, total = self._store.run(
-                f"query {self.entity_name}", fetch, snapshot=True, read=True
-            )
-            items = tuple(self._decode(r) for r in rows)
+            total = next((int(r[3]) for r in rows if r[2] is None), 0)
+            items = tuple(self._decode(r) for r in rows if r[2] is not None)
             return Page(items, total, offset, limit)
         all_sql = sql.SQL(
             "SELECT e.revision, e.doc, e.id FROM {} e WHERE {} ORDER BY e.seq"
         ).format(self._entity, condition)
         rows = self._store.run(
-            f"query {self.entity_name}", lambda c: c.execute(all_sql, params).fetchall(), read=True
+            f"query {self.entity_name}",
+            lambda c: c.execute(all_sql, params).fetchall(),
+            read=True,
+            single=True,
         )
         matching = [e for e in map(self._decode, rows) if where.matches(e)]  # type: ignore[union-attr]
         end = None if limit is None else offset + limit
@@ -271,9 +286,11 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
 
     # ------------------------------------------------------------------ writes
 
-    def _prepared(self, entity: T) -> tuple[T, str, bytes, list[tuple[str, bool]]]:
-        """``(stored entity, id, TMF JSON, terms)`` of a new entity, or ValidationError."""
-        self._check_storable(entity)
+    def _prepared(self, entity: T, checked: bool = False) -> Prepared:
+        """``(stored entity, id, TMF JSON, terms)`` of a new entity, or ValidationError
+        (``checked``: the caller vouches that it passes the storable checks)."""
+        if not checked or type(entity) is not self._cls:
+            self._check_storable(entity)
         entity_id = entity.id  # type: ignore[attr-defined]
         if not isinstance(entity_id, str) or not entity_id:
             raise ValidationError(self.entity_name, [("id", "must be set before storing")])
@@ -285,94 +302,18 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         return stored, entity_id, encode(stored), self._terms(stored)
 
     def add(self, entity: T) -> T:
-        stored, entity_id, doc, terms = self._prepared(entity)
-        unique = sum(1 for _, u in terms if u)
-
-        def write(conn: Conn) -> None:
-            inserted = conn.execute(
-                sql.SQL(
-                    "INSERT INTO {} (ns, id, revision, doc) VALUES (%s, %s, 1, %s)"
-                    " ON CONFLICT DO NOTHING RETURNING seq"
-                ).format(self._entity),
-                (self._ns, _text(entity_id), doc),
-            ).fetchone()
-            if inserted is None:
-                raise DuplicateKeyError(self.entity_name, "id", entity_id, entity_id)
-            if self._insert_terms(conn, entity_id, terms) < unique:
-                refused = self._duplicate(conn, terms, entity_id)
-                conn.execute(  # undo the row (its terms go with it): nothing stays
-                    sql.SQL("DELETE FROM {} WHERE ns = %s AND id = %s").format(self._entity),
-                    (self._ns, _text(entity_id)),
-                )
-                raise refused
-
-        self._store.run(f"add {self.entity_name}", write)
+        """One statement: the row and its terms (see batch.py)."""
+        prepared = self._prepared(entity)
+        insert(self, [prepared])
+        stored: T = prepared[0]
         return stored
 
-    def add_all(self, entities: Sequence[T]) -> list[T]:
-        """All or none, in two statements whatever the count (one for the rows, one
-        for their terms)."""
-        prepared = [self._prepared(e) for e in entities]
-        ids = [p[1] for p in prepared]
-        if len(prepared) < 2 or len(set(ids)) < len(ids):
-            with self._store.transaction():  # a repeated id: refused by the second add
-                return [self.add(e) for e in entities]
-        stored_ids = [_text(i) for i in ids]
-        term_ids, term_texts, term_unique = [], [], []
-        for (_, _, _, terms), sid in zip(prepared, stored_ids, strict=True):
-            for term, unique in terms:
-                term_ids.append(sid)
-                term_texts.append(_text(term))
-                term_unique.append(unique)
-        unique_count = sum(term_unique)
-        insert_rows = sql.SQL(
-            "INSERT INTO {} (ns, id, revision, doc) SELECT %s, i, 1, d"
-            " FROM unnest(%s::text[], %s::bytea[]) WITH ORDINALITY AS x(i, d, n) ORDER BY n"
-            " ON CONFLICT DO NOTHING RETURNING id"
-        ).format(self._entity)
-        insert_terms = sql.SQL(
-            "INSERT INTO {} (ns, term, id, uniq)"
-            " SELECT %s, t, i, u FROM unnest(%s::text[], %s::text[], %s::bool[]) AS x(t, i, u)"
-            " ON CONFLICT DO NOTHING RETURNING uniq"
-        ).format(self._term)
-        undo = sql.SQL("DELETE FROM {} WHERE ns = %s AND id = ANY(%s)").format(self._entity)
-
-        def write(conn: Conn) -> None:
-            added = {
-                r[0]
-                for r in conn.execute(
-                    insert_rows, (self._ns, stored_ids, [p[2] for p in prepared])
-                ).fetchall()
-            }
-            refused: Exception | None = None
-            if len(added) < len(prepared):
-                taken = next(i for i, sid in zip(ids, stored_ids, strict=True) if sid not in added)
-                refused = DuplicateKeyError(self.entity_name, "id", taken, taken)
-            elif unique_count:
-                went_in = conn.execute(
-                    insert_terms, (self._ns, term_texts, term_ids, term_unique)
-                ).fetchall()
-                if sum(1 for (u,) in went_in if u) < unique_count:
-                    refused = next(
-                        (
-                            self._duplicate(conn, terms, entity_id)
-                            for _, entity_id, _, terms in prepared
-                            if self._holds_other(conn, terms, entity_id)
-                        ),
-                        ConflictError(f"{self.entity_name}: a unique key is taken"),
-                    )
-            else:
-                conn.execute(insert_terms, (self._ns, term_texts, term_ids, term_unique))
-            if refused is not None:
-                conn.execute(undo, (self._ns, list(added)))
-                raise refused
-
-        self._store.run(f"add {self.entity_name}", write)
+    def add_all(self, entities: Sequence[T], *, checked: bool = False) -> list[T]:
+        """All or none: one statement for a few entities, two COPY streams for many
+        (see batch.py); ``checked`` skips the storable check (INTERFACE §2)."""
+        prepared = [self._prepared(e, checked) for e in entities]
+        insert(self, prepared)
         return [p[0] for p in prepared]
-
-    def _holds_other(self, conn: Conn, terms: list[tuple[str, bool]], entity_id: str) -> bool:
-        """True if another stored entity holds one of the unique ``terms``."""
-        return isinstance(self._duplicate(conn, terms, entity_id), DuplicateKeyError)
 
     def replace(self, entity: T, *, expected_revision: int | None = None) -> T:
         self._check_storable(entity)
@@ -427,29 +368,32 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         return stored
 
     def remove(self, entity_id: str, expected_revision: int | None = None) -> T:
+        """One statement: the row and its terms, if at ``expected_revision``."""
         key = self._checked_id(entity_id)
         if key is None:
             raise NotFoundError(self.entity_name, str(entity_id))
+        delete = sql.SQL(
+            "WITH d AS (DELETE FROM {} WHERE ns = %s AND id = %s"
+            " AND (%s::integer IS NULL OR revision = %s) RETURNING revision, doc, id),"
+            " t AS (DELETE FROM {} WHERE ns = %s AND id IN (SELECT id FROM d))"
+            " SELECT revision, doc, id FROM d"
+        ).format(self._entity, self._term)
 
         def write(conn: Conn) -> tuple[Any, ...]:
-            row = self._select(conn, key)
-            if row is None:
+            stored = _text(key)
+            row = conn.execute(
+                delete, (self._ns, stored, expected_revision, expected_revision, self._ns)
+            ).fetchone()
+            if row is not None:
+                return tuple(row)
+            current = self._select(conn, key)
+            if current is None:
                 raise NotFoundError(self.entity_name, key)
-            if expected_revision is not None and row[0] != expected_revision:
-                raise ConflictError(
-                    f"{self.entity_name} {key!r} is at revision {row[0]}, not {expected_revision}"
-                )
-            gone = conn.execute(
-                sql.SQL("DELETE FROM {} WHERE ns = %s AND id = %s AND revision = %s").format(
-                    self._entity
-                ),
-                (self._ns, _text(key), row[0]),
+            raise ConflictError(
+                f"{self.entity_name} {key!r} is at revision {current[0]}, not {expected_revision}"
             )
-            if gone.rowcount != 1:
-                raise ConflictError(f"{self.entity_name} {key!r} changed while being removed")
-            return row
 
-        return self._decode(self._store.run(f"remove {self.entity_name}", write))
+        return self._decode(self._store.run(f"remove {self.entity_name}", write, single=True))
 
     # ------------------------------------------------------------------ by term
 
@@ -461,6 +405,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                 (self._ns, _text(term)),
             ).fetchall(),
             read=True,
+            single=True,
         )
         return [_untext(r[0]) for r in rows]
 

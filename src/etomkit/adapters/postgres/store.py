@@ -9,9 +9,10 @@ Driver errors are translated in one place (:func:`translated`).
 
 from __future__ import annotations
 
+import select
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
 from typing import Any, TypeVar
 
 import psycopg
@@ -56,6 +57,20 @@ def translated(what: str) -> Iterator[None]:
         raise StorageError(f"{what}: no database connection available ({e})") from e
     except psycopg.Error as e:
         raise StorageError(f"{what}: {type(e).__name__}: {e}".strip()) from e
+
+
+def _idle_and_alive(conn: psycopg.Connection[Any]) -> bool:
+    """True unless the server has already said something on an idle connection (a
+    terminated backend's FATAL, or its EOF): checked without a round trip, before
+    a write that is its own transaction, so that a dead pooled connection is
+    replaced instead of leaving the write's fate unknown."""
+    if conn.closed:
+        return False
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError, psycopg.Error):
+        return False
+    return not readable
 
 
 class _Local(threading.local):
@@ -104,7 +119,11 @@ class PostgresStore(Store, OrderingStore):
                     conninfo,
                     min_size=1,
                     max_size=max(1, pool_size),
-                    kwargs={"connect_timeout": max(1, int(connect_timeout)), "options": options},
+                    kwargs={
+                        "connect_timeout": max(1, int(connect_timeout)),
+                        "options": options,
+                        "autocommit": True,
+                    },
                     timeout=connect_timeout,
                     open=True,
                     name=f"etomkit-{schema}",
@@ -225,6 +244,22 @@ class PostgresStore(Store, OrderingStore):
         """True while the calling thread is inside a ``transaction()`` block."""
         return self._local.conn is not None
 
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection in autocommit mode (a host's pool gets its mode back):
+        a single statement is then a transaction of one round trip, and
+        ``conn.transaction()`` sends BEGIN and COMMIT itself."""
+        with self._pool.connection() as conn:
+            previous = conn.autocommit
+            if not previous:
+                conn.autocommit = True
+            try:
+                yield conn
+            finally:
+                if not previous and not conn.closed:
+                    with suppress(psycopg.Error):  # the pool resets a broken one
+                        conn.autocommit = False
+
     def run(
         self,
         what: str,
@@ -232,14 +267,16 @@ class PostgresStore(Store, OrderingStore):
         *,
         snapshot: bool = False,
         read: bool = False,
+        single: bool = False,
     ) -> R:
         """Run ``work(conn)``: inside the thread's unit of work if one is open,
         else in a transaction of its own (REPEATABLE READ with ``snapshot``, so
         several reads agree), retried after serialization failures and
         deadlocks, and, for a ``read``, once after a lost connection (a write
-        is not: its commit may have happened). ``work`` must not leave partial
-        writes when it raises a library error; a driver error dooms the unit
-        it happened in."""
+        is not: its commit may have happened). ``single``: ``work`` sends one
+        statement (atomic by itself: no BEGIN/COMMIT round trips) or opens its
+        own ``conn.transaction()``. ``work`` must not leave partial writes when
+        it raises a library error; a driver error dooms the unit it happened in."""
         if self._closed:
             raise StorageError(f"PostgresStore: {what}: the store is closed")
         conn = self._local.conn
@@ -249,15 +286,20 @@ class PostgresStore(Store, OrderingStore):
         for attempt in range(RETRIES + 1):
             begun = False
             try:
-                with translated(what), self._pool.connection() as fresh, ExitStack() as stack:
-                    stack.enter_context(fresh.transaction())  # BEGIN: nothing sent before it
+                with translated(what), self._connection() as fresh, ExitStack() as stack:
+                    if single:
+                        if not _idle_and_alive(fresh):
+                            fresh.close()  # the pool replaces it
+                            raise psycopg.OperationalError("the pooled connection was closed")
+                    else:
+                        stack.enter_context(fresh.transaction())  # BEGIN: nothing sent before
                     begun = True
-                    if snapshot:
+                    if snapshot and not single:
                         fresh.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     return work(fresh)
             except StorageError as e:
                 cause = e.__cause__
-                # a connection found dead at BEGIN, or during a read, is safe to retry
+                # a connection found dead before the write, or during a read, is safe to retry
                 lost = (
                     isinstance(cause, psycopg.OperationalError)
                     and not isinstance(cause, PoolTimeout)  # it waited already
@@ -279,7 +321,7 @@ class PostgresStore(Store, OrderingStore):
             return
         if self._closed:
             raise StorageError("PostgresStore: transaction: the store is closed")
-        with translated("transaction"), self._pool.connection() as conn:
+        with translated("transaction"), self._connection() as conn:
             local.conn = conn
             try:
                 with conn.transaction():
