@@ -233,8 +233,28 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
             or (limit is not None and (type(limit) is not int or limit < 0))
         ):
             raise ValidationError("query", [("offset/limit", "must be integers, not negative")])
+        statement, params = self.query_statement(where, offset, limit)
+        rows = self._store.run(  # one statement: the count and the page agree
+            f"query {self.entity_name}",
+            lambda c: c.execute(statement, params).fetchall(),
+            read=True,
+            single=True,
+        )
+        if where is None or getattr(where, "exact_terms", True):
+            total = next((int(r[3]) for r in rows if r[2] is None), 0)
+            items = tuple(self._decode(r) for r in rows if r[2] is not None)
+            return Page(items, total, offset, limit)
+        matching = [e for e in map(self._decode, rows) if where.matches(e)]  # type: ignore[attr-defined]
+        end = None if limit is None else offset + limit
+        return Page(tuple(matching[offset:end]), len(matching), offset, limit)
+
+    def query_statement(
+        self, where: F | None, offset: int = 0, limit: int | None = None
+    ) -> tuple[sql.Composed, list[Any]]:
+        """The statement :meth:`query` sends (``bench/postgres.py`` EXPLAINs it): for
+        an exact filter one row ``(NULL, NULL, NULL, total)`` and the page's rows
+        ``(revision, doc, id, NULL)``; otherwise every candidate row."""
         term_sets: list[list[str]] = [] if where is None else where.term_sets()  # type: ignore[attr-defined]
-        exact = where is None or getattr(where, "exact_terms", True)
         conditions: list[sql.Composable] = [sql.SQL("e.ns = %s")]
         params: list[Any] = [self._ns]
         for terms in term_sets:
@@ -246,43 +266,26 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
             )
             params.append([_text(t) for t in terms])
         condition = sql.SQL(" AND ").join(conditions)
-        if exact:
-            if len(term_sets) == 1:  # the total from the term index alone
-                counted = sql.SQL(
-                    "SELECT NULL::integer, NULL::bytea, NULL::text, count({}) FROM {} t"
-                    " WHERE t.ns = %s AND t.term = ANY(%s)"
-                ).format(sql.SQL("*" if len(term_sets[0]) == 1 else "DISTINCT t.id"), self._term)
-                count_params = [self._ns, params[1]]
-            else:
-                counted = sql.SQL(
-                    "SELECT NULL::integer, NULL::bytea, NULL::text, count(*) FROM {} e WHERE {}"
-                ).format(self._entity, condition)
-                count_params = params
-            page_sql = sql.SQL(
-                "{} UNION ALL (SELECT e.revision, e.doc, e.id, NULL FROM {} e WHERE {}"
-                " ORDER BY e.seq OFFSET %s LIMIT %s)"
-            ).format(counted, self._entity, condition)
-            rows = self._store.run(  # one statement: the count and the page agree
-                f"query {self.entity_name}",
-                lambda c: c.execute(page_sql, [*count_params, *params, offset, limit]).fetchall(),
-                read=True,
-                single=True,
-            )
-            total = next((int(r[3]) for r in rows if r[2] is None), 0)
-            items = tuple(self._decode(r) for r in rows if r[2] is not None)
-            return Page(items, total, offset, limit)
-        all_sql = sql.SQL(
-            "SELECT e.revision, e.doc, e.id FROM {} e WHERE {} ORDER BY e.seq"
-        ).format(self._entity, condition)
-        rows = self._store.run(
-            f"query {self.entity_name}",
-            lambda c: c.execute(all_sql, params).fetchall(),
-            read=True,
-            single=True,
-        )
-        matching = [e for e in map(self._decode, rows) if where.matches(e)]  # type: ignore[union-attr]
-        end = None if limit is None else offset + limit
-        return Page(tuple(matching[offset:end]), len(matching), offset, limit)
+        if where is not None and not getattr(where, "exact_terms", True):
+            return sql.SQL(
+                "SELECT e.revision, e.doc, e.id FROM {} e WHERE {} ORDER BY e.seq"
+            ).format(self._entity, condition), params
+        if len(term_sets) == 1:  # the total from the term index alone
+            counted = sql.SQL(
+                "SELECT NULL::integer, NULL::bytea, NULL::text, count({}) FROM {} t"
+                " WHERE t.ns = %s AND t.term = ANY(%s)"
+            ).format(sql.SQL("*" if len(term_sets[0]) == 1 else "DISTINCT t.id"), self._term)
+            count_params = [self._ns, params[1]]
+        else:
+            counted = sql.SQL(
+                "SELECT NULL::integer, NULL::bytea, NULL::text, count(*) FROM {} e WHERE {}"
+            ).format(self._entity, condition)
+            count_params = params
+        statement = sql.SQL(
+            "{} UNION ALL (SELECT e.revision, e.doc, e.id, NULL FROM {} e WHERE {}"
+            " ORDER BY e.seq OFFSET %s LIMIT %s)"
+        ).format(counted, self._entity, condition)
+        return statement, [*count_params, *params, offset, limit]
 
     # ------------------------------------------------------------------ writes
 

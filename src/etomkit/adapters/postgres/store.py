@@ -155,8 +155,11 @@ class PostgresStore(Store, OrderingStore):
     # ------------------------------------------------------------------ schema
 
     def qualified(self, table: str) -> sql.Composed:
-        """``schema.table`` as a safely quoted SQL identifier."""
-        return sql.SQL("{}.{}").format(self._schema_sql, sql.Identifier(table))
+        """``schema.table`` as a safely quoted SQL identifier (rendered once: composing
+        a statement of it then costs no escaping call)."""
+        return sql.SQL(
+            sql.SQL("{}.{}").format(self._schema_sql, sql.Identifier(table)).as_string(None)
+        )
 
     def schema_version(self) -> int | None:
         """The version recorded in the schema, or None if it has none yet."""
