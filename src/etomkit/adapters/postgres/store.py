@@ -154,7 +154,7 @@ class PostgresStore(Store, OrderingStore):
 
     # ------------------------------------------------------------------ schema
 
-    def qualified(self, table: str) -> sql.Composed:
+    def qualified(self, table: str) -> sql.SQL:
         """``schema.table`` as a safely quoted SQL identifier (rendered once: composing
         a statement of it then costs no escaping call)."""
         return sql.SQL(
