@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import cast
 
+import attrs
 import psycopg
 import pytest
 from psycopg import sql
@@ -251,3 +252,26 @@ def test_ids_and_terms_with_nul_and_backslash_round_trip(
         assert store.products.get(entity_id).id == entity_id
         found = store.products.find_by_order_item(f"ord\x00{n}\\", "1")
         assert found is not None and found.id == entity_id
+
+
+def test_specifications_read_in_a_unit_are_remembered_but_never_past_a_write_or_rollback(
+    make_postgres_store: Callable[..., PostgresStore],
+) -> None:
+    store = make_postgres_store()
+    specs = store.resource_specifications
+    specs.add(ek.ResourceSpecification(id="ont", name="a"))
+
+    def rename_then_fail() -> None:
+        with store.transaction():
+            specs.replace(attrs.evolve(specs.get("ont"), name="b"))
+            assert specs.get("ont").name == "b"
+            raise RuntimeError
+
+    with store.transaction():
+        assert specs.get("ont").name == "a" and specs.find("vlan") is None
+        with pytest.raises(RuntimeError):
+            rename_then_fail()
+        assert specs.get("ont").name == "a"  # the nested unit rolled back
+        specs.add(ek.ResourceSpecification(id="vlan", name="v"))
+        assert specs.get("vlan").name == "v"  # not the None read before
+    assert specs.get("ont").revision == 1 and specs.get("vlan").name == "v"

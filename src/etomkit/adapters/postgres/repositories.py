@@ -17,6 +17,7 @@ from psycopg import sql
 
 from etomkit import tmf
 from etomkit.adapters import memory
+from etomkit.adapters.file.store import _encode as _file_encode
 from etomkit.adapters.postgres.batch import Prepared, Statements, insert
 from etomkit.adapters.postgres.batch import text as _text
 from etomkit.adapters.postgres.batch import untext as _untext
@@ -54,9 +55,8 @@ Conn = psycopg.Connection[Any]
 
 
 def encode(entity: Any) -> bytes:
-    """The entity's TMF JSON as stored (the FileStore's bytes)."""
-    doc = tmf.to_json(entity)
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+    """The entity's TMF JSON as stored: the FileStore's bytes, by its encoder."""
+    return _file_encode(entity)
 
 
 def decode(cls: type, raw: bytes, revision: int, where: str) -> Any:
@@ -454,9 +454,37 @@ class PostgresFeasibilityAssessmentRepository(
 class PostgresResourceSpecificationRepository(
     PostgresRepository[Any, Any], ResourceSpecificationRepository
 ):
-    """Resource specifications of a PostgresStore."""
+    """Resource specifications of a PostgresStore. Inside a unit of work a read is
+    remembered until the unit ends (the issuer looks the same few specifications
+    up for every order item); a write of one, or a nested unit that fails,
+    forgets them all."""
 
     reference = memory.InMemoryResourceSpecificationRepository
+
+    def find(self, entity_id: str) -> Any:
+        cache = self._store.unit_cache
+        if cache is None or type(entity_id) is not str:
+            return super().find(entity_id)
+        key = (self._ns, entity_id)
+        if key not in cache:
+            cache[key] = super().find(entity_id)
+        return cache[key]
+
+    def add(self, entity: Any) -> Any:
+        self._store.forget()
+        return super().add(entity)
+
+    def add_all(self, entities: Sequence[Any], *, checked: bool = False) -> list[Any]:
+        self._store.forget()
+        return super().add_all(entities, checked=checked)
+
+    def replace(self, entity: Any, *, expected_revision: int | None = None) -> Any:
+        self._store.forget()
+        return super().replace(entity, expected_revision=expected_revision)
+
+    def remove(self, entity_id: str, expected_revision: int | None = None) -> Any:
+        self._store.forget()
+        return super().remove(entity_id, expected_revision)
 
 
 class PostgresClientRepository(PostgresRepository[Any, Any], ClientRepository):

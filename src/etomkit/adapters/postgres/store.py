@@ -76,6 +76,7 @@ def _idle_and_alive(conn: psycopg.Connection[Any]) -> bool:
 class _Local(threading.local):
     conn: psycopg.Connection[Any] | None = None
     depth = 0
+    cache: dict[tuple[str, str], Any] | None = None
 
 
 class PostgresStore(Store, OrderingStore):
@@ -319,18 +320,33 @@ class PostgresStore(Store, OrderingStore):
     def _transaction(self) -> Iterator[None]:
         local = self._local
         if local.conn is not None:  # nested: a savepoint
-            with translated("transaction"), local.conn.transaction():
-                yield
+            try:
+                with translated("transaction"), local.conn.transaction():
+                    yield
+            except BaseException:
+                self.forget()  # what was read in it may be rolled back
+                raise
             return
         if self._closed:
             raise StorageError("PostgresStore: transaction: the store is closed")
         with translated("transaction"), self._connection() as conn:
-            local.conn = conn
+            local.conn, local.cache = conn, {}
             try:
                 with conn.transaction():
                     yield
             finally:
-                local.conn = None
+                local.conn = local.cache = None
+
+    @property
+    def unit_cache(self) -> dict[tuple[str, str], Any] | None:
+        """The calling thread's unit-of-work read cache (None outside a unit)."""
+        return self._local.cache
+
+    def forget(self) -> None:
+        """Empty the unit-of-work read cache (a cached entity was written, or a
+        nested unit rolled back)."""
+        if self._local.cache:
+            self._local.cache.clear()
 
     def close(self) -> None:
         """Close the pool if the store made it; the store is unusable afterwards."""
