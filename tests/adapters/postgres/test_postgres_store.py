@@ -275,3 +275,27 @@ def test_specifications_read_in_a_unit_are_remembered_but_never_past_a_write_or_
         specs.add(ek.ResourceSpecification(id="vlan", name="v"))
         assert specs.get("vlan").name == "v"  # not the None read before
     assert specs.get("ont").revision == 1 and specs.get("vlan").name == "v"
+
+
+def test_a_unit_whose_statement_failed_is_not_reported_committed(
+    make_postgres_store: Callable[..., PostgresStore],
+) -> None:
+    store = make_postgres_store()
+
+    def swallow_a_failed_statement() -> None:
+        with store.transaction():
+            store.offerings.add(ek.ProductOffering(id="po-1", name="x"))
+            with contextlib.suppress(ek.StorageError):
+                store.run("fail", lambda c: c.execute("SELECT 1/0"))
+
+    with pytest.raises(ek.StorageError, match="rolled back"):
+        swallow_a_failed_statement()
+    assert "po-1" not in store.offerings
+    with store.transaction(), store.transaction():  # empty units: nothing is sent
+        pass
+    with store.transaction():
+        with contextlib.suppress(ek.ConflictError), store.transaction():
+            store.offerings.add(ek.ProductOffering(id="po-2", name="x"))
+            store.offerings.add(ek.ProductOffering(id="po-2", name="x"))
+        store.offerings.add(ek.ProductOffering(id="po-3", name="x"))
+    assert [o.id for o in store.offerings.iterate()] == ["po-3"]

@@ -134,7 +134,7 @@ def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> 
             except pg_errors.UniqueViolation:
                 raise refusal(repo, conn, prepared) from None
 
-        store.run(what, copy, single=True)
+        store.run(what, copy, single=True, copy=True)
         return
 
     if not store.in_unit:

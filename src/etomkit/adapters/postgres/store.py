@@ -74,9 +74,18 @@ def _idle_and_alive(conn: psycopg.Connection[Any]) -> bool:
 
 
 class _Local(threading.local):
+    """The calling thread's unit of work: its connection, the commands not sent
+    yet (BEGIN, SAVEPOINT, RELEASE: they go with the next statement, in one
+    round trip), how often they were sent, and the read cache."""
+
     conn: psycopg.Connection[Any] | None = None
     depth = 0
+    flushes = 0
+    pending: list[str]
     cache: dict[tuple[str, str], Any] | None = None
+
+    def __init__(self) -> None:
+        self.pending = []
 
 
 class PostgresStore(Store, OrderingStore):
@@ -272,6 +281,7 @@ class PostgresStore(Store, OrderingStore):
         snapshot: bool = False,
         read: bool = False,
         single: bool = False,
+        copy: bool = False,
     ) -> R:
         """Run ``work(conn)``: inside the thread's unit of work if one is open,
         else in a transaction of its own (REPEATABLE READ with ``snapshot``, so
@@ -279,14 +289,27 @@ class PostgresStore(Store, OrderingStore):
         deadlocks, and, for a ``read``, once after a lost connection (a write
         is not: its commit may have happened). ``single``: ``work`` sends one
         statement (atomic by itself: no BEGIN/COMMIT round trips) or opens its
-        own ``conn.transaction()``. ``work`` must not leave partial writes when
-        it raises a library error; a driver error dooms the unit it happened in."""
+        own ``conn.transaction()``; ``copy``: it uses COPY (no pipeline mode).
+        ``work`` must not leave partial writes when it raises a library error; a
+        driver error dooms the unit it happened in."""
         if self._closed:
             raise StorageError(f"PostgresStore: {what}: the store is closed")
-        conn = self._local.conn
+        local = self._local
+        conn = local.conn
         if conn is not None:
             with translated(what):
-                return work(conn)
+                if not local.pending:
+                    return work(conn)
+                commands, local.pending = local.pending, []
+                local.flushes += 1
+                if copy:  # COPY cannot run in pipeline mode
+                    for command in commands:
+                        conn.execute(command.encode())
+                    return work(conn)
+                with conn.pipeline():  # the deferred commands and the work: one round trip
+                    for command in commands:
+                        conn.execute(command.encode())
+                    return work(conn)
         for attempt in range(RETRIES + 1):
             begun = False
             try:
@@ -318,24 +341,62 @@ class PostgresStore(Store, OrderingStore):
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
+        """BEGIN, SAVEPOINT and RELEASE are deferred to the next statement of the
+        unit (sent with it, pipelined); a unit or nested unit that sent nothing
+        costs no round trip."""
         local = self._local
-        if local.conn is not None:  # nested: a savepoint
-            try:
-                with translated("transaction"), local.conn.transaction():
-                    yield
-            except BaseException:
-                self.forget()  # what was read in it may be rolled back
-                raise
+        if local.conn is not None:
+            yield from self._nested(local)
             return
         if self._closed:
             raise StorageError("PostgresStore: transaction: the store is closed")
         with translated("transaction"), self._connection() as conn:
-            local.conn, local.cache = conn, {}
+            local.conn, local.cache, local.pending, local.depth = conn, {}, ["BEGIN"], 0
+            flushes = local.flushes
             try:
-                with conn.transaction():
-                    yield
+                yield
+            except BaseException:
+                if local.flushes != flushes and not conn.closed:
+                    with suppress(psycopg.Error):  # a broken connection rolled back
+                        conn.execute(b"ROLLBACK")
+                raise
+            else:
+                if local.flushes != flushes:
+                    commands, local.pending = local.pending, []
+                    with conn.pipeline():
+                        for command in commands:
+                            conn.execute(command.encode())
+                        done = conn.execute(b"COMMIT")
+                    if done.statusmessage != "COMMIT":  # the server rolled it back
+                        raise StorageError(
+                            "PostgresStore: transaction: rolled back (a statement in it failed)"
+                        )
             finally:
                 local.conn = local.cache = None
+                local.pending = []
+
+    def _nested(self, local: _Local) -> Iterator[None]:
+        """A savepoint, sent with the next statement; released with the one after."""
+        local.depth += 1
+        name = f"etomkit_{local.depth}"
+        flushes, index = local.flushes, len(local.pending)
+        local.pending.append(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.forget()  # what was read in it may be rolled back
+            if local.flushes == flushes:  # nothing of it was sent
+                del local.pending[index:]
+            else:
+                local.pending += [f"ROLLBACK TO SAVEPOINT {name}", f"RELEASE SAVEPOINT {name}"]
+            raise
+        else:
+            if local.flushes == flushes:
+                del local.pending[index:]
+            else:
+                local.pending.append(f"RELEASE SAVEPOINT {name}")
+        finally:
+            local.depth -= 1
 
     @property
     def unit_cache(self) -> dict[tuple[str, str], Any] | None:
