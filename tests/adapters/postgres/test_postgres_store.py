@@ -299,3 +299,20 @@ def test_a_unit_whose_statement_failed_is_not_reported_committed(
             store.offerings.add(ek.ProductOffering(id="po-2", name="x"))
         store.offerings.add(ek.ProductOffering(id="po-3", name="x"))
     assert [o.id for o in store.offerings.iterate()] == ["po-3"]
+
+
+@pytest.mark.parametrize("prefetch", [1, 64], ids=["catalogue too large", "read whole"])
+def test_a_unit_reads_the_catalogue_it_prefetched_exactly_as_stored(
+    make_postgres_store: Callable[..., PostgresStore],
+    monkeypatch: pytest.MonkeyPatch,
+    prefetch: int,
+) -> None:
+    store = make_postgres_store()
+    specs = store.resource_specifications
+    monkeypatch.setattr(type(specs), "PREFETCH", prefetch)
+    specs.add_all([ek.ResourceSpecification(id=f"s-{n}", name=f"n{n}") for n in range(3)])
+    for _ in range(2):  # the second unit: after the first saw a large catalogue, or not
+        with store.transaction():
+            assert specs.find("missing") is None
+            assert [specs.get(f"s-{n}").name for n in (2, 0, 1, 2)] == ["n2", "n0", "n1", "n2"]
+            assert "s-1" in specs and specs.find(None) is None  # type: ignore[arg-type]

@@ -413,6 +413,15 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         return [_untext(r[0]) for r in rows]
 
 
+class _Row:
+    """A stored row not decoded yet (see PostgresResourceSpecificationRepository)."""
+
+    __slots__ = ("row",)
+
+    def __init__(self, row: tuple[Any, ...]) -> None:
+        self.row = row
+
+
 class PostgresOfferingRepository(PostgresRepository[Any, Any], OfferingRepository):
     """Offerings of a PostgresStore."""
 
@@ -456,19 +465,45 @@ class PostgresResourceSpecificationRepository(
 ):
     """Resource specifications of a PostgresStore. Inside a unit of work a read is
     remembered until the unit ends (the issuer looks the same few specifications
-    up for every order item); a write of one, or a nested unit that fails,
-    forgets them all."""
+    up for every order item); a small catalogue (up to ``PREFETCH``) is read
+    whole by the unit's first lookup, one round trip, each decoded when asked
+    for. A write of one, or a nested unit that fails, forgets them all."""
 
     reference = memory.InMemoryResourceSpecificationRepository
+    PREFETCH: ClassVar[int] = 64
+
+    def __init__(self, store: PostgresStore) -> None:
+        super().__init__(store)
+        self._prefetch = True  # until a catalogue larger than PREFETCH is seen
+        self._whole = sql.SQL(
+            "SELECT revision, doc, id FROM {} WHERE ns = %s ORDER BY seq LIMIT %s"
+        ).format(self._entity)
 
     def find(self, entity_id: str) -> Any:
         cache = self._store.unit_cache
         if cache is None or type(entity_id) is not str:
             return super().find(entity_id)
         key = (self._ns, entity_id)
+        complete = ("", self._ns)  # set: every stored one is in the cache
+        if key not in cache and self._prefetch and "" not in cache:
+            cache[""] = None  # tried in this unit
+            rows = self._store.run(
+                "read resource specifications",
+                lambda c: c.execute(self._whole, (self._ns, self.PREFETCH + 1)).fetchall(),
+                read=True,
+            )
+            for row in rows:
+                cache[(self._ns, _untext(row[2]))] = _Row(row)
+            if len(rows) <= self.PREFETCH:
+                cache[complete] = None
+            else:
+                self._prefetch = False
         if key not in cache:
-            cache[key] = super().find(entity_id)
-        return cache[key]
+            cache[key] = None if complete in cache else super().find(entity_id)
+        found = cache[key]
+        if isinstance(found, _Row):
+            found = cache[key] = self._decode(found.row)
+        return found
 
     def add(self, entity: Any) -> Any:
         self._store.forget()

@@ -82,7 +82,7 @@ class _Local(threading.local):
     depth = 0
     flushes = 0
     pending: list[str]
-    cache: dict[tuple[str, str], Any] | None = None
+    cache: dict[Any, Any] | None = None
 
     def __init__(self) -> None:
         self.pending = []
@@ -399,7 +399,7 @@ class PostgresStore(Store, OrderingStore):
             local.depth -= 1
 
     @property
-    def unit_cache(self) -> dict[tuple[str, str], Any] | None:
+    def unit_cache(self) -> dict[Any, Any] | None:
         """The calling thread's unit-of-work read cache (None outside a unit)."""
         return self._local.cache
 
