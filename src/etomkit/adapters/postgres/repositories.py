@@ -236,7 +236,9 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         statement, params = self.query_statement(where, offset, limit)
         rows = self._store.run(  # one statement: the count and the page agree
             f"query {self.entity_name}",
-            lambda c: c.execute(statement, params).fetchall(),
+            # never prepared: a generic plan, blind to how common a term is, would
+            # walk every holder of a common one (status=active) to sort them
+            lambda c: c.execute(statement, params, prepare=False).fetchall(),
             read=True,
             single=True,
         )
