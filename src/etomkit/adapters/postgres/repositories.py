@@ -30,6 +30,7 @@ from etomkit.errors import (
 )
 from etomkit.model._copy import replace
 from etomkit.model.canonical import storable_problems, storable_test
+from etomkit.model.issuance import FeasibilityAssessmentFilter
 from etomkit.model.queries import TERM_SEP, Page, order_item_term
 from etomkit.ports import (
     AuditRunRepository,
@@ -459,7 +460,34 @@ class PostgresFeasibilityAssessmentRepository(
     """Feasibility assessments of a PostgresStore."""
 
     reference = memory.InMemoryFeasibilityAssessmentRepository
-    find_for = memory.InMemoryFeasibilityAssessmentRepository.find_for
+
+    def find_for(self, request_key: str, item_id: str) -> Any:
+        """The latest assessment of the item, else of the whole request: one query
+        for the request's assessments (the in-memory adapter's rule)."""
+        if type(request_key) is not str or type(item_id) is not str:
+            return memory.InMemoryFeasibilityAssessmentRepository.find_for(
+                self,  # type: ignore[arg-type]
+                request_key,
+                item_id,
+            )
+        (term,) = FeasibilityAssessmentFilter(request_key=request_key).term_sets()[0]
+        select = sql.SQL(
+            "SELECT e.revision, e.doc, e.id FROM {} e JOIN {} t ON t.ns = e.ns AND t.id = e.id"
+            " WHERE t.ns = %s AND t.term = %s ORDER BY e.seq"
+        ).format(self._entity, self._term)
+        rows = self._store.run(
+            "read feasibility assessments",
+            lambda c: c.execute(select, (self._ns, _text(term))).fetchall(),
+            read=True,
+            single=True,
+        )
+        ofs = [self._decode(r) for r in rows]
+        of_item = FeasibilityAssessmentFilter(request_key=request_key, item_id=item_id)
+        for_item = [a for a in ofs if of_item.matches(a)]
+        if for_item:
+            return for_item[-1]
+        whole = [a for a in ofs if a.item_id is None]
+        return whole[-1] if whole else None
 
 
 class PostgresResourceSpecificationRepository(
