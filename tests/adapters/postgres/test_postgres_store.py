@@ -3,18 +3,23 @@ and import isolation (``import etomkit`` never touches psycopg)."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from typing import cast
 
+import attrs
 import psycopg
 import pytest
 from psycopg import sql
 
 import etomkit as ek
 from etomkit.adapters.postgres import PostgresStore, PostgresUsageLog
+from etomkit.adapters.postgres.batch import COPY_FROM
+from etomkit.adapters.postgres.repositories import PostgresProductRepository
 from etomkit.adapters.postgres.schema import SCHEMA_VERSION
 from etomkit.testing.access_contracts import UsageLogContract, UsageLogFactory
 
@@ -105,8 +110,8 @@ def test_a_call_on_a_connection_terminated_while_idle_is_retried_on_a_fresh_one(
         for write in (False, True):
             with store._pool.connection() as conn:  # the pool's one connection
                 pid = conn.info.backend_pid
-            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-            if write:  # the dead connection is found at BEGIN: safe to retry
+            admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))  # and gone
+            if write:  # the dead connection is found before the write is sent: retried
                 assert store.offerings.add(ek.ProductOffering(id="po-2", name="y")).revision == 1
             else:  # a read is retried on a fresh connection
                 assert store.offerings.get("po-1").id == "po-1"
@@ -185,6 +190,56 @@ def test_a_batch_add_is_all_or_none_and_names_the_key_it_refused(
     assert [p.id for p in store.products.iterate()] == ["p-0", *[p.id for p in added]]
 
 
+@pytest.mark.parametrize("size", [2, COPY_FROM + 6], ids=["one statement", "copy"])
+@pytest.mark.parametrize("in_unit", [False, True], ids=["own transaction", "in a unit"])
+def test_a_batch_of_any_size_refuses_like_adds_one_by_one_and_stores_nothing(
+    make_postgres_store: Callable[..., PostgresStore], size: int, in_unit: bool
+) -> None:
+    store = make_postgres_store()
+    store.products.add(_product("p-0", "ord-0"))
+    fresh = [_product(f"n-{n}", f"on-{n}") for n in range(size - 1)]
+    refused = {
+        "a stored order item": ([*fresh, _product("x-1", "ord-0")], "product_order_item", "p-0"),
+        "a repeated order item": ([*fresh, _product("x-2", "on-0")], "product_order_item", "n-0"),
+        "a stored id": ([*fresh, _product("p-0", "ord-9")], "id", "p-0"),
+        "a repeated id": ([*fresh, _product("n-0", "ord-8")], "id", "n-0"),
+    }
+    for why, (batch, key, holder) in refused.items():
+        with store.transaction() if in_unit else contextlib.nullcontext():
+            with pytest.raises(ek.DuplicateKeyError) as error:
+                store.products.add_all(batch)
+            assert (error.value.key, error.value.existing_id) == (key, holder), why
+            assert [p.id for p in store.products.iterate()] == ["p-0"], why
+            store.products.add(_product("kept", f"kept-{why}"))  # the unit goes on
+            store.products.remove("kept")
+    added = cast(PostgresProductRepository, store.products).add_all(fresh, checked=True)
+    assert [p.id for p in store.products.iterate()] == ["p-0", *[p.id for p in fresh]]
+    assert all(p.revision == 1 for p in added)
+    found = store.products.find_by_order_item("on-0", "1")
+    assert found is not None and found.id == "n-0"
+    page = store.products.query(ek.ProductFilter(customer_id="cust-1"), offset=1, limit=2)
+    assert (page.total, [p.id for p in page.items]) == (size, [p.id for p in fresh[:2]])
+
+
+def test_find_many_reads_the_stored_ones_in_one_query_and_remove_takes_the_terms(
+    make_postgres_store: Callable[..., PostgresStore],
+) -> None:
+    store = make_postgres_store()
+    store.products.add_all([_product(f"p-{n}", f"o-{n}") for n in range(3)])
+    products = cast(PostgresProductRepository, store.products)
+    found = products.find_many(["p-2", "nope", "p-0", "p-2"])
+    assert {k: v.id for k, v in found.items()} == {"p-2": "p-2", "p-0": "p-0"}
+    assert products.find_many([]) == {}
+    with pytest.raises(ek.ConflictError):
+        store.products.remove("p-1", expected_revision=7)
+    assert store.products.remove("p-1", expected_revision=1).id == "p-1"
+    with pytest.raises(ek.NotFoundError):
+        store.products.remove("p-1")
+    assert store.products.find_by_order_item("o-1", "1") is None
+    store.products.add(_product("p-9", "o-1"))  # the order item is free again
+    assert store.products.query(ek.ProductFilter(customer_id="cust-1")).total == 3
+
+
 def test_ids_and_terms_with_nul_and_backslash_round_trip(
     make_postgres_store: Callable[..., PostgresStore],
 ) -> None:
@@ -197,3 +252,67 @@ def test_ids_and_terms_with_nul_and_backslash_round_trip(
         assert store.products.get(entity_id).id == entity_id
         found = store.products.find_by_order_item(f"ord\x00{n}\\", "1")
         assert found is not None and found.id == entity_id
+
+
+def test_specifications_read_in_a_unit_are_remembered_but_never_past_a_write_or_rollback(
+    make_postgres_store: Callable[..., PostgresStore],
+) -> None:
+    store = make_postgres_store()
+    specs = store.resource_specifications
+    specs.add(ek.ResourceSpecification(id="ont", name="a"))
+
+    def rename_then_fail() -> None:
+        with store.transaction():
+            specs.replace(attrs.evolve(specs.get("ont"), name="b"))
+            assert specs.get("ont").name == "b"
+            raise RuntimeError
+
+    with store.transaction():
+        assert specs.get("ont").name == "a" and specs.find("vlan") is None
+        with pytest.raises(RuntimeError):
+            rename_then_fail()
+        assert specs.get("ont").name == "a"  # the nested unit rolled back
+        specs.add(ek.ResourceSpecification(id="vlan", name="v"))
+        assert specs.get("vlan").name == "v"  # not the None read before
+    assert specs.get("ont").revision == 1 and specs.get("vlan").name == "v"
+
+
+def test_a_unit_whose_statement_failed_is_not_reported_committed(
+    make_postgres_store: Callable[..., PostgresStore],
+) -> None:
+    store = make_postgres_store()
+
+    def swallow_a_failed_statement() -> None:
+        with store.transaction():
+            store.offerings.add(ek.ProductOffering(id="po-1", name="x"))
+            with contextlib.suppress(ek.StorageError):
+                store.run("fail", lambda c: c.execute("SELECT 1/0"))
+
+    with pytest.raises(ek.StorageError, match="rolled back"):
+        swallow_a_failed_statement()
+    assert "po-1" not in store.offerings
+    with store.transaction(), store.transaction():  # empty units: nothing is sent
+        pass
+    with store.transaction():
+        with contextlib.suppress(ek.ConflictError), store.transaction():
+            store.offerings.add(ek.ProductOffering(id="po-2", name="x"))
+            store.offerings.add(ek.ProductOffering(id="po-2", name="x"))
+        store.offerings.add(ek.ProductOffering(id="po-3", name="x"))
+    assert [o.id for o in store.offerings.iterate()] == ["po-3"]
+
+
+@pytest.mark.parametrize("prefetch", [1, 64], ids=["catalogue too large", "read whole"])
+def test_a_unit_reads_the_catalogue_it_prefetched_exactly_as_stored(
+    make_postgres_store: Callable[..., PostgresStore],
+    monkeypatch: pytest.MonkeyPatch,
+    prefetch: int,
+) -> None:
+    store = make_postgres_store()
+    specs = store.resource_specifications
+    monkeypatch.setattr(type(specs), "PREFETCH", prefetch)
+    specs.add_all([ek.ResourceSpecification(id=f"s-{n}", name=f"n{n}") for n in range(3)])
+    for _ in range(2):  # the second unit: after the first saw a large catalogue, or not
+        with store.transaction():
+            assert specs.find("missing") is None
+            assert [specs.get(f"s-{n}").name for n in (2, 0, 1, 2)] == ["n2", "n0", "n1", "n2"]
+            assert "s-1" in specs and specs.find(None) is None  # type: ignore[arg-type]

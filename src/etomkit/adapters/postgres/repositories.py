@@ -9,8 +9,7 @@ store the same TMF JSON as the FileStore.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import psycopg
@@ -18,6 +17,10 @@ from psycopg import sql
 
 from etomkit import tmf
 from etomkit.adapters import memory
+from etomkit.adapters.file.store import _encode as _file_encode
+from etomkit.adapters.postgres.batch import Prepared, Statements, insert
+from etomkit.adapters.postgres.batch import text as _text
+from etomkit.adapters.postgres.batch import untext as _untext
 from etomkit.errors import (
     ConflictError,
     DuplicateKeyError,
@@ -27,6 +30,7 @@ from etomkit.errors import (
 )
 from etomkit.model._copy import replace
 from etomkit.model.canonical import storable_problems, storable_test
+from etomkit.model.issuance import FeasibilityAssessmentFilter
 from etomkit.model.queries import TERM_SEP, Page, order_item_term
 from etomkit.ports import (
     AuditRunRepository,
@@ -52,9 +56,8 @@ Conn = psycopg.Connection[Any]
 
 
 def encode(entity: Any) -> bytes:
-    """The entity's TMF JSON as stored (the FileStore's bytes)."""
-    doc = tmf.to_json(entity)
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+    """The entity's TMF JSON as stored: the FileStore's bytes, by its encoder."""
+    return _file_encode(entity)
 
 
 def decode(cls: type, raw: bytes, revision: int, where: str) -> Any:
@@ -64,24 +67,6 @@ def decode(cls: type, raw: bytes, revision: int, where: str) -> Any:
     except (ValueError, ValidationError) as e:
         raise StorageError(f"{where}: stored document does not decode: {e}") from e
     return replace(entity, revision=revision)
-
-
-def _text(value: str) -> str:
-    """``value`` as a PostgreSQL text value: text cannot hold U+0000, so backslash
-    and NUL are escaped (injectively)."""
-    if "\\" not in value and "\x00" not in value:
-        return value
-    return value.replace("\\", "\\\\").replace("\x00", "\\0")
-
-
-_ESCAPED = re.compile(r"\\(.)")
-
-
-def _untext(value: str) -> str:
-    """The value :func:`_text` was given."""
-    if "\\" not in value:
-        return value
-    return _ESCAPED.sub(lambda m: "\x00" if m[1] == "0" else m[1], value)
 
 
 class _RefusedKeyError(Exception):
@@ -107,6 +92,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         self._storable = storable_test(self._cls)
         self._entity = store.qualified("entity")
         self._term = store.qualified("term")
+        self._batch = Statements(self._entity, self._term)
 
     # ------------------------------------------------------------------ helpers
 
@@ -191,8 +177,27 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         key = self._checked_id(entity_id)
         if key is None:
             return None
-        row = self._store.run(f"read {self.entity_name}", lambda c: self._select(c, key), read=True)
+        row = self._store.run(
+            f"read {self.entity_name}", lambda c: self._select(c, key), read=True, single=True
+        )
         return None if row is None else self._decode(row)
+
+    def find_many(self, ids: Iterable[str]) -> dict[str, T]:
+        """The entities of ``ids`` that are stored, keyed by id: one query."""
+        keys = [i for i in dict.fromkeys(ids) if type(i) is str]
+        if not keys:
+            return {}
+        select = sql.SQL("SELECT revision, doc, id FROM {} WHERE ns = %s AND id = ANY(%s)").format(
+            self._entity
+        )
+        rows = self._store.run(
+            f"read {self.entity_name}",
+            lambda c: c.execute(select, (self._ns, [_text(k) for k in keys])).fetchall(),
+            read=True,
+            single=True,
+        )
+        found = {_untext(r[2]): r for r in rows}
+        return {k: self._decode(found[k]) for k in keys if k in found}
 
     def __len__(self) -> int:
         row = self._store.run(
@@ -201,6 +206,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                 sql.SQL("SELECT count(*) FROM {} WHERE ns = %s").format(self._entity), (self._ns,)
             ).fetchone(),
             read=True,
+            single=True,
         )
         return int(row[0]) if row else 0
 
@@ -215,6 +221,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                 (self._ns, _text(key)),
             ).fetchone(),
             read=True,
+            single=True,
         )
         return row is not None
 
@@ -227,8 +234,30 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
             or (limit is not None and (type(limit) is not int or limit < 0))
         ):
             raise ValidationError("query", [("offset/limit", "must be integers, not negative")])
+        statement, params = self.query_statement(where, offset, limit)
+        rows = self._store.run(  # one statement: the count and the page agree
+            f"query {self.entity_name}",
+            # never prepared: a generic plan, blind to how common a term is, would
+            # walk every holder of a common one (status=active) to sort them
+            lambda c: c.execute(statement, params, prepare=False).fetchall(),
+            read=True,
+            single=True,
+        )
+        if where is None or getattr(where, "exact_terms", True):
+            total = next((int(r[3]) for r in rows if r[2] is None), 0)
+            items = tuple(self._decode(r) for r in rows if r[2] is not None)
+            return Page(items, total, offset, limit)
+        matching = [e for e in map(self._decode, rows) if where.matches(e)]  # type: ignore[attr-defined]
+        end = None if limit is None else offset + limit
+        return Page(tuple(matching[offset:end]), len(matching), offset, limit)
+
+    def query_statement(
+        self, where: F | None, offset: int = 0, limit: int | None = None
+    ) -> tuple[sql.Composed, list[Any]]:
+        """The statement :meth:`query` sends (``bench/postgres.py`` EXPLAINs it): for
+        an exact filter one row ``(NULL, NULL, NULL, total)`` and the page's rows
+        ``(revision, doc, id, NULL)``; otherwise every candidate row."""
         term_sets: list[list[str]] = [] if where is None else where.term_sets()  # type: ignore[attr-defined]
-        exact = where is None or getattr(where, "exact_terms", True)
         conditions: list[sql.Composable] = [sql.SQL("e.ns = %s")]
         params: list[Any] = [self._ns]
         for terms in term_sets:
@@ -240,40 +269,34 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
             )
             params.append([_text(t) for t in terms])
         condition = sql.SQL(" AND ").join(conditions)
-        if exact:
-            page_sql = sql.SQL(
+        if where is not None and not getattr(where, "exact_terms", True):
+            return sql.SQL(
                 "SELECT e.revision, e.doc, e.id FROM {} e WHERE {} ORDER BY e.seq"
-                " OFFSET %s LIMIT %s"
+            ).format(self._entity, condition), params
+        if len(term_sets) == 1:  # the total from the term index alone
+            counted = sql.SQL(
+                "SELECT NULL::integer, NULL::bytea, NULL::text, count({}) FROM {} t"
+                " WHERE t.ns = %s AND t.term = ANY(%s)"
+            ).format(sql.SQL("*" if len(term_sets[0]) == 1 else "DISTINCT t.id"), self._term)
+            count_params = [self._ns, params[1]]
+        else:
+            counted = sql.SQL(
+                "SELECT NULL::integer, NULL::bytea, NULL::text, count(*) FROM {} e WHERE {}"
             ).format(self._entity, condition)
-            count_sql = sql.SQL("SELECT count(*) FROM {} e WHERE {}").format(
-                self._entity, condition
-            )
-
-            def fetch(conn: Conn) -> tuple[list[tuple[Any, ...]], int]:
-                total = conn.execute(count_sql, params).fetchone()
-                rows = conn.execute(page_sql, [*params, offset, limit]).fetchall()
-                return rows, int(total[0]) if total else 0
-
-            rows, total = self._store.run(
-                f"query {self.entity_name}", fetch, snapshot=True, read=True
-            )
-            items = tuple(self._decode(r) for r in rows)
-            return Page(items, total, offset, limit)
-        all_sql = sql.SQL(
-            "SELECT e.revision, e.doc, e.id FROM {} e WHERE {} ORDER BY e.seq"
-        ).format(self._entity, condition)
-        rows = self._store.run(
-            f"query {self.entity_name}", lambda c: c.execute(all_sql, params).fetchall(), read=True
-        )
-        matching = [e for e in map(self._decode, rows) if where.matches(e)]  # type: ignore[union-attr]
-        end = None if limit is None else offset + limit
-        return Page(tuple(matching[offset:end]), len(matching), offset, limit)
+            count_params = params
+        statement = sql.SQL(
+            "{} UNION ALL (SELECT e.revision, e.doc, e.id, NULL FROM {} e WHERE {}"
+            " ORDER BY e.seq OFFSET %s LIMIT %s)"
+        ).format(counted, self._entity, condition)
+        return statement, [*count_params, *params, offset, limit]
 
     # ------------------------------------------------------------------ writes
 
-    def _prepared(self, entity: T) -> tuple[T, str, bytes, list[tuple[str, bool]]]:
-        """``(stored entity, id, TMF JSON, terms)`` of a new entity, or ValidationError."""
-        self._check_storable(entity)
+    def _prepared(self, entity: T, checked: bool = False) -> Prepared:
+        """``(stored entity, id, TMF JSON, terms)`` of a new entity, or ValidationError
+        (``checked``: the caller vouches that it passes the storable checks)."""
+        if not checked or type(entity) is not self._cls:
+            self._check_storable(entity)
         entity_id = entity.id  # type: ignore[attr-defined]
         if not isinstance(entity_id, str) or not entity_id:
             raise ValidationError(self.entity_name, [("id", "must be set before storing")])
@@ -285,94 +308,18 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         return stored, entity_id, encode(stored), self._terms(stored)
 
     def add(self, entity: T) -> T:
-        stored, entity_id, doc, terms = self._prepared(entity)
-        unique = sum(1 for _, u in terms if u)
-
-        def write(conn: Conn) -> None:
-            inserted = conn.execute(
-                sql.SQL(
-                    "INSERT INTO {} (ns, id, revision, doc) VALUES (%s, %s, 1, %s)"
-                    " ON CONFLICT DO NOTHING RETURNING seq"
-                ).format(self._entity),
-                (self._ns, _text(entity_id), doc),
-            ).fetchone()
-            if inserted is None:
-                raise DuplicateKeyError(self.entity_name, "id", entity_id, entity_id)
-            if self._insert_terms(conn, entity_id, terms) < unique:
-                refused = self._duplicate(conn, terms, entity_id)
-                conn.execute(  # undo the row (its terms go with it): nothing stays
-                    sql.SQL("DELETE FROM {} WHERE ns = %s AND id = %s").format(self._entity),
-                    (self._ns, _text(entity_id)),
-                )
-                raise refused
-
-        self._store.run(f"add {self.entity_name}", write)
+        """One statement: the row and its terms (see batch.py)."""
+        prepared = self._prepared(entity)
+        insert(self, [prepared])
+        stored: T = prepared[0]
         return stored
 
     def add_all(self, entities: Sequence[T], *, checked: bool = False) -> list[T]:
-        """All or none, in two statements whatever the count (one for the rows, one
-        for their terms)."""
-        prepared = [self._prepared(e) for e in entities]
-        ids = [p[1] for p in prepared]
-        if len(prepared) < 2 or len(set(ids)) < len(ids):
-            with self._store.transaction():  # a repeated id: refused by the second add
-                return [self.add(e) for e in entities]
-        stored_ids = [_text(i) for i in ids]
-        term_ids, term_texts, term_unique = [], [], []
-        for (_, _, _, terms), sid in zip(prepared, stored_ids, strict=True):
-            for term, unique in terms:
-                term_ids.append(sid)
-                term_texts.append(_text(term))
-                term_unique.append(unique)
-        unique_count = sum(term_unique)
-        insert_rows = sql.SQL(
-            "INSERT INTO {} (ns, id, revision, doc) SELECT %s, i, 1, d"
-            " FROM unnest(%s::text[], %s::bytea[]) WITH ORDINALITY AS x(i, d, n) ORDER BY n"
-            " ON CONFLICT DO NOTHING RETURNING id"
-        ).format(self._entity)
-        insert_terms = sql.SQL(
-            "INSERT INTO {} (ns, term, id, uniq)"
-            " SELECT %s, t, i, u FROM unnest(%s::text[], %s::text[], %s::bool[]) AS x(t, i, u)"
-            " ON CONFLICT DO NOTHING RETURNING uniq"
-        ).format(self._term)
-        undo = sql.SQL("DELETE FROM {} WHERE ns = %s AND id = ANY(%s)").format(self._entity)
-
-        def write(conn: Conn) -> None:
-            added = {
-                r[0]
-                for r in conn.execute(
-                    insert_rows, (self._ns, stored_ids, [p[2] for p in prepared])
-                ).fetchall()
-            }
-            refused: Exception | None = None
-            if len(added) < len(prepared):
-                taken = next(i for i, sid in zip(ids, stored_ids, strict=True) if sid not in added)
-                refused = DuplicateKeyError(self.entity_name, "id", taken, taken)
-            elif unique_count:
-                went_in = conn.execute(
-                    insert_terms, (self._ns, term_texts, term_ids, term_unique)
-                ).fetchall()
-                if sum(1 for (u,) in went_in if u) < unique_count:
-                    refused = next(
-                        (
-                            self._duplicate(conn, terms, entity_id)
-                            for _, entity_id, _, terms in prepared
-                            if self._holds_other(conn, terms, entity_id)
-                        ),
-                        ConflictError(f"{self.entity_name}: a unique key is taken"),
-                    )
-            else:
-                conn.execute(insert_terms, (self._ns, term_texts, term_ids, term_unique))
-            if refused is not None:
-                conn.execute(undo, (self._ns, list(added)))
-                raise refused
-
-        self._store.run(f"add {self.entity_name}", write)
+        """All or none: one statement for a few entities, two COPY streams for many
+        (see batch.py); ``checked`` skips the storable check (INTERFACE §2)."""
+        prepared = [self._prepared(e, checked) for e in entities]
+        insert(self, prepared)
         return [p[0] for p in prepared]
-
-    def _holds_other(self, conn: Conn, terms: list[tuple[str, bool]], entity_id: str) -> bool:
-        """True if another stored entity holds one of the unique ``terms``."""
-        return isinstance(self._duplicate(conn, terms, entity_id), DuplicateKeyError)
 
     def replace(self, entity: T, *, expected_revision: int | None = None) -> T:
         self._check_storable(entity)
@@ -427,29 +374,32 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         return stored
 
     def remove(self, entity_id: str, expected_revision: int | None = None) -> T:
+        """One statement: the row and its terms, if at ``expected_revision``."""
         key = self._checked_id(entity_id)
         if key is None:
             raise NotFoundError(self.entity_name, str(entity_id))
+        delete = sql.SQL(
+            "WITH d AS (DELETE FROM {} WHERE ns = %s AND id = %s"
+            " AND (%s::integer IS NULL OR revision = %s) RETURNING revision, doc, id),"
+            " t AS (DELETE FROM {} WHERE ns = %s AND id IN (SELECT id FROM d))"
+            " SELECT revision, doc, id FROM d"
+        ).format(self._entity, self._term)
 
         def write(conn: Conn) -> tuple[Any, ...]:
-            row = self._select(conn, key)
-            if row is None:
+            stored = _text(key)
+            row = conn.execute(
+                delete, (self._ns, stored, expected_revision, expected_revision, self._ns)
+            ).fetchone()
+            if row is not None:
+                return tuple(row)
+            current = self._select(conn, key)
+            if current is None:
                 raise NotFoundError(self.entity_name, key)
-            if expected_revision is not None and row[0] != expected_revision:
-                raise ConflictError(
-                    f"{self.entity_name} {key!r} is at revision {row[0]}, not {expected_revision}"
-                )
-            gone = conn.execute(
-                sql.SQL("DELETE FROM {} WHERE ns = %s AND id = %s AND revision = %s").format(
-                    self._entity
-                ),
-                (self._ns, _text(key), row[0]),
+            raise ConflictError(
+                f"{self.entity_name} {key!r} is at revision {current[0]}, not {expected_revision}"
             )
-            if gone.rowcount != 1:
-                raise ConflictError(f"{self.entity_name} {key!r} changed while being removed")
-            return row
 
-        return self._decode(self._store.run(f"remove {self.entity_name}", write))
+        return self._decode(self._store.run(f"remove {self.entity_name}", write, single=True))
 
     # ------------------------------------------------------------------ by term
 
@@ -461,8 +411,18 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                 (self._ns, _text(term)),
             ).fetchall(),
             read=True,
+            single=True,
         )
         return [_untext(r[0]) for r in rows]
+
+
+class _Row:
+    """A stored row not decoded yet (see PostgresResourceSpecificationRepository)."""
+
+    __slots__ = ("row",)
+
+    def __init__(self, row: tuple[Any, ...]) -> None:
+        self.row = row
 
 
 class PostgresOfferingRepository(PostgresRepository[Any, Any], OfferingRepository):
@@ -500,15 +460,96 @@ class PostgresFeasibilityAssessmentRepository(
     """Feasibility assessments of a PostgresStore."""
 
     reference = memory.InMemoryFeasibilityAssessmentRepository
-    find_for = memory.InMemoryFeasibilityAssessmentRepository.find_for
+
+    def find_for(self, request_key: str, item_id: str) -> Any:
+        """The latest assessment of the item, else of the whole request: one query
+        for the request's assessments (the in-memory adapter's rule)."""
+        if type(request_key) is not str or type(item_id) is not str:
+            return memory.InMemoryFeasibilityAssessmentRepository.find_for(
+                self,  # type: ignore[arg-type]
+                request_key,
+                item_id,
+            )
+        (term,) = FeasibilityAssessmentFilter(request_key=request_key).term_sets()[0]
+        select = sql.SQL(
+            "SELECT e.revision, e.doc, e.id FROM {} e JOIN {} t ON t.ns = e.ns AND t.id = e.id"
+            " WHERE t.ns = %s AND t.term = %s ORDER BY e.seq"
+        ).format(self._entity, self._term)
+        rows = self._store.run(
+            "read feasibility assessments",
+            lambda c: c.execute(select, (self._ns, _text(term))).fetchall(),
+            read=True,
+            single=True,
+        )
+        ofs = [self._decode(r) for r in rows]
+        of_item = FeasibilityAssessmentFilter(request_key=request_key, item_id=item_id)
+        for_item = [a for a in ofs if of_item.matches(a)]
+        if for_item:
+            return for_item[-1]
+        whole = [a for a in ofs if a.item_id is None]
+        return whole[-1] if whole else None
 
 
 class PostgresResourceSpecificationRepository(
     PostgresRepository[Any, Any], ResourceSpecificationRepository
 ):
-    """Resource specifications of a PostgresStore."""
+    """Resource specifications of a PostgresStore. Inside a unit of work a read is
+    remembered until the unit ends (the issuer looks the same few specifications
+    up for every order item); a small catalogue (up to ``PREFETCH``) is read
+    whole by the unit's first lookup, one round trip, each decoded when asked
+    for. A write of one, or a nested unit that fails, forgets them all."""
 
     reference = memory.InMemoryResourceSpecificationRepository
+    PREFETCH: ClassVar[int] = 64
+
+    def __init__(self, store: PostgresStore) -> None:
+        super().__init__(store)
+        self._prefetch = True  # until a catalogue larger than PREFETCH is seen
+        self._whole = sql.SQL(
+            "SELECT revision, doc, id FROM {} WHERE ns = %s ORDER BY seq LIMIT %s"
+        ).format(self._entity)
+
+    def find(self, entity_id: str) -> Any:
+        cache = self._store.unit_cache
+        if cache is None or type(entity_id) is not str:
+            return super().find(entity_id)
+        key = (self._ns, entity_id)
+        complete = ("", self._ns)  # set: every stored one is in the cache
+        if key not in cache and self._prefetch and "" not in cache:
+            cache[""] = None  # tried in this unit
+            rows = self._store.run(
+                "read resource specifications",
+                lambda c: c.execute(self._whole, (self._ns, self.PREFETCH + 1)).fetchall(),
+                read=True,
+            )
+            for row in rows:
+                cache[(self._ns, _untext(row[2]))] = _Row(row)
+            if len(rows) <= self.PREFETCH:
+                cache[complete] = None
+            else:
+                self._prefetch = False
+        if key not in cache:
+            cache[key] = None if complete in cache else super().find(entity_id)
+        found = cache[key]
+        if isinstance(found, _Row):
+            found = cache[key] = self._decode(found.row)
+        return found
+
+    def add(self, entity: Any) -> Any:
+        self._store.forget()
+        return super().add(entity)
+
+    def add_all(self, entities: Sequence[Any], *, checked: bool = False) -> list[Any]:
+        self._store.forget()
+        return super().add_all(entities, checked=checked)
+
+    def replace(self, entity: Any, *, expected_revision: int | None = None) -> Any:
+        self._store.forget()
+        return super().replace(entity, expected_revision=expected_revision)
+
+    def remove(self, entity_id: str, expected_revision: int | None = None) -> Any:
+        self._store.forget()
+        return super().remove(entity_id, expected_revision)
 
 
 class PostgresClientRepository(PostgresRepository[Any, Any], ClientRepository):

@@ -13,7 +13,8 @@ Tables (version 1):
     namespace, as in the FileStore journal), ``id``, ``seq`` (insertion order,
     from an identity column), ``revision`` and ``doc`` (the entity's TMF JSON,
     UTF-8, as ``bytea``).
-``term``
+``term`` (version 2: without a foreign key; the repositories write and delete
+    an entity's terms in the statement that writes or deletes the entity)
     the entity's index terms (status, category, customer, offering, order item,
     request, service …, the same terms the in-memory and file adapters index):
     every filter of the ports is answered from the ``(ns, term)`` index. Terms
@@ -62,6 +63,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
         " at timestamptz NOT NULL, record bytea NOT NULL)",
         "CREATE INDEX usage_at ON {schema}.usage (at)",
+    ),
+    (  # 2: terms without a foreign key (each term row cost a row lock on its entity)
+        "ALTER TABLE {schema}.term DROP CONSTRAINT IF EXISTS term_ns_id_fkey",
     ),
 )
 

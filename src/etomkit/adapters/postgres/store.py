@@ -9,9 +9,10 @@ Driver errors are translated in one place (:func:`translated`).
 
 from __future__ import annotations
 
+import select
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
 from typing import Any, TypeVar
 
 import psycopg
@@ -58,9 +59,33 @@ def translated(what: str) -> Iterator[None]:
         raise StorageError(f"{what}: {type(e).__name__}: {e}".strip()) from e
 
 
+def _idle_and_alive(conn: psycopg.Connection[Any]) -> bool:
+    """True unless the server has already said something on an idle connection (a
+    terminated backend's FATAL, or its EOF): checked without a round trip, before
+    a write that is its own transaction, so that a dead pooled connection is
+    replaced instead of leaving the write's fate unknown."""
+    if conn.closed:
+        return False
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError, psycopg.Error):
+        return False
+    return not readable
+
+
 class _Local(threading.local):
+    """The calling thread's unit of work: its connection, the commands not sent
+    yet (BEGIN, SAVEPOINT, RELEASE: they go with the next statement, in one
+    round trip), how often they were sent, and the read cache."""
+
     conn: psycopg.Connection[Any] | None = None
     depth = 0
+    flushes = 0
+    pending: list[str]
+    cache: dict[Any, Any] | None = None
+
+    def __init__(self) -> None:
+        self.pending = []
 
 
 class PostgresStore(Store, OrderingStore):
@@ -104,7 +129,11 @@ class PostgresStore(Store, OrderingStore):
                     conninfo,
                     min_size=1,
                     max_size=max(1, pool_size),
-                    kwargs={"connect_timeout": max(1, int(connect_timeout)), "options": options},
+                    kwargs={
+                        "connect_timeout": max(1, int(connect_timeout)),
+                        "options": options,
+                        "autocommit": True,
+                    },
                     timeout=connect_timeout,
                     open=True,
                     name=f"etomkit-{schema}",
@@ -135,9 +164,12 @@ class PostgresStore(Store, OrderingStore):
 
     # ------------------------------------------------------------------ schema
 
-    def qualified(self, table: str) -> sql.Composed:
-        """``schema.table`` as a safely quoted SQL identifier."""
-        return sql.SQL("{}.{}").format(self._schema_sql, sql.Identifier(table))
+    def qualified(self, table: str) -> sql.SQL:
+        """``schema.table`` as a safely quoted SQL identifier (rendered once: composing
+        a statement of it then costs no escaping call)."""
+        return sql.SQL(
+            sql.SQL("{}.{}").format(self._schema_sql, sql.Identifier(table)).as_string(None)
+        )
 
     def schema_version(self) -> int | None:
         """The version recorded in the schema, or None if it has none yet."""
@@ -225,6 +257,22 @@ class PostgresStore(Store, OrderingStore):
         """True while the calling thread is inside a ``transaction()`` block."""
         return self._local.conn is not None
 
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection in autocommit mode (a host's pool gets its mode back):
+        a single statement is then a transaction of one round trip, and
+        ``conn.transaction()`` sends BEGIN and COMMIT itself."""
+        with self._pool.connection() as conn:
+            previous = conn.autocommit
+            if not previous:
+                conn.autocommit = True
+            try:
+                yield conn
+            finally:
+                if not previous and not conn.closed:
+                    with suppress(psycopg.Error):  # the pool resets a broken one
+                        conn.autocommit = False
+
     def run(
         self,
         what: str,
@@ -232,32 +280,53 @@ class PostgresStore(Store, OrderingStore):
         *,
         snapshot: bool = False,
         read: bool = False,
+        single: bool = False,
+        copy: bool = False,
     ) -> R:
         """Run ``work(conn)``: inside the thread's unit of work if one is open,
         else in a transaction of its own (REPEATABLE READ with ``snapshot``, so
         several reads agree), retried after serialization failures and
         deadlocks, and, for a ``read``, once after a lost connection (a write
-        is not: its commit may have happened). ``work`` must not leave partial
-        writes when it raises a library error; a driver error dooms the unit
-        it happened in."""
+        is not: its commit may have happened). ``single``: ``work`` sends one
+        statement (atomic by itself: no BEGIN/COMMIT round trips) or opens its
+        own ``conn.transaction()``; ``copy``: it uses COPY (no pipeline mode).
+        ``work`` must not leave partial writes when it raises a library error; a
+        driver error dooms the unit it happened in."""
         if self._closed:
             raise StorageError(f"PostgresStore: {what}: the store is closed")
-        conn = self._local.conn
+        local = self._local
+        conn = local.conn
         if conn is not None:
             with translated(what):
-                return work(conn)
+                if not local.pending:
+                    return work(conn)
+                commands, local.pending = local.pending, []
+                local.flushes += 1
+                if copy:  # COPY cannot run in pipeline mode
+                    for command in commands:
+                        conn.execute(command.encode())
+                    return work(conn)
+                with conn.pipeline():  # the deferred commands and the work: one round trip
+                    for command in commands:
+                        conn.execute(command.encode())
+                    return work(conn)
         for attempt in range(RETRIES + 1):
             begun = False
             try:
-                with translated(what), self._pool.connection() as fresh, ExitStack() as stack:
-                    stack.enter_context(fresh.transaction())  # BEGIN: nothing sent before it
+                with translated(what), self._connection() as fresh, ExitStack() as stack:
+                    if single:
+                        if not _idle_and_alive(fresh):
+                            fresh.close()  # the pool replaces it
+                            raise psycopg.OperationalError("the pooled connection was closed")
+                    else:
+                        stack.enter_context(fresh.transaction())  # BEGIN: nothing sent before
                     begun = True
-                    if snapshot:
+                    if snapshot and not single:
                         fresh.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     return work(fresh)
             except StorageError as e:
                 cause = e.__cause__
-                # a connection found dead at BEGIN, or during a read, is safe to retry
+                # a connection found dead before the write, or during a read, is safe to retry
                 lost = (
                     isinstance(cause, psycopg.OperationalError)
                     and not isinstance(cause, PoolTimeout)  # it waited already
@@ -272,20 +341,73 @@ class PostgresStore(Store, OrderingStore):
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
+        """BEGIN, SAVEPOINT and RELEASE are deferred to the next statement of the
+        unit (sent with it, pipelined); a unit or nested unit that sent nothing
+        costs no round trip."""
         local = self._local
-        if local.conn is not None:  # nested: a savepoint
-            with translated("transaction"), local.conn.transaction():
-                yield
+        if local.conn is not None:
+            yield from self._nested(local)
             return
         if self._closed:
             raise StorageError("PostgresStore: transaction: the store is closed")
-        with translated("transaction"), self._pool.connection() as conn:
-            local.conn = conn
+        with translated("transaction"), self._connection() as conn:
+            local.conn, local.cache, local.pending, local.depth = conn, {}, ["BEGIN"], 0
+            flushes = local.flushes
             try:
-                with conn.transaction():
-                    yield
+                yield
+            except BaseException:
+                if local.flushes != flushes and not conn.closed:
+                    with suppress(psycopg.Error):  # a broken connection rolled back
+                        conn.execute(b"ROLLBACK")
+                raise
+            else:
+                if local.flushes != flushes:
+                    commands, local.pending = local.pending, []
+                    with conn.pipeline():
+                        for command in commands:
+                            conn.execute(command.encode())
+                        done = conn.execute(b"COMMIT")
+                    if done.statusmessage != "COMMIT":  # the server rolled it back
+                        raise StorageError(
+                            "PostgresStore: transaction: rolled back (a statement in it failed)"
+                        )
             finally:
-                local.conn = None
+                local.conn = local.cache = None
+                local.pending = []
+
+    def _nested(self, local: _Local) -> Iterator[None]:
+        """A savepoint, sent with the next statement; released with the one after."""
+        local.depth += 1
+        name = f"etomkit_{local.depth}"
+        flushes, index = local.flushes, len(local.pending)
+        local.pending.append(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.forget()  # what was read in it may be rolled back
+            if local.flushes == flushes:  # nothing of it was sent
+                del local.pending[index:]
+            else:
+                local.pending += [f"ROLLBACK TO SAVEPOINT {name}", f"RELEASE SAVEPOINT {name}"]
+            raise
+        else:
+            if local.flushes == flushes:
+                del local.pending[index:]
+            else:
+                local.pending.append(f"RELEASE SAVEPOINT {name}")
+        finally:
+            local.depth -= 1
+
+    @property
+    def unit_cache(self) -> dict[Any, Any] | None:
+        """The calling thread's unit-of-work read cache (None outside a unit)."""
+        return self._local.cache
+
+    def forget(self) -> None:
+        """Empty the unit-of-work read cache (a cached entity was written, or a
+        nested unit rolled back)."""
+        if self._local.cache:
+            self._local.cache.clear()
 
     def close(self) -> None:
         """Close the pool if the store made it; the store is unusable afterwards."""

@@ -48,7 +48,9 @@ class PostgresUsageLog(UsageLog):
             )
             for r in records
         ]
-        self._store.run("append usage records", lambda c: c.execute(self._insert, (ats, docs)))
+        self._store.run(
+            "append usage records", lambda c: c.execute(self._insert, (ats, docs)), single=True
+        )
 
     def records(
         self, *, since: datetime | None = None, until: datetime | None = None
@@ -56,6 +58,8 @@ class PostgresUsageLog(UsageLog):
         rows = self._store.run(
             "read usage records",
             lambda c: c.execute(self._select, (since, since, until, until)).fetchall(),
+            read=True,
+            single=True,
         )
         for (raw,) in rows:
             yield self._decode(bytes(raw))
@@ -69,5 +73,10 @@ class PostgresUsageLog(UsageLog):
             raise StorageError(f"PostgresUsageLog: a stored record does not decode: {e}") from e
 
     def __len__(self) -> int:
-        row = self._store.run("count usage records", lambda c: c.execute(self._count).fetchone())
+        row = self._store.run(
+            "count usage records",
+            lambda c: c.execute(self._count).fetchone(),
+            read=True,
+            single=True,
+        )
         return int(row[0]) if row else 0

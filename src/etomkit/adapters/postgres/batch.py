@@ -1,0 +1,200 @@
+"""Inserting entities with their index terms: one statement for a few, COPY for many.
+
+A write of a few entities (``add``, a small ``add_all``) is one statement, a
+CTE inserting the rows and their terms:
+
+* outside a unit of work it is its own transaction (an autocommit statement,
+  one round trip); a taken id or unique key fails the whole statement, so
+  nothing stays, and the refusal is then explained;
+* inside a unit the CTE skips what conflicts (``ON CONFLICT DO NOTHING``, so
+  the unit's transaction is not aborted); if anything was skipped, the rows it
+  did insert are deleted again and the refusal explained.
+
+From ``COPY_FROM`` entities on, the rows and the terms go in by two binary
+``COPY`` streams inside a savepoint (or a transaction of their own): a unique
+violation rolls the savepoint back whole. Either way a refusal is the
+``DuplicateKeyError`` that adding the entities one by one would have raised.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg import sql
+
+from etomkit.errors import ConflictError, DuplicateKeyError
+from etomkit.model.queries import TERM_SEP
+
+if TYPE_CHECKING:
+    from etomkit.adapters.postgres.repositories import PostgresRepository
+
+__all__ = ["COPY_FROM", "Prepared", "Statements", "insert", "text", "untext"]
+
+#: From how many entities a batch goes in by COPY instead of one statement.
+COPY_FROM = 64
+
+#: ``(stored entity, id, TMF JSON, [(term, unique)])`` of an entity to insert.
+Prepared = tuple[Any, str, bytes, list[tuple[str, bool]]]
+Conn = psycopg.Connection[Any]
+
+
+def text(value: str) -> str:
+    """``value`` as a PostgreSQL text value: text cannot hold U+0000, so backslash
+    and NUL are escaped (injectively)."""
+    if "\\" not in value and "\x00" not in value:
+        return value
+    return value.replace("\\", "\\\\").replace("\x00", "\\0")
+
+
+_ESCAPED = re.compile(r"\\(.)")
+
+
+def untext(value: str) -> str:
+    """The value :func:`text` was given."""
+    if "\\" not in value:
+        return value
+    return _ESCAPED.sub(lambda m: "\x00" if m[1] == "0" else m[1], value)
+
+
+class Statements:
+    """The SQL of one repository's inserts (built once per repository)."""
+
+    def __init__(self, entity: sql.Composable, term: sql.Composable) -> None:
+        rows = (
+            "INSERT INTO {entity} (ns, id, revision, doc) SELECT %s, i, 1, d"
+            " FROM unnest(%s::text[], %s::bytea[]) WITH ORDINALITY AS x(i, d, n) ORDER BY n"
+        )
+        terms = (
+            "INSERT INTO {term} (ns, term, id, uniq) SELECT %s, x.t, x.i, x.u"
+            " FROM unnest(%s::text[], %s::text[], %s::bool[]) AS x(t, i, u)"
+        )
+        names = {"entity": entity, "term": term}
+        self.strict = sql.SQL(
+            "WITH e AS (" + rows + " RETURNING 1), t AS (" + terms + " RETURNING 1)"
+            " SELECT count(*) FROM e"
+        ).format(**names)
+        self.lenient = sql.SQL(
+            "WITH e AS (" + rows + " ON CONFLICT DO NOTHING RETURNING id),"
+            " t AS (" + terms + " WHERE x.i IN (SELECT id FROM e)"
+            " ON CONFLICT DO NOTHING RETURNING uniq)"
+            " SELECT ARRAY(SELECT id FROM e), (SELECT count(*) FROM t WHERE uniq)"
+        ).format(**names)
+        self.undo = sql.SQL(
+            "WITH e AS (DELETE FROM {entity} WHERE ns = %s AND id = ANY(%s))"
+            " DELETE FROM {term} WHERE ns = %s AND id = ANY(%s)"
+        ).format(**names)
+        self.copy_rows = sql.SQL(
+            "COPY {entity} (ns, id, revision, doc) FROM STDIN (FORMAT BINARY)"
+        ).format(**names)
+        self.copy_terms = sql.SQL(
+            "COPY {term} (ns, term, id, uniq) FROM STDIN (FORMAT BINARY)"
+        ).format(**names)
+        self.stored_ids = sql.SQL("SELECT id FROM {entity} WHERE ns = %s AND id = ANY(%s)").format(
+            **names
+        )
+        self.holders = sql.SQL(
+            "SELECT term, id FROM {term} WHERE ns = %s AND uniq AND term = ANY(%s)"
+        ).format(**names)
+
+
+def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> None:
+    """Insert the prepared entities and their terms, all or none (DuplicateKeyError,
+    or ConflictError, and nothing stored, if an id or unique key is taken)."""
+    if not prepared:
+        return
+    ns, store, q = repo._ns, repo._store, repo._batch
+    ids = [text(p[1]) for p in prepared]
+    term_texts: list[str] = []
+    term_ids: list[str] = []
+    term_unique: list[bool] = []
+    for (_, _, _, terms), sid in zip(prepared, ids, strict=True):
+        for term, unique in terms:
+            term_texts.append(text(term))
+            term_ids.append(sid)
+            term_unique.append(unique)
+    what = f"add {repo.entity_name}"
+
+    if len(prepared) >= COPY_FROM:
+
+        def copy(conn: Conn) -> None:
+            try:
+                with conn.transaction(), conn.cursor() as cur:  # a savepoint in a unit
+                    with cur.copy(q.copy_rows) as stream:
+                        stream.set_types(["text", "text", "int4", "bytea"])
+                        for sid, (_, _, doc, _) in zip(ids, prepared, strict=True):
+                            stream.write_row((ns, sid, 1, doc))
+                    with cur.copy(q.copy_terms) as stream:
+                        stream.set_types(["text", "text", "text", "bool"])
+                        for row in zip(term_texts, term_ids, term_unique, strict=True):
+                            stream.write_row((ns, *row))
+            except pg_errors.UniqueViolation:
+                raise refusal(repo, conn, prepared) from None
+
+        store.run(what, copy, single=True, copy=True)
+        return
+
+    if not store.in_unit:
+
+        def strict(conn: Conn) -> None:
+            try:
+                conn.execute(
+                    q.strict,
+                    (ns, ids, [p[2] for p in prepared], ns, term_texts, term_ids, term_unique),
+                )
+            except pg_errors.UniqueViolation:
+                raise refusal(repo, conn, prepared) from None
+
+        store.run(what, strict, single=True)
+        return
+
+    unique_count = sum(term_unique)
+
+    def lenient(conn: Conn) -> None:
+        row = conn.execute(
+            q.lenient,
+            (ns, ids, [p[2] for p in prepared], ns, term_texts, term_ids, term_unique),
+        ).fetchone()
+        added: list[str] = list(row[0]) if row else []
+        if len(added) == len(ids) and row is not None and row[1] == unique_count:
+            return
+        if added:  # nothing of the batch stays
+            conn.execute(q.undo, (ns, added, ns, added))
+        raise refusal(repo, conn, prepared)
+
+    store.run(what, lenient)
+
+
+def refusal(
+    repo: PostgresRepository[Any, Any], conn: Conn, prepared: Sequence[Prepared]
+) -> Exception:
+    """The error adding ``prepared`` one by one to the stored entities would meet
+    first (the batch itself is not stored)."""
+    ns, q = repo._ns, repo._batch
+    ids = [text(p[1]) for p in prepared]
+    unique_terms = [text(t) for p in prepared for t, u in p[3] if u]
+    stored = {r[0] for r in conn.execute(q.stored_ids, (ns, ids)).fetchall()}
+    holders: dict[str, str] = {}
+    if unique_terms:
+        holders = {r[0]: r[1] for r in conn.execute(q.holders, (ns, unique_terms)).fetchall()}
+    seen: set[str] = set()
+    for (_, entity_id, _, terms), sid in zip(prepared, ids, strict=True):
+        if sid in stored or sid in seen:
+            return DuplicateKeyError(repo.entity_name, "id", entity_id, entity_id)
+        for term, unique in terms:
+            if not unique:
+                continue
+            holder = holders.get(text(term))
+            if holder is not None and holder != sid:
+                for prefix, key in repo._unique:
+                    if term.startswith(prefix):
+                        value = term[len(prefix) :].replace(TERM_SEP, "/")
+                        return DuplicateKeyError(repo.entity_name, key, value, untext(holder))
+        seen.add(sid)
+        for term, unique in terms:
+            if unique:
+                holders.setdefault(text(term), sid)
+    return ConflictError(f"{repo.entity_name}: an id or unique key is taken")
