@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -143,8 +144,11 @@ def _passthrough(value: Any, _: type) -> Any:
     return value
 
 
-def _make_converter() -> cattrs.Converter:
+def _make_converter(*, memo: bool = False) -> cattrs.Converter:
+    """The converter; ``memo=True``: the stores' one, see :func:`_memo_docs`."""
     conv = cattrs.Converter()
+    if memo:  # every float the documents hold passes here (see _stored_doc)
+        conv.register_unstructure_hook(float, _count_float)
     conv.register_unstructure_hook(datetime, _unstructure_datetime)
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_structure_hook(str, _structure_str)
@@ -164,11 +168,13 @@ def _make_converter() -> cattrs.Converter:
         ProductOffering,
         Product,
     ):
-        _register_entity(conv, cls)
-    _register_ordering(conv)  # issue #3
+        _register_entity(conv, cls, memo=memo)
+        if memo:
+            _memoise(conv, cls)
+    _register_ordering(conv, memo=memo)  # issue #3
     for audit_cls in (RuleScore, AuditFinding, ManualAudit, AuditRun, AuditComparison):  # #6
-        _register_entity(conv, audit_cls)
-    _register_access(conv)  # issue #5
+        _register_entity(conv, audit_cls, memo=memo)
+    _register_access(conv, memo=memo)  # issue #5
     return conv
 
 
@@ -178,7 +184,7 @@ def _structure_object(value: Any, _: type) -> Mapping[str, Any]:
     return value
 
 
-def _register_entity(conv: cattrs.Converter, cls: type) -> None:
+def _register_entity(conv: cattrs.Converter, cls: type, *, memo: bool = False) -> None:
     names = _json_names(cls)
     has_extras = "extras" in attrs.fields_dict(cls)
     defaults = {a.name: a.default for a in attrs.fields(cls)}
@@ -209,7 +215,7 @@ def _register_entity(conv: cattrs.Converter, cls: type) -> None:
             if type(getattr(obj, attribute)) is _GivenEmpty:
                 doc[key] = []
         if has_extras and obj.extras:
-            doc.update(obj.extras)
+            doc.update(conv.unstructure(obj.extras) if memo else obj.extras)
         if fix_out is not None:
             fix_out(doc)
         return doc
@@ -310,14 +316,14 @@ def _canonical_field(key: str, find: Callable[[str], str | None]) -> _Fix:
 # --- access control and usage (issue #5): etomkit's own records in the TMF JSON style
 
 
-def _register_access(conv: cattrs.Converter) -> None:
+def _register_access(conv: cattrs.Converter, *, memo: bool = False) -> None:
     def is_set(t: Any) -> bool:
         return t is frozenset or typing.get_origin(t) is frozenset
 
     conv.register_unstructure_hook_func(is_set, sorted)  # permission scopes: sorted arrays
     conv.register_structure_hook_func(is_set, _structure_set)
     for cls in (Permission, SecretHash, ClientRegistration, UsageRecord, TechnicalShortcoming):
-        _register_entity(conv, cls)
+        _register_entity(conv, cls, memo=memo)
 
 
 def _structure_set(value: Any, _: type) -> frozenset[str]:
@@ -335,7 +341,7 @@ def _structure_set(value: Any, _: type) -> frozenset[str]:
 _TMF652_ACTION_SPELLING = {"noChange": "no_change"}
 
 
-def _register_ordering(conv: cattrs.Converter) -> None:
+def _register_ordering(conv: cattrs.Converter, *, memo: bool = False) -> None:
     order_state = RESOURCE_ORDER_LIFECYCLE.find
     item_fixes = {"action": canonical_action, "state": canonical_service_order_state}
     # TMF641 states are a closed enum: an unknown one is refused (at its path).
@@ -369,7 +375,7 @@ def _register_ordering(conv: cattrs.Converter) -> None:
         (IssuanceRecord, {}, ()),
     )
     for cls, lenient, always in specs:
-        _register_entity(conv, cls)
+        _register_entity(conv, cls, memo=memo)
         if lenient or always:
             _wrap_ordering_hooks(
                 conv,
@@ -379,6 +385,8 @@ def _register_ordering(conv: cattrs.Converter) -> None:
                 nest_characteristics=cls is ResourceOrderItem,
                 refuse=tmf641_state if cls in (ServiceOrder, ServiceOrderItem) else None,
             )
+        if memo:
+            _memoise(conv, cls)
 
 
 def _wrap_ordering_hooks(
@@ -456,6 +464,78 @@ def _wrap_ordering_hooks(
 
 
 _converter: cattrs.Converter | None = None
+_memo_converter: cattrs.Converter | None = None
+
+# --- the stores' encoder (issue #13) ------------------------------------------------------
+# Entities and their values are frozen, and the issuer reuses the same objects in many
+# records (a rule's resource order items, specification refs, a request's external id;
+# a replaced issuance record keeps its request). The stores' converter remembers the
+# document of such an object by identity (the entry keeps the object alive, so its id
+# is not reused while remembered). Those documents are shared by the documents that
+# embed them: they go straight to a JSON encoder, are never handed out, and no hook
+# changes a nested document in place. It also notes whether a float passed, so the
+# store knows which documents a fast encoder may spell differently.
+
+#: Per class: how many documents are remembered before the memo starts afresh.
+_MEMO_SIZES: dict[type, int] = {
+    EntityRef: 4096,
+    ExternalEntityId: 4096,
+    RuleRef: 4096,
+    ResourceOrderItem: 16384,
+    InitiatingRequest: 256,  # ~4.5 kB each: a replaced record re-uses its request's
+}
+
+
+class _Floats(threading.local):
+    seen = False  # a float passed since the current document began (this thread)
+
+
+_floats = _Floats()
+
+
+def _count_float(value: float) -> float:
+    _floats.seen = True
+    return value
+
+
+def _memoise(conv: cattrs.Converter, cls: type) -> None:
+    size = _MEMO_SIZES.get(cls)
+    if size is None:
+        return
+    base = conv.get_unstructure_hook(cls)
+    memo: dict[int, tuple[Any, Any, bool]] = {}
+    get, floats = memo.get, _floats
+
+    def unstructure(obj: Any) -> Any:
+        hit = get(id(obj))
+        if hit is not None and hit[0] is obj:
+            if hit[2]:
+                floats.seen = True  # it holds a float: so does the document embedding it
+            return hit[1]
+        outer = floats.seen
+        floats.seen = False
+        doc = base(obj)
+        seen = floats.seen
+        floats.seen = outer or seen
+        if len(memo) >= size:
+            memo.clear()
+        memo[id(obj)] = (obj, doc, seen)
+        return doc
+
+    conv.register_unstructure_hook(cls, unstructure)
+
+
+def _stored_doc(obj: Any) -> tuple[Any, bool]:
+    """``(to_json(obj), whether it holds a float)`` for a store's encoder: an equal
+    document whose shared sub-documents are remembered. Never give it out."""
+    global _memo_converter
+    conv = _memo_converter
+    if conv is None:
+        conv = _memo_converter = _make_converter(memo=True)
+    floats = _floats
+    floats.seen = False
+    doc = conv.unstructure(obj)
+    return doc, floats.seen
 
 
 def _built() -> cattrs.Converter:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from etomkit import tmf
+from etomkit.adapters.file import codec
 from etomkit.adapters.file.journal import (
     DURABILITIES,
     Durability,
@@ -74,14 +75,10 @@ def _make_decoder(namespace: str, source: Source) -> _Decoder:
     return _Decoder(repo.entity_class, source)
 
 
-# One encoder for every record (json.dumps with options builds one per call). No
-# circularity check: repositories store only entities whose values are JSON values
-# nested at most MAX_JSON_DEPTH deep (model/canonical.py), so no cycle reaches here.
-_TO_TEXT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
-
-
 def _encode(entity: Any) -> bytes:
-    return _TO_TEXT(tmf.to_json(entity)).encode()
+    """An entity's stored value: its TMF JSON bytes (see :mod:`.codec`)."""
+    doc, floats = tmf._stored_doc(entity)
+    return codec.dumps(doc, floats)
 
 
 def _records(writes: Sequence[Write]) -> list[RecordWrite]:
