@@ -17,6 +17,7 @@ import etomkit as ek
 from etomkit import tmf
 from etomkit.adapters.file import codec
 from etomkit.adapters.file.store import _encode
+from etomkit.model.resource_order import ResourceOrder, ResourceOrderItem
 from etomkit.testing import strategies as es
 
 orjson = pytest.importorskip("orjson")
@@ -140,16 +141,19 @@ def test_the_store_converter_sees_every_float(value: Any, extras: dict[str, Any]
 
 
 def test_shared_sub_objects_encode_once_and_identically() -> None:
-    ref = ek.EntityRef(id="ont", name="ONT")
-    float_ref = ek.EntityRef(id="x", extras={"x_w": 0.5})
-    items = [_product(f"p-{n}", product_offering=ref if n % 2 else float_ref) for n in range(6)]
-    for product in items:
-        doc, floats = tmf._stored_doc(product)
-        assert doc == tmf.to_json(product)
-        assert floats is (product.product_offering is float_ref)  # a memo hit keeps the flag
-    again, _ = tmf._stored_doc(items[1])
-    first, _ = tmf._stored_doc(items[3])
-    assert again["productOffering"] is first["productOffering"]  # one document, shared
+    spec = ek.EntityRef(id="ont")
+    item = ResourceOrderItem(id="1", resource_specification=spec)
+    float_item = ResourceOrderItem(id="2", characteristic=(ek.Characteristic(name="w", value=0.5),))
+    orders = [
+        ResourceOrder(id=f"ro-{n}", order_item=(item if n % 2 else float_item,)) for n in range(6)
+    ]
+    for order in orders:
+        doc, floats = tmf._stored_doc(order)
+        assert doc == tmf.to_json(order)
+        assert floats is (order.order_item[0] is float_item)  # a memo hit keeps the flag
+    first, _ = tmf._stored_doc(orders[1])
+    again, _ = tmf._stored_doc(orders[3])
+    assert again["orderItem"][0] is first["orderItem"][0]  # one document, shared
 
 
 @pytest.mark.parametrize(
