@@ -14,6 +14,7 @@ store of N products, from its journal and from a snapshot. Re-run with:
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import shutil
 import sqlite3
@@ -29,7 +30,7 @@ from typing import Any
 try:
     import orjson
 except ImportError:  # the orjson columns need etomkit[fast]
-    orjson = None
+    orjson = None  # type: ignore[assignment]
 
 import etomkit as ek
 from etomkit import tmf
@@ -157,13 +158,18 @@ CONTENDERS: dict[str, Callable[[Path], Any]] = {
 }
 
 
+def _issuing() -> Any:
+    """bench/issuing.py (the issuing workload), imported from beside this file."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    return importlib.import_module("issuing")
+
+
 def issued_orders(count: int) -> list[ResourceOrder]:
     """Resource orders as the issuer builds them (bench/issuing.py's workload), in memory."""
-    from issuing import issuer_for, make_requests, make_rules  # bench/ is the script's dir
-
-    issuer = issuer_for(ek.RuleSet(make_rules(1000)))
+    issuing = _issuing()
+    issuer = issuing.issuer_for(ek.RuleSet(issuing.make_rules(1000)))
     orders: list[ResourceOrder] = []
-    requests = iter(make_requests(1000, 10 * count, prefix="W"))
+    requests = iter(issuing.make_requests(1000, 10 * count, prefix="W"))
     while len(orders) < count:
         orders.extend(issuer.issue(next(requests)).orders)
     return orders[:count]
@@ -211,6 +217,53 @@ def compare_entity_writes(
                 for c, t in times.items()
             }
             rows.append((kind, per_tx, rates, ratios))
+    return rows
+
+
+def compare_issue_many(
+    work: Path, rounds: int, scale: float
+) -> list[tuple[int, dict[str, float], dict[str, float]]]:
+    """``issue_many`` on a FileStore (one frame and fdatasync per batch) against the
+    same on an InMemoryOrderingStore: items/s and per-batch ratios to in-memory."""
+    issuing = _issuing()
+    rules = ek.RuleSet(issuing.make_rules(1000))
+    requests = issuing.make_requests(1000, max(2000, int(20_000 * scale)), prefix="M")
+    items = {r.key: len(r.items) for r in requests}
+    sides = ("memory", "fs-stdlib", "fs-orjson") if orjson is not None else ("memory", "fs-stdlib")
+    rows = []
+    for per_batch in (10, 100):
+        batches = [requests[i : i + per_batch] for i in range(0, len(requests), per_batch)]
+        times: dict[str, list[float]] = {c: [] for c in sides}
+        for r in range(rounds):
+            stores: dict[str, Any] = {"memory": ek.InMemoryOrderingStore()}
+            for c in sides[1:]:
+                stores[c] = ek.FileStore(
+                    work / f"issue-{per_batch}-{r}-{c}", compact_min_bytes=1 << 40
+                )
+            issuers = {}
+            for c, store in stores.items():
+                store.resource_specifications.add_all(issuing.make_specs())
+                issuers[c] = ek.ResourceOrderIssuer(store, rules)
+            try:
+                for n, batch in enumerate(batches):
+                    order = sides[n % len(sides) :] + sides[: n % len(sides)]
+                    for c in order:
+                        codec.use_backend("orjson" if c == "fs-orjson" else "stdlib")
+                        began = time.perf_counter()
+                        issuers[c].issue_many(batch)
+                        times[c].append(time.perf_counter() - began)
+            finally:
+                for c in sides[1:]:
+                    stores[c].close()
+            shutil.rmtree(work / f"issue-{per_batch}-{r}-fs-stdlib", ignore_errors=True)
+            shutil.rmtree(work / f"issue-{per_batch}-{r}-fs-orjson", ignore_errors=True)
+        per = statistics.median(sum(items[q.key] for q in b) for b in batches)
+        rates = {c: per / statistics.median(t) for c, t in times.items()}
+        ratios = {
+            c: statistics.median(m / o for o, m in zip(t, times["memory"], strict=True))
+            for c, t in times.items()
+        }
+        rows.append((per_batch, rates, ratios))
     return rows
 
 
@@ -329,6 +382,21 @@ def main(argv: list[str] | None = None) -> int:
             "\nrecords/s: medians per batch; ratios: medians of per-batch sqlite time / ours "
             "(> 1: ours faster). Target: stdlib / sqlite >= 1.0x for batches, orjson more."
         )
+        print(
+            "\nissue_many, FileStore (durability batch) vs InMemoryOrderingStore, 10 items/request:\n"
+        )
+        print(
+            "| requests / batch | in-memory items/s | FileStore stdlib | FileStore orjson "
+            "| stdlib / memory | orjson / memory |"
+        )
+        print("|---:|---:|---:|---:|---:|---:|")
+        for per_batch, rates, ratios in compare_issue_many(work, rounds, scale):
+            print(
+                f"| {per_batch} | {rates['memory']:,.0f} | {rates['fs-stdlib']:,.0f} "
+                f"| {rates.get('fs-orjson', float('nan')):,.0f} | {ratios['fs-stdlib']:.2f}x "
+                f"| {ratios.get('fs-orjson', float('nan')):.2f}x |"
+            )
+        print("\nTarget: FileStore issue_many >= 0.5x in-memory issue_many.")
         if not args.writes_only:
             layer_and_reopen(work, rounds, scale, args.records)
         print(

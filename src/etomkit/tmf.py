@@ -253,6 +253,12 @@ def _register_entity(conv: cattrs.Converter, cls: type, *, memo: bool = False) -
     get_arrays = operator.attrgetter(*(a for _, a in arrays)) if arrays else None
     one_array = len(arrays) == 1
 
+    def extras_only(obj: Any) -> dict[str, Any]:  # the common shape of a value class
+        doc = base_out(obj)
+        if obj.extras:
+            doc.update(conv.unstructure(obj.extras) if memo else obj.extras)
+        return doc
+
     def unstructure(obj: Any) -> dict[str, Any]:
         doc = base_out(obj)
         if nullable:
@@ -297,7 +303,11 @@ def _register_entity(conv: cattrs.Converter, cls: type, *, memo: bool = False) -
                 object.__setattr__(obj, attribute, _GIVEN_EMPTY)  # ours, just built
         return obj
 
-    conv.register_unstructure_hook(cls, unstructure)
+    simple = not nullable and get_arrays is None and fix_out is None
+    if simple and not has_extras:
+        conv.register_unstructure_hook(cls, base_out)
+    else:
+        conv.register_unstructure_hook(cls, extras_only if simple else unstructure)
     conv.register_structure_hook(cls, structure)
 
 
