@@ -17,6 +17,7 @@ import etomkit as ek
 from etomkit import tmf
 from etomkit.adapters.file import codec
 from etomkit.adapters.file.store import _encode
+from etomkit.model.issuance import IssuanceRecord, IssuedItem
 from etomkit.model.resource_order import ResourceOrder, ResourceOrderItem
 from etomkit.testing import strategies as es
 
@@ -221,3 +222,40 @@ def test_environment_variable_selects_the_standard_library() -> None:
             [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
         )
         assert out.stdout.strip() == expected
+
+
+def _record(reason: str | None = None) -> IssuanceRecord:
+    items = tuple(
+        ek.ServiceOrderItem(
+            id=str(n),
+            action="add",
+            service=ek.ServiceRefOrValue(
+                service_specification=ek.EntityRef(id="fibre"),
+                service_characteristic=(ek.Characteristic(name="bw", value="1G"),),
+            ),
+        )
+        for n in range(1, 4)
+    )
+    request = ek.InitiatingRequest(kind="serviceOrder", id="SO-1", items=items)
+    entries = (IssuedItem(item_id="1", action="add", outcome="issued", reason=reason),)
+    return IssuanceRecord(id=request.key, request=request, items=entries)
+
+
+def test_a_rewritten_record_reuses_its_requests_bytes(backend: None) -> None:
+    from etomkit.adapters.file import store as store_module
+
+    record = _record()
+    for name in ("stdlib", "orjson"):
+        codec.use_backend(name)
+        assert _encode(record) == reference(record)
+        rewritten = attrs.evolve(record, items=(attrs.evolve(record.items[0], service_id="s-1"),))
+        assert rewritten.request is record.request
+        assert store_module._REQUESTS[id(record.request)][0] is record.request
+        assert _encode(rewritten) == reference(rewritten)
+
+
+def test_a_record_holding_the_placeholder_is_encoded_whole(backend: None) -> None:
+    from etomkit.adapters.file import store as store_module
+
+    record = _record(reason=store_module._SPLICE)
+    assert _encode(record) == reference(record)

@@ -39,6 +39,7 @@ from etomkit.adapters.file.lock import WriterLock
 from etomkit.adapters.memory import Write, _UnitOfWork
 from etomkit.errors import StorageCorruptedError, StorageError, ValidationError
 from etomkit.model._copy import replace
+from etomkit.model.issuance import IssuanceRecord
 from etomkit.ports import OrderingStore, Store
 
 __all__ = ["FileStore", "verify"]
@@ -77,8 +78,44 @@ def _make_decoder(namespace: str, source: Source) -> _Decoder:
 
 def _encode(entity: Any) -> bytes:
     """An entity's stored value: its TMF JSON bytes (see :mod:`.codec`)."""
+    if type(entity) is IssuanceRecord:
+        return _encode_record(entity)
     doc, floats = tmf._stored_doc(entity)
     return codec.dumps(doc, floats)
+
+
+# An issuance record embeds its request (~4.5 kB of JSON), and a record rewritten
+# (link_service) keeps the same request object: its bytes are encoded once and
+# spliced into the record's, which are the same bytes as encoding it whole (JSON
+# without whitespace nests by concatenation). Remembered by identity, pinned.
+_REQUESTS: dict[int, tuple[Any, bytes]] = {}
+_REQUESTS_KEPT = 256
+_SPLICE = "\x00etomkit:request\x00"  # a placeholder no record of ours holds ...
+_SPLICE_JSON = codec.stdlib_dumps(_SPLICE)
+
+
+def _request_bytes(request: Any) -> bytes:
+    hit = _REQUESTS.get(id(request))
+    if hit is not None and hit[0] is request:
+        return hit[1]
+    doc, floats = tmf._stored_doc(request)
+    value = codec.dumps(doc, floats)
+    if len(_REQUESTS) >= _REQUESTS_KEPT:
+        _REQUESTS.clear()
+    _REQUESTS[id(request)] = (request, value)
+    return value
+
+
+def _encode_record(record: IssuanceRecord) -> bytes:
+    request = _request_bytes(record.request)
+    doc, floats = tmf._stored_doc(record)
+    doc["request"] = _SPLICE  # a fresh dict: the record's own, not remembered
+    value = codec.dumps(doc, floats)
+    head, found, tail = value.partition(_SPLICE_JSON)
+    if not found or _SPLICE_JSON in tail:  # ... unless one does: encode it whole
+        doc["request"] = tmf._stored_doc(record.request)[0]
+        return codec.dumps(doc, True)
+    return b"".join((head, request, tail))
 
 
 def _records(writes: Sequence[Write]) -> list[RecordWrite]:
