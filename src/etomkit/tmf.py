@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 import operator
 import re
-import threading
-import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -26,10 +24,10 @@ from typing import Any, TypeVar
 import attrs
 import cattrs
 from cattrs.errors import AttributeValidationNote, BaseValidationError, ClassValidationError
-from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.v import format_exception
 
+from etomkit._tmf_speed import FLOATS, count_float, memoise, register_faster_containers
 from etomkit.errors import ValidationError
 from etomkit.inputs import limit_problems, parse_json
 from etomkit.model.audit import AuditComparison, AuditFinding, AuditRun, ManualAudit, RuleScore
@@ -151,9 +149,9 @@ def _make_converter(*, memo: bool = False) -> cattrs.Converter:
     """The converter; ``memo=True``: the stores' one, see :func:`_memo_docs`."""
     conv = cattrs.Converter()
     if memo:  # every float the documents hold passes here (see _stored_doc)
-        conv.register_unstructure_hook(float, _count_float)
+        conv.register_unstructure_hook(float, count_float)
     conv.register_unstructure_hook(datetime, _unstructure_datetime)
-    _register_faster_containers(conv)
+    register_faster_containers(conv)
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook(bool, _structure_bool)
@@ -174,51 +172,12 @@ def _make_converter(*, memo: bool = False) -> cattrs.Converter:
     ):
         _register_entity(conv, cls, memo=memo)
         if memo:
-            _memoise(conv, cls)
+            memoise(conv, cls)
     _register_ordering(conv, memo=memo)  # issue #3
     for audit_cls in (RuleScore, AuditFinding, ManualAudit, AuditRun, AuditComparison):  # #6
         _register_entity(conv, audit_cls, memo=memo)
     _register_access(conv, memo=memo)  # issue #5
     return conv
-
-
-def _register_faster_containers(conv: cattrs.Converter) -> None:
-    """The same documents with fewer calls: ``str | None`` (and the like) unstructured
-    as the identity, not by a function testing for None; ``tuple[X, ...]`` by a
-    list comprehension, not ``list()`` of a generator; a plain scalar in an ``Any``
-    attribute as itself, without a dispatch on its type."""
-
-    def other_of(t: Any) -> Any:
-        if typing.get_origin(t) not in (typing.Union, types.UnionType):
-            return None
-        args = typing.get_args(t)
-        if len(args) != 2 or type(None) not in args:
-            return None
-        return args[0] if args[1] is type(None) else args[1]
-
-    def identity_optional(t: Any) -> bool:
-        other = other_of(t)
-        return other is not None and conv.get_unstructure_hook(other) is identity
-
-    def is_homogeneous_tuple(t: Any) -> bool:
-        args = typing.get_args(t)
-        return typing.get_origin(t) is tuple and len(args) == 2 and args[1] is Ellipsis
-
-    def tuple_hook(t: Any) -> Callable[[Any], Any]:
-        hook = conv.get_unstructure_hook(typing.get_args(t)[0])
-        if hook is identity:
-            return list
-        return lambda values: [hook(v) for v in values]
-
-    unstructure = conv.unstructure
-    plain = frozenset((str, int, bool, type(None)))  # float: the stores' converter notes it
-
-    def any_value(value: Any) -> Any:  # an ``Any`` attribute: mostly a plain scalar
-        return value if type(value) in plain else unstructure(value)
-
-    conv.register_unstructure_hook_func(lambda t: t is Any, any_value)
-    conv.register_unstructure_hook_func(identity_optional, identity)
-    conv.register_unstructure_hook_factory(is_homogeneous_tuple, tuple_hook)
 
 
 def _structure_object(value: Any, _: type) -> Mapping[str, Any]:
@@ -447,7 +406,7 @@ def _register_ordering(conv: cattrs.Converter, *, memo: bool = False) -> None:
                 refuse=tmf641_state if cls in (ServiceOrder, ServiceOrderItem) else None,
             )
         if memo:
-            _memoise(conv, cls)
+            memoise(conv, cls)
 
 
 def _wrap_ordering_hooks(
@@ -525,65 +484,7 @@ def _wrap_ordering_hooks(
 
 
 _converter: cattrs.Converter | None = None
-_memo_converter: cattrs.Converter | None = None
-
-# --- the stores' encoder (issue #13) ------------------------------------------------------
-# Entities and their values are frozen, and the issuer reuses the same objects in many
-# records (a rule's resource order items, specification refs, a request's external id;
-# a replaced issuance record keeps its request). The stores' converter remembers the
-# document of such an object by identity (the entry keeps the object alive, so its id
-# is not reused while remembered). Those documents are shared by the documents that
-# embed them: they go straight to a JSON encoder, are never handed out, and no hook
-# changes a nested document in place. It also notes whether a float passed, so the
-# store knows which documents a fast encoder may spell differently.
-
-#: Per class: how many documents are remembered before the memo starts afresh.
-#: Measured (bench/filestore.py): an issuer's orders encode 4-5x faster with the items
-#: remembered; small refs (EntityRef, RuleRef) cost about what remembering them saves.
-_MEMO_SIZES: dict[type, int] = {
-    ResourceOrderItem: 16384,  # a rule's items, shared by every order it issues
-    ExternalEntityId: 4096,  # a request's, shared by its orders
-    InitiatingRequest: 256,  # ~4.5 kB each: a replaced record re-uses its request's
-}
-
-
-class _Floats(threading.local):
-    seen = False  # a float passed since the current document began (this thread)
-
-
-_floats = _Floats()
-
-
-def _count_float(value: float) -> float:
-    _floats.seen = True
-    return value
-
-
-def _memoise(conv: cattrs.Converter, cls: type) -> None:
-    size = _MEMO_SIZES.get(cls)
-    if size is None:
-        return
-    base = conv.get_unstructure_hook(cls)
-    memo: dict[int, tuple[Any, Any, bool]] = {}
-    get, floats = memo.get, _floats
-
-    def unstructure(obj: Any) -> Any:
-        hit = get(id(obj))
-        if hit is not None and hit[0] is obj:
-            if hit[2]:
-                floats.seen = True  # it holds a float: so does the document embedding it
-            return hit[1]
-        outer = floats.seen
-        floats.seen = False
-        doc = base(obj)
-        seen = floats.seen
-        floats.seen = outer or seen
-        if len(memo) >= size:
-            memo.clear()
-        memo[id(obj)] = (obj, doc, seen)
-        return doc
-
-    conv.register_unstructure_hook(cls, unstructure)
+_memo_converter: cattrs.Converter | None = None  # the stores' (see etomkit._tmf_speed)
 
 
 def _stored_doc(obj: Any) -> tuple[Any, bool]:
@@ -593,7 +494,7 @@ def _stored_doc(obj: Any) -> tuple[Any, bool]:
     conv = _memo_converter
     if conv is None:
         conv = _memo_converter = _make_converter(memo=True)
-    floats = _floats
+    floats = FLOATS
     floats.seen = False
     doc = conv.unstructure(obj)
     return doc, floats.seen

@@ -259,3 +259,25 @@ def test_a_record_holding_the_placeholder_is_encoded_whole(backend: None) -> Non
 
     record = _record(reason=store_module._SPLICE)
     assert _encode(record) == reference(record)
+
+
+def _plain_converter() -> Any:
+    """tmf's converter as it was built before the faster container hooks."""
+    faster = tmf.__dict__["register_faster_containers"]
+    setattr(tmf, "register_faster_containers", lambda _conv: None)  # noqa: B010
+    try:
+        return tmf._make_converter()
+    finally:
+        setattr(tmf, "register_faster_containers", faster)  # noqa: B010
+
+
+_PLAIN = _plain_converter()
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(entity=_stored_entities())
+def test_the_faster_hooks_build_the_same_documents(entity: Any) -> None:
+    expected = _PLAIN.unstructure(entity)
+    assert tmf.to_json(entity) == expected
+    assert tmf._stored_doc(entity)[0] == expected
+    assert json.dumps(tmf.to_json(entity)) == json.dumps(expected)  # same key order too
