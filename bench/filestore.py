@@ -414,7 +414,8 @@ ENTITY_TITLE = """
 FileStore batched entity writes (one transaction, one frame and one fdatasync per batch;
 durability "batch") against sqlite3 (WAL, synchronous=FULL; BEGIN/COMMIT per batch)
 storing the same TMF JSON (tmf.to_json + json.dumps, or + orjson.dumps), interleaved
-batch by batch. "before #13": the FileStore encoder without memo or backends.
+batch by batch. "before #13": the FileStore's old encoder (tmf.to_json + stdlib json per
+entity, no memo, no backend); tmf's own faster hooks speed it and sqlite's side alike.
 product: TMF637 products; order: resource orders as the issuer builds them.
 """
 
