@@ -1,11 +1,12 @@
 """Speed for :mod:`etomkit.tmf`'s converters: the same documents, fewer calls (issue #13).
 
-Every converter gets the faster container hooks. The stores' converter
-(``tmf._stored_doc``) also remembers shared sub-documents and notes floats:
+Every converter gets the faster container hooks. Within ``tmf._stored_doc`` (a
+store encoding a record) the converter also remembers shared sub-documents and
+notes floats; ``tmf.to_json`` gets fresh documents from the same converter:
 
 Entities and their values are frozen, and the issuer reuses the same objects in many
 records (a rule's resource order items, specification refs, a request's external id;
-a replaced issuance record keeps its request). The stores' converter remembers the
+a replaced issuance record keeps its request). The converter remembers the
 document of such an object by identity (the entry keeps the object alive, so its id
 is not reused while remembered). Those documents are shared by the documents that
 embed them: they go straight to a JSON encoder, are never handed out, and no hook
@@ -59,7 +60,7 @@ def register_faster_containers(conv: cattrs.Converter) -> None:
         return lambda values: [hook(v) for v in values]
 
     unstructure = conv.unstructure
-    plain = frozenset((str, int, bool, type(None)))  # float: the stores' converter notes it
+    plain = frozenset((str, int, bool, type(None)))  # float: the float hook notes it
 
     def any_value(value: Any) -> Any:  # an ``Any`` attribute: mostly a plain scalar
         return value if type(value) in plain else unstructure(value)
@@ -80,6 +81,7 @@ MEMO_SIZES: dict[type, int] = {
 
 
 class _Floats(threading.local):
+    active = False  # this thread is in tmf._stored_doc: memos in use
     seen = False  # a float passed since the current document began (this thread)
 
 
@@ -87,7 +89,7 @@ FLOATS = _Floats()
 
 
 def count_float(value: float) -> float:
-    """The stores' converter's float hook: the float itself, noted in FLOATS."""
+    """The float hook: the float itself, noted in FLOATS."""
     FLOATS.seen = True
     return value
 
@@ -102,6 +104,8 @@ def memoise(conv: cattrs.Converter, cls: type) -> None:
     get, floats = memo.get, FLOATS
 
     def unstructure(obj: Any) -> Any:
+        if not floats.active:  # tmf.to_json: a fresh document the caller may change
+            return base(obj)
         hit = get(id(obj))
         if hit is not None and hit[0] is obj:
             if hit[2]:

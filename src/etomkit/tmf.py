@@ -146,7 +146,7 @@ def _passthrough(value: Any, _: type) -> Any:
 
 
 def _make_converter(*, memo: bool = False) -> cattrs.Converter:
-    """The converter; ``memo=True``: the stores' one, see :func:`_memo_docs`."""
+    """A converter; ``memo=True`` (the module's own) adds what :func:`_stored_doc` uses."""
     conv = cattrs.Converter()
     if memo:  # every float the documents hold passes here (see _stored_doc)
         conv.register_unstructure_hook(float, count_float)
@@ -215,7 +215,7 @@ def _register_entity(conv: cattrs.Converter, cls: type, *, memo: bool = False) -
     def extras_only(obj: Any) -> dict[str, Any]:  # the common shape of a value class
         doc = base_out(obj)
         if obj.extras:
-            doc.update(conv.unstructure(obj.extras) if memo else obj.extras)
+            doc.update(conv.unstructure(obj.extras) if memo and FLOATS.active else obj.extras)
         return doc
 
     def unstructure(obj: Any) -> dict[str, Any]:
@@ -231,7 +231,7 @@ def _register_entity(conv: cattrs.Converter, cls: type, *, memo: bool = False) -
                     if type(getattr(obj, attribute)) is _GivenEmpty:
                         doc[key] = []
         if has_extras and obj.extras:
-            doc.update(conv.unstructure(obj.extras) if memo else obj.extras)
+            doc.update(conv.unstructure(obj.extras) if memo and FLOATS.active else obj.extras)
         if fix_out is not None:
             fix_out(doc)
         return doc
@@ -484,19 +484,19 @@ def _wrap_ordering_hooks(
 
 
 _converter: cattrs.Converter | None = None
-_memo_converter: cattrs.Converter | None = None  # the stores' (see etomkit._tmf_speed)
 
 
 def _stored_doc(obj: Any) -> tuple[Any, bool]:
     """``(to_json(obj), whether it holds a float)`` for a store's encoder: an equal
     document whose shared sub-documents are remembered. Never give it out."""
-    global _memo_converter
-    conv = _memo_converter
-    if conv is None:
-        conv = _memo_converter = _make_converter(memo=True)
+    conv = _converter or _built()
     floats = FLOATS
     floats.seen = False
-    doc = conv.unstructure(obj)
+    floats.active = True  # this thread's unstructuring may use the memos
+    try:
+        doc = conv.unstructure(obj)
+    finally:
+        floats.active = False
     return doc, floats.seen
 
 
@@ -504,7 +504,7 @@ def _built() -> cattrs.Converter:
     """The converter, built on first use (nothing runs at import time)."""
     global _converter
     if _converter is None:
-        _converter = _make_converter()
+        _converter = _make_converter(memo=True)
     return _converter
 
 

@@ -155,6 +155,8 @@ def test_shared_sub_objects_encode_once_and_identically() -> None:
     first, _ = tmf._stored_doc(orders[1])
     again, _ = tmf._stored_doc(orders[3])
     assert again["orderItem"][0] is first["orderItem"][0]  # one document, shared
+    mine = tmf.to_json(orders[1])  # a caller's: fresh, never a remembered one
+    assert mine == first and mine["orderItem"][0] is not first["orderItem"][0]
 
 
 @pytest.mark.parametrize(
