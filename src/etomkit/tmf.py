@@ -14,6 +14,7 @@ so ``to_json(from_json(cls, doc)) == doc`` up to date-time spelling.
 from __future__ import annotations
 
 import json
+import operator
 import re
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +27,7 @@ from cattrs.errors import AttributeValidationNote, BaseValidationError, ClassVal
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.v import format_exception
 
+from etomkit._tmf_speed import FLOATS, count_float, memoise, register_faster_containers
 from etomkit.errors import ValidationError
 from etomkit.inputs import limit_problems, parse_json
 from etomkit.model.audit import AuditComparison, AuditFinding, AuditRun, ManualAudit, RuleScore
@@ -143,9 +145,13 @@ def _passthrough(value: Any, _: type) -> Any:
     return value
 
 
-def _make_converter() -> cattrs.Converter:
+def _make_converter(*, memo: bool = False) -> cattrs.Converter:
+    """A converter; ``memo=True`` (the module's own) adds what :func:`_stored_doc` uses."""
     conv = cattrs.Converter()
+    if memo:  # every float the documents hold passes here (see _stored_doc)
+        conv.register_unstructure_hook(float, count_float)
     conv.register_unstructure_hook(datetime, _unstructure_datetime)
+    register_faster_containers(conv)
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook(bool, _structure_bool)
@@ -164,11 +170,13 @@ def _make_converter() -> cattrs.Converter:
         ProductOffering,
         Product,
     ):
-        _register_entity(conv, cls)
-    _register_ordering(conv)  # issue #3
+        _register_entity(conv, cls, memo=memo)
+        if memo:
+            memoise(conv, cls)
+    _register_ordering(conv, memo=memo)  # issue #3
     for audit_cls in (RuleScore, AuditFinding, ManualAudit, AuditRun, AuditComparison):  # #6
-        _register_entity(conv, audit_cls)
-    _register_access(conv)  # issue #5
+        _register_entity(conv, audit_cls, memo=memo)
+    _register_access(conv, memo=memo)  # issue #5
     return conv
 
 
@@ -178,7 +186,7 @@ def _structure_object(value: Any, _: type) -> Mapping[str, Any]:
     return value
 
 
-def _register_entity(conv: cattrs.Converter, cls: type) -> None:
+def _register_entity(conv: cattrs.Converter, cls: type, *, memo: bool = False) -> None:
     names = _json_names(cls)
     has_extras = "extras" in attrs.fields_dict(cls)
     defaults = {a.name: a.default for a in attrs.fields(cls)}
@@ -200,16 +208,30 @@ def _register_entity(conv: cattrs.Converter, cls: type) -> None:
     nullable = [names[f] for f in names if f in _ALWAYS_WRITTEN and defaults[f] is not None]
     arrays = _array_attributes(cls, names)
 
+    # All array attributes at once (C level): most objects hold no _GivenEmpty.
+    get_arrays = operator.attrgetter(*(a for _, a in arrays)) if arrays else None
+    one_array = len(arrays) == 1
+
+    def extras_only(obj: Any) -> dict[str, Any]:  # the common shape of a value class
+        doc = base_out(obj)
+        if obj.extras:
+            doc.update(conv.unstructure(obj.extras) if memo and FLOATS.active else obj.extras)
+        return doc
+
     def unstructure(obj: Any) -> dict[str, Any]:
         doc = base_out(obj)
-        for key in nullable:
-            if doc.get(key, "") is None:
-                del doc[key]
-        for key, attribute in arrays:  # the document's own empty arrays, written back
-            if type(getattr(obj, attribute)) is _GivenEmpty:
-                doc[key] = []
+        if nullable:
+            for key in nullable:
+                if doc.get(key, "") is None:
+                    del doc[key]
+        if get_arrays is not None:
+            values = get_arrays(obj)
+            if type(values) is _GivenEmpty if one_array else _GivenEmpty in map(type, values):
+                for key, attribute in arrays:  # the document's own empty arrays, written back
+                    if type(getattr(obj, attribute)) is _GivenEmpty:
+                        doc[key] = []
         if has_extras and obj.extras:
-            doc.update(obj.extras)
+            doc.update(conv.unstructure(obj.extras) if memo and FLOATS.active else obj.extras)
         if fix_out is not None:
             fix_out(doc)
         return doc
@@ -240,7 +262,11 @@ def _register_entity(conv: cattrs.Converter, cls: type) -> None:
                 object.__setattr__(obj, attribute, _GIVEN_EMPTY)  # ours, just built
         return obj
 
-    conv.register_unstructure_hook(cls, unstructure)
+    simple = not nullable and get_arrays is None and fix_out is None
+    if simple and not has_extras:
+        conv.register_unstructure_hook(cls, base_out)
+    else:
+        conv.register_unstructure_hook(cls, extras_only if simple else unstructure)
     conv.register_structure_hook(cls, structure)
 
 
@@ -310,14 +336,14 @@ def _canonical_field(key: str, find: Callable[[str], str | None]) -> _Fix:
 # --- access control and usage (issue #5): etomkit's own records in the TMF JSON style
 
 
-def _register_access(conv: cattrs.Converter) -> None:
+def _register_access(conv: cattrs.Converter, *, memo: bool = False) -> None:
     def is_set(t: Any) -> bool:
         return t is frozenset or typing.get_origin(t) is frozenset
 
     conv.register_unstructure_hook_func(is_set, sorted)  # permission scopes: sorted arrays
     conv.register_structure_hook_func(is_set, _structure_set)
     for cls in (Permission, SecretHash, ClientRegistration, UsageRecord, TechnicalShortcoming):
-        _register_entity(conv, cls)
+        _register_entity(conv, cls, memo=memo)
 
 
 def _structure_set(value: Any, _: type) -> frozenset[str]:
@@ -335,7 +361,7 @@ def _structure_set(value: Any, _: type) -> frozenset[str]:
 _TMF652_ACTION_SPELLING = {"noChange": "no_change"}
 
 
-def _register_ordering(conv: cattrs.Converter) -> None:
+def _register_ordering(conv: cattrs.Converter, *, memo: bool = False) -> None:
     order_state = RESOURCE_ORDER_LIFECYCLE.find
     item_fixes = {"action": canonical_action, "state": canonical_service_order_state}
     # TMF641 states are a closed enum: an unknown one is refused (at its path).
@@ -369,7 +395,7 @@ def _register_ordering(conv: cattrs.Converter) -> None:
         (IssuanceRecord, {}, ()),
     )
     for cls, lenient, always in specs:
-        _register_entity(conv, cls)
+        _register_entity(conv, cls, memo=memo)
         if lenient or always:
             _wrap_ordering_hooks(
                 conv,
@@ -379,6 +405,8 @@ def _register_ordering(conv: cattrs.Converter) -> None:
                 nest_characteristics=cls is ResourceOrderItem,
                 refuse=tmf641_state if cls in (ServiceOrder, ServiceOrderItem) else None,
             )
+        if memo:
+            memoise(conv, cls)
 
 
 def _wrap_ordering_hooks(
@@ -458,11 +486,25 @@ def _wrap_ordering_hooks(
 _converter: cattrs.Converter | None = None
 
 
+def _stored_doc(obj: Any) -> tuple[Any, bool]:
+    """``(to_json(obj), whether it holds a float)`` for a store's encoder: an equal
+    document whose shared sub-documents are remembered. Never give it out."""
+    conv = _converter or _built()
+    floats = FLOATS
+    floats.seen = False
+    floats.active = True  # this thread's unstructuring may use the memos
+    try:
+        doc = conv.unstructure(obj)
+    finally:
+        floats.active = False
+    return doc, floats.seen
+
+
 def _built() -> cattrs.Converter:
     """The converter, built on first use (nothing runs at import time)."""
     global _converter
     if _converter is None:
-        _converter = _make_converter()
+        _converter = _make_converter(memo=True)
     return _converter
 
 

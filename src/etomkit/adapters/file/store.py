@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from etomkit import tmf
+from etomkit.adapters.file import codec
 from etomkit.adapters.file.journal import (
     DURABILITIES,
     Durability,
@@ -39,6 +40,7 @@ from etomkit.adapters.file.lock import WriterLock
 from etomkit.adapters.memory import Write, _UnitOfWork
 from etomkit.errors import StorageCorruptedError, StorageError, ValidationError
 from etomkit.model._copy import replace
+from etomkit.model.issuance import IssuanceRecord
 from etomkit.ports import OrderingStore, Store
 
 __all__ = ["FileStore", "verify"]
@@ -76,14 +78,46 @@ def _make_decoder(namespace: str, source: Source) -> _Decoder:
     return _Decoder(repo.entity_class, source)
 
 
-# One encoder for every record (json.dumps with options builds one per call). No
-# circularity check: repositories store only entities whose values are JSON values
-# nested at most MAX_JSON_DEPTH deep (model/canonical.py), so no cycle reaches here.
-_TO_TEXT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
-
-
 def _encode(entity: Any) -> bytes:
-    return _TO_TEXT(tmf.to_json(entity)).encode()
+    """An entity's stored value: its TMF JSON bytes (see :mod:`.codec`)."""
+    if type(entity) is IssuanceRecord:
+        return _encode_record(entity)
+    doc, floats = tmf._stored_doc(entity)
+    return codec.dumps(doc, floats)
+
+
+# An issuance record embeds its request (~4.5 kB of JSON), and a record rewritten
+# (link_service) keeps the same request object: its bytes are encoded once and
+# spliced into the record's, which are the same bytes as encoding it whole (JSON
+# without whitespace nests by concatenation). Remembered by identity, pinned.
+_REQUESTS: dict[int, tuple[Any, bytes]] = {}
+_REQUESTS_KEPT = 256
+_SPLICE = "\x00etomkit:request\x00"  # a placeholder no record of ours holds ...
+_SPLICE_JSON = codec.stdlib_dumps(_SPLICE)
+
+
+def _request_bytes(request: Any) -> bytes:
+    hit = _REQUESTS.get(id(request))
+    if hit is not None and hit[0] is request:
+        return hit[1]
+    doc, floats = tmf._stored_doc(request)
+    value = codec.dumps(doc, floats)
+    if len(_REQUESTS) >= _REQUESTS_KEPT:
+        _REQUESTS.clear()
+    _REQUESTS[id(request)] = (request, value)
+    return value
+
+
+def _encode_record(record: IssuanceRecord) -> bytes:
+    request = _request_bytes(record.request)
+    doc, floats = tmf._stored_doc(record)
+    doc["request"] = _SPLICE  # a fresh dict: the record's own, not remembered
+    value = codec.dumps(doc, floats)
+    head, found, tail = value.partition(_SPLICE_JSON)
+    if not found or _SPLICE_JSON in tail:  # ... unless one does: encode it whole
+        doc["request"] = tmf._stored_doc(record.request)[0]
+        return codec.dumps(doc, True)
+    return b"".join((head, request, tail))
 
 
 def _records(writes: Sequence[Write]) -> list[RecordWrite]:
