@@ -168,7 +168,8 @@ def _report_shortcomings(ctx: Context) -> int:
 
 
 class _CountedRepository:
-    """A repository whose ``iterate`` counts what it yields into a Progress."""
+    """A repository whose full passes (``iterate``, ``stream``) count what they
+    yield into a Progress."""
 
     def __init__(self, repo: Any, progress: Progress) -> None:
         self._repo = repo
@@ -177,6 +178,13 @@ class _CountedRepository:
     def iterate(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
         step = self._progress.step
         for entity in self._repo.iterate(*args, **kwargs):
+            step()
+            yield entity
+
+    def stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        step = self._progress.step
+        stream = getattr(self._repo, "stream", None) or self._repo.iterate
+        for entity in stream(*args, **kwargs):
             step()
             yield entity
 
