@@ -17,6 +17,7 @@ from etomkit.model.queries import (
     TERM_SEP,
     Page,
     _t,
+    check_page_bounds,
 )
 
 __all__ = ["_DictRepository"]
@@ -104,12 +105,7 @@ class _DictRepository(Generic[T, F]):
     def query(
         self, where: F | None = None, *, offset: int = 0, limit: int | None = None
     ) -> Page[T]:
-        if (
-            type(offset) is not int
-            or offset < 0
-            or (limit is not None and (type(limit) is not int or limit < 0))
-        ):
-            raise ValidationError("query", [("offset/limit", "must be non-negative integers")])
+        check_page_bounds(offset, limit)
         with self._unit.lock:
             ids = self._matching_ids(where)
             end = None if limit is None else offset + limit

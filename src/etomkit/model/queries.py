@@ -7,6 +7,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from etomkit.errors import ValidationError
 from etomkit.model.offering import ProductOffering
 from etomkit.model.product import Product
 from etomkit.notebook.display import Tabular
@@ -16,6 +17,7 @@ __all__ = [
     "TERM_SEP",
     "OfferingFilter",
     "Page",
+    "check_page_bounds",
     "ProductFilter",
     "offering_terms",
     "order_item_term",
@@ -161,6 +163,17 @@ class Page(Tabular, Generic[T]):
         """Offset of the next page, or None if this is the last."""
         end = self.offset + len(self.items)
         return end if end < self.total else None
+
+
+def check_page_bounds(offset: object, limit: object) -> None:
+    """Refuse a page's ``offset``/``limit`` unless both are non-negative integers
+    (``limit`` may be None): the same ValidationError from every store."""
+    if (
+        type(offset) is not int
+        or offset < 0
+        or (limit is not None and (type(limit) is not int or limit < 0))
+    ):
+        raise ValidationError("query", [("offset/limit", "must be non-negative integers")])
 
 
 def _summary(item: Any) -> dict[str, Any]:

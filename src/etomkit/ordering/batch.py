@@ -13,6 +13,7 @@ is done again request by request, which attributes each outcome as ``issue()`` d
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -141,14 +142,7 @@ def issue_batch(
             invalid = request_problems(request, items=False)
             if invalid:
                 raise ValidationError(f"InitiatingRequest {key}", invalid)
-            run = plan(request, now, dry=False, consult=True)
-            if run.invalid:
-                raise ValidationError(f"InitiatingRequest {key}", run.invalid)
-            if run.problems:
-                raise ValidationError(f"resource orders for {key}", run.problems)
-            record = IssuanceRecord(
-                id=key, request=request, items=tuple(run.entries), issued_at=now, revision=1
-            )
+            run, record = planned_record(plan, request, now)
             issued.add(key)
             if run.assessments:  # the checker's own objects: written (and checked) alone
                 _flush(issuer, pending, outcomes, now, handoffs)
@@ -194,6 +188,23 @@ def _flush(
             start += count
             handoffs.extend(handed)
     pending.clear()
+
+
+def planned_record(
+    plan: Callable[..., Any], request: InitiatingRequest, now: datetime
+) -> tuple[Any, IssuanceRecord]:
+    """The issuing plan of ``request`` (the checker consulted) and the record it makes;
+    raises the ValidationError ``issue()`` raises for it. Writes nothing."""
+    key = request.key
+    run = plan(request, now, dry=False, consult=True)
+    if run.invalid:
+        raise ValidationError(f"InitiatingRequest {key}", run.invalid)
+    if run.problems:
+        raise ValidationError(f"resource orders for {key}", run.problems)
+    record = IssuanceRecord(
+        id=key, request=request, items=tuple(run.entries), issued_at=now, revision=1
+    )
+    return run, record
 
 
 def _write_one(

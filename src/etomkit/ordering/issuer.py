@@ -50,7 +50,7 @@ from etomkit.model.resource_order import (
     check_resource_order_transition,
 )
 from etomkit.model.values import Note
-from etomkit.ordering.batch import IdMaker, issue_batch
+from etomkit.ordering.batch import IdMaker, issue_batch, planned_record
 from etomkit.ordering.explain import Explanation, build_explanation
 from etomkit.ordering.planner import Planner, UnknownEarlierOrder, _Detail
 from etomkit.ordering.ports import FeasibilityChecker, OrderingStore, ProvisioningTracker
@@ -202,14 +202,7 @@ class ResourceOrderIssuer:
             with self.store.transaction():
                 if key in self._records:  # issued meanwhile by another thread
                     raise ConflictError(key)
-                run = self._planner.plan(request, now, dry=False, consult=True)
-                if run.invalid:
-                    raise ValidationError(f"InitiatingRequest {key}", run.invalid)
-                if run.problems:
-                    raise ValidationError(f"resource orders for {key}", run.problems)
-                record = IssuanceRecord(
-                    id=key, request=request, items=tuple(run.entries), issued_at=now, revision=1
-                )
+                run, record = planned_record(self._planner.plan, request, now)
                 for assessment in run.assessments:
                     self._assessments.add(assessment)
                 orders = self._orders.add_all(run.orders, checked=True) if run.orders else []

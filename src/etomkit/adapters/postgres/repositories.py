@@ -31,7 +31,7 @@ from etomkit.errors import (
 from etomkit.model._copy import replace
 from etomkit.model.canonical import storable_problems, storable_test
 from etomkit.model.issuance import FeasibilityAssessmentFilter
-from etomkit.model.queries import TERM_SEP, Page, order_item_term
+from etomkit.model.queries import TERM_SEP, Page, check_page_bounds, order_item_term
 from etomkit.ports import (
     AuditRunRepository,
     ClientRepository,
@@ -228,12 +228,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
     def query(
         self, where: F | None = None, *, offset: int = 0, limit: int | None = None
     ) -> Page[T]:
-        if (
-            type(offset) is not int
-            or offset < 0
-            or (limit is not None and (type(limit) is not int or limit < 0))
-        ):
-            raise ValidationError("query", [("offset/limit", "must be integers, not negative")])
+        check_page_bounds(offset, limit)
         statement, params = self.query_statement(where, offset, limit)
         rows = self._store.run(  # one statement: the count and the page agree
             f"query {self.entity_name}",
