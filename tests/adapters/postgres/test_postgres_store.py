@@ -316,3 +316,25 @@ def test_a_unit_reads_the_catalogue_it_prefetched_exactly_as_stored(
             assert specs.find("missing") is None
             assert [specs.get(f"s-{n}").name for n in (2, 0, 1, 2)] == ["n2", "n0", "n1", "n2"]
             assert "s-1" in specs and specs.find(None) is None  # type: ignore[arg-type]
+
+
+def test_an_unchanged_specification_is_the_same_object_in_every_unit_and_a_change_is_read(
+    make_postgres_store: Callable[..., PostgresStore],
+) -> None:
+    store = make_postgres_store()
+    other = make_postgres_store(schema=store.schema)  # another host on the same schema
+    specs = store.resource_specifications
+    specs.add(ek.ResourceSpecification(id="ont", name="a"))
+    with store.transaction():
+        first = specs.get("ont")
+    with store.transaction():
+        assert specs.get("ont") is first  # the issuer's checks stay bound to it
+    assert specs.get("ont") is first
+    other.resource_specifications.remove("ont")  # gone, then back at revision 1
+    other.resource_specifications.add(ek.ResourceSpecification(id="ont", name="b"))
+    with store.transaction():
+        again = specs.get("ont")
+        assert again.name == "b" and again.revision == 1 and again is not first
+    other.resource_specifications.replace(attrs.evolve(again, name="c"))
+    with store.transaction():
+        assert specs.get("ont").name == "c" and specs.get("ont").revision == 2

@@ -492,17 +492,35 @@ class PostgresResourceSpecificationRepository(
     remembered until the unit ends (the issuer looks the same few specifications
     up for every order item); a small catalogue (up to ``PREFETCH``) is read
     whole by the unit's first lookup, one round trip, each decoded when asked
-    for. A write of one, or a nested unit that fails, forgets them all."""
+    for. A write of one, or a nested unit that fails, forgets them all.
+
+    Across units a stored row whose revision and bytes are those of one decoded
+    before yields that same object (up to ``DECODED`` of them): the issuer keeps
+    the checks and generated code it bound to a specification while the
+    specification is unchanged, as with the other stores."""
 
     reference = memory.InMemoryResourceSpecificationRepository
     PREFETCH: ClassVar[int] = 64
+    DECODED: ClassVar[int] = 4096
 
     def __init__(self, store: PostgresStore) -> None:
         super().__init__(store)
         self._prefetch = True  # until a catalogue larger than PREFETCH is seen
+        self._decoded: dict[str, tuple[int, bytes, Any]] = {}  # id: (revision, doc, entity)
         self._whole = sql.SQL(
             "SELECT revision, doc, id FROM {} WHERE ns = %s ORDER BY seq LIMIT %s"
         ).format(self._entity)
+
+    def _decode(self, row: tuple[Any, ...]) -> Any:
+        revision, doc, raw_id = row[0], bytes(row[1]), row[2]
+        hit = self._decoded.get(raw_id)
+        if hit is not None and hit[0] == revision and hit[1] == doc:
+            return hit[2]
+        entity = super()._decode(row)
+        if len(self._decoded) >= self.DECODED:
+            self._decoded.clear()
+        self._decoded[raw_id] = (revision, doc, entity)
+        return entity
 
     def find(self, entity_id: str) -> Any:
         cache = self._store.unit_cache
