@@ -26,6 +26,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
 
+from etomkit.adapters.postgres.packing import BLOB, FLAGS, NUMBERS, TEXTS, blobs, flags, texts
 from etomkit.errors import ConflictError, DuplicateKeyError
 from etomkit.model.queries import TERM_SEP
 
@@ -64,13 +65,15 @@ class Statements:
     """The SQL of one repository's inserts (built once per repository)."""
 
     def __init__(self, entity: sql.Composable, term: sql.Composable) -> None:
-        rows = (
-            "INSERT INTO {entity} (ns, id, revision, doc) SELECT %s, i, 1, d"
-            " FROM unnest(%s::text[], %s::bytea[]) WITH ORDINALITY AS x(i, d, n) ORDER BY n"
+        rows = (  # parameters: ns, documents, ids (2), starts, lengths (packing.py)
+            "INSERT INTO {entity} (ns, id, revision, doc) SELECT %s, x.i, 1, "
+            + BLOB
+            + f" FROM unnest({TEXTS}, {NUMBERS}, {NUMBERS})"
+            " WITH ORDINALITY AS x(i, s, l, n) ORDER BY n"
         )
-        terms = (
+        terms = (  # parameters: ns, terms (2), ids (2), unique flags
             "INSERT INTO {term} (ns, term, id, uniq) SELECT %s, x.t, x.i, x.u"
-            " FROM unnest(%s::text[], %s::text[], %s::bool[]) AS x(t, i, u)"
+            f" FROM unnest({TEXTS}, {TEXTS}, {FLAGS}) AS x(t, i, u)"
         )
         names = {"entity": entity, "term": term}
         self.strict = sql.SQL(
@@ -84,8 +87,8 @@ class Statements:
             " SELECT ARRAY(SELECT id FROM e), (SELECT count(*) FROM t WHERE uniq)"
         ).format(**names)
         self.undo = sql.SQL(
-            "WITH e AS (DELETE FROM {entity} WHERE ns = %s AND id = ANY(%s))"
-            " DELETE FROM {term} WHERE ns = %s AND id = ANY(%s)"
+            f"WITH e AS (DELETE FROM {{entity}} WHERE ns = %s AND id = ANY({TEXTS}))"
+            f" DELETE FROM {{term}} WHERE ns = %s AND id = ANY({TEXTS})"
         ).format(**names)
         self.copy_rows = sql.SQL(
             "COPY {entity} (ns, id, revision, doc) FROM STDIN (FORMAT BINARY)"
@@ -137,14 +140,23 @@ def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> 
         store.run(what, copy, single=True, copy=True)
         return
 
+    doc, starts, lengths = blobs([p[2] for p in prepared])
+    params = (
+        ns,
+        doc,
+        *texts(ids),
+        starts,
+        lengths,
+        ns,
+        *texts(term_texts),
+        *texts(term_ids),
+        flags(term_unique),
+    )
     if not store.in_unit:
 
         def strict(conn: Conn) -> None:
             try:
-                conn.execute(
-                    q.strict,
-                    (ns, ids, [p[2] for p in prepared], ns, term_texts, term_ids, term_unique),
-                )
+                conn.execute(q.strict, params)
             except pg_errors.UniqueViolation:
                 raise refusal(repo, conn, prepared) from None
 
@@ -154,15 +166,12 @@ def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> 
     unique_count = sum(term_unique)
 
     def lenient(conn: Conn) -> None:
-        row = conn.execute(
-            q.lenient,
-            (ns, ids, [p[2] for p in prepared], ns, term_texts, term_ids, term_unique),
-        ).fetchone()
+        row = conn.execute(q.lenient, params).fetchone()
         added: list[str] = list(row[0]) if row else []
         if len(added) == len(ids) and row is not None and row[1] == unique_count:
             return
         if added:  # nothing of the batch stays
-            conn.execute(q.undo, (ns, added, ns, added))
+            conn.execute(q.undo, (ns, *texts(added), ns, *texts(added)))
         raise refusal(repo, conn, prepared)
 
     store.run(what, lenient)

@@ -21,6 +21,7 @@ from etomkit.adapters.file.store import _encode as _file_encode
 from etomkit.adapters.postgres.batch import Prepared, Statements, insert
 from etomkit.adapters.postgres.batch import text as _text
 from etomkit.adapters.postgres.batch import untext as _untext
+from etomkit.adapters.postgres.packing import TEXTS, texts
 from etomkit.errors import (
     ConflictError,
     DuplicateKeyError,
@@ -187,12 +188,13 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         keys = [i for i in dict.fromkeys(ids) if type(i) is str]
         if not keys:
             return {}
-        select = sql.SQL("SELECT revision, doc, id FROM {} WHERE ns = %s AND id = ANY(%s)").format(
-            self._entity
-        )
+        select = sql.SQL(
+            "SELECT revision, doc, id FROM {} WHERE ns = %s AND id = ANY(" + TEXTS + ")"
+        ).format(self._entity)
+        packed = texts([_text(k) for k in keys])
         rows = self._store.run(
             f"read {self.entity_name}",
-            lambda c: c.execute(select, (self._ns, [_text(k) for k in keys])).fetchall(),
+            lambda c: c.execute(select, (self._ns, *packed)).fetchall(),
             read=True,
             single=True,
         )
