@@ -19,7 +19,8 @@ documents are equal key by key (and so are their bytes):
   which notes floats), the status spelling fixed, the ordering fields added and
   a ResourceOrderItem's characteristics nested;
 * the classes :data:`~etomkit._tmf_speed.MEMO_SIZES` names are remembered by
-  identity, as the converter remembers them.
+  identity, as the converter remembers them, and so is the text of the last UTC
+  date-time (an issuer's orders and records of one batch share their moment).
 
 A class with a shape the generator does not know (an attrs converter, a field
 not in ``__init__``, a factory default it would compare) is left to the converter.
@@ -30,6 +31,7 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -124,11 +126,13 @@ class _Writer:
         self.rules = rules
         self.fn = {cls: f"_flat_{n}_{cls.__name__}" for n, cls in enumerate(covered)}
         self.hook_class = {id(conv.get_unstructure_hook(cls)): cls for cls in covered}
+        self.moment = conv.get_unstructure_hook(datetime)
         self.names: dict[str, Any] = {
             "_GivenEmpty": GivenEmpty,
             "_PLAIN": PLAIN,
             "_EMPTY": (),
             "_unstructure": conv.unstructure,
+            "_moment": last_moment(self.moment),
         }
         self._ids: dict[int, str] = {}
         self._vars = 0
@@ -169,6 +173,8 @@ class _Writer:
             return [f"if {arg} is None:", f"    {doc} = None", "else:", *_in(inner)], doc
         if qualname == "register_faster_containers.<locals>.any_value":
             return [], f"({arg} if type({arg}) in _PLAIN else _unstructure({arg}))"
+        if hook is self.moment:  # the orders and records of one batch share their moment
+            return [], f"_moment({arg})"
         if hook is list:
             return [], f"list({arg})"
         return [], f"{self.name_of(hook, 'hook')}({arg})"
@@ -204,6 +210,22 @@ class _Writer:
         if type(default) in (bool, int, str):
             return f"{var} != {default!r}"
         return f"{var} != {self.name_of(default, 'default')}"
+
+
+def last_moment(hook: Hook) -> Hook:
+    """``hook`` (the converter's date-time hook), remembering the last UTC moment's text."""
+    last: list[tuple[Any, Any]] = [(None, None)]
+
+    def moment(value: Any) -> Any:
+        hit = last[0]  # one tuple: threads swap it whole
+        if hit[0] is value:
+            return hit[1]
+        text = hook(value)
+        if type(value) is datetime and value.tzinfo is UTC:  # its text is fixed
+            last[0] = (value, text)
+        return text
+
+    return moment
 
 
 def _in(lines: list[str]) -> list[str]:
@@ -264,7 +286,8 @@ def body(w: _Writer, cls: type, obj: str, res: str) -> list[str]:
     for key in nullable:
         lines += [f"if {res}.get({key!r}, '') is None:", f"    del {res}[{key!r}]"]
     for key, var in arrays:  # the document's own empty arrays, written back
-        lines += [f"if type({var}) is _GivenEmpty:", f"    {res}[{key!r}] = []"]
+        lines += [f"if {var} is not _EMPTY and type({var}) is _GivenEmpty:"]
+        lines += [f"    {res}[{key!r}] = []"]
     if "extras" in attrs.fields_dict(cls):
         extras = w.var("x")
         lines += [f"{extras} = {obj}.extras", f"if {extras}:"]
