@@ -214,7 +214,7 @@ class _Writer:
 
 def last_moment(hook: Hook) -> Hook:
     """``hook`` (the converter's date-time hook), remembering the last UTC moment's text."""
-    last: list[tuple[Any, Any]] = [(None, None)]
+    last: list[tuple[Any, Any]] = [(object(), None)]  # matches no value
 
     def moment(value: Any) -> Any:
         hit = last[0]  # one tuple: threads swap it whole
