@@ -301,6 +301,46 @@ def compare_issue_many(
     return rows
 
 
+def compare_encoders(rounds: int, scale: float) -> list[tuple[str, str, float, float, float]]:
+    """The store's encoder alone, tmf's converter against the flat functions: per
+    (backend, path) the median us per resource order, per record and per request item,
+    on what the issuer builds (fresh copies each round, issued outside the timer)."""
+    issuing = _issuing()
+    rules = ek.RuleSet(issuing.make_rules(1000))
+    requests = issuing.make_requests(1000, max(2000, int(20_000 * scale)), prefix="E")
+    items = sum(len(r.items) for r in requests)
+    paths = [f"{b}-{p}" for b in ("stdlib", "orjson") for p in ("conv", "flat")]
+    paths = [p for p in paths if orjson is not None or not p.startswith("orjson")]
+    spent: dict[str, list[tuple[float, float, float]]] = {p: [] for p in paths}
+    for r in range(rounds):
+        for path in paths[r % len(paths) :] + paths[: r % len(paths)]:
+            issuer = issuing.issuer_for(rules)
+            results = [
+                x
+                for i in range(0, len(requests), 10)
+                for x in issuer.issue_many([attrs.evolve(q) for q in requests[i : i + 10]])
+            ]
+            orders = [o for x in results for o in x.orders]
+            records = [x.record for x in results]
+            use_encoder(path)
+            began = time.perf_counter()
+            for order in orders:
+                _ENCODE(order)
+            mid = time.perf_counter()
+            for record in records:
+                _ENCODE(record)
+            done = time.perf_counter()
+            per_order, per_record = (mid - began) / len(orders), (done - mid) / len(records)
+            spent[path].append((per_order, per_record, (done - began) / items))
+    use_encoder("stdlib")
+    rows = []
+    for path in paths:
+        order, record, item = (statistics.median(t[k] for t in spent[path]) * 1e6 for k in range(3))
+        kind = "converter" if path.endswith("conv") else "flat"
+        rows.append((path.split("-")[0], kind, order, record, item))
+    return rows
+
+
 def compare_layer(work: Path, rounds: int, scale: float) -> list[tuple[str, float, float, float]]:
     """The keyed-record layer on ready-made records against sqlite on the same rows."""
     rows = []
@@ -443,6 +483,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {per_batch} | {rates['memory']:,.0f} | {' | '.join(cells)} | {' | '.join(vs)} |"
             )
         print("\nTarget: FileStore issue_many >= 0.5x in-memory issue_many.")
+        if conv:
+            print(
+                "\nThe store's encoder alone (us, medians; tmf's converter vs the flat functions):\n"
+            )
+            print("| backend | documents | per order | per record | per request item |")
+            print("|---|---|---:|---:|---:|")
+            for backend, path, order, record, item in compare_encoders(max(rounds, 5), scale):
+                print(f"| {backend} | {path} | {order:.2f} | {record:.1f} | {item:.2f} |")
         if not args.writes_only:
             layer_and_reopen(work, rounds, scale, args.records)
         print(
