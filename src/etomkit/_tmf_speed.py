@@ -87,7 +87,11 @@ def register_faster_containers(conv: cattrs.Converter) -> None:
 MEMO_SIZES: dict[type, int] = {
     ResourceOrderItem: 4096,  # a rule's items, shared by every order it issues
     ExternalEntityId: 4096,  # a request's, shared by its orders
-    InitiatingRequest: 256,  # ~4.5 kB each: a replaced record re-uses its request's
+    # ~4.5 kB of JSON, ~150 objects each: a record re-uses the document of the request
+    # encoded just before it. 256 kept cost more than they save (records encoded ~1.4x
+    # slower, out of cache; bench/filestore.py --converter): a rewritten record finds its
+    # request's bytes in the store's own cache (adapters/file/store.py).
+    InitiatingRequest: 16,
 }
 
 
