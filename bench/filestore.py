@@ -9,6 +9,11 @@ store of N products, from its journal and from a snapshot. Re-run with:
 
     python bench/filestore.py                 # 1,000,000 records for reopen
     python bench/filestore.py --quick        # 100,000 records, fewer rounds
+    python bench/filestore.py --quick --writes-only --converter   # + the converter path
+
+``--converter`` adds contenders whose documents come from tmf's cattrs converter
+alone (``tmf._FLAT`` empty), as before the generated flat functions: the same
+bytes, side by side with the flat path in the same run.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import attrs
 
 try:
     import orjson
@@ -71,7 +78,7 @@ class FileStoreSide:
             store_module._encode = _encode_before
         else:
             store_module._encode = _ENCODE
-            codec.use_backend(self.encoder)
+            use_encoder(self.encoder)
         repo = getattr(self.store, _REPOSITORY[type(batch[0])])
         with self.store.transaction():  # one frame and one fdatasync per batch
             for entity in batch:
@@ -83,6 +90,17 @@ class FileStoreSide:
 
 
 _ENCODE = store_module._encode
+tmf._built()
+_FLAT = tmf._FLAT  # the generated flat functions (etomkit._tmf_flat)
+
+
+def use_encoder(name: str) -> None:
+    """``stdlib``/``orjson``, ``-conv``: documents from the cattrs converter alone."""
+    backend, _, path = name.partition("-")
+    codec.use_backend(backend)
+    tmf._FLAT = {} if path == "conv" else _FLAT
+
+
 _REPOSITORY = {ek.Product: "products", ResourceOrder: "resource_orders"}
 
 
@@ -153,6 +171,7 @@ CONTENDERS: dict[str, Callable[[Path], Any]] = {
     "fs-before": lambda d: FileStoreSide(d / "before", "before"),
     "fs-stdlib": lambda d: FileStoreSide(d / "stdlib", "stdlib"),
     "fs-orjson": lambda d: FileStoreSide(d / "orjson", "orjson"),
+    "fs-orjson-conv": lambda d: FileStoreSide(d / "orjson-conv", "orjson-conv"),
     "sqlite": lambda d: SqliteSide(d / "stdlib.sqlite", encoder="stdlib"),
     "sqlite-orjson": lambda d: SqliteSide(d / "orjson.sqlite", encoder="orjson"),
 }
@@ -176,11 +195,16 @@ def issued_orders(count: int) -> list[ResourceOrder]:
 
 
 def compare_entity_writes(
-    work: Path, rounds: int, scale: float, kinds: list[str]
+    work: Path, rounds: int, scale: float, kinds: list[str], converter: bool = False
 ) -> list[tuple[str, int, dict[str, float], dict[str, float]]]:
     """Per (kind, batch size): median records/s of each contender and the median of
     its per-batch time ratios against sqlite (stdlib json), all interleaved batch by batch."""
-    contenders = [c for c in CONTENDERS if c != "fs-orjson" or codec._ORJSON_DUMPS is not None]
+    contenders = [
+        c
+        for c in CONTENDERS
+        if ("orjson" not in c or codec._ORJSON_DUMPS is not None)
+        and (converter or not c.endswith("-conv"))
+    ]
     rows = []
     for kind in kinds:
         most = max(per_tx for per_tx in BATCHES)
@@ -221,18 +245,27 @@ def compare_entity_writes(
 
 
 def compare_issue_many(
-    work: Path, rounds: int, scale: float
+    work: Path, rounds: int, scale: float, converter: bool = False
 ) -> list[tuple[int, dict[str, float], dict[str, float]]]:
     """``issue_many`` on a FileStore (one frame and fdatasync per batch) against the
-    same on an InMemoryOrderingStore: items/s and per-batch ratios to in-memory."""
+    same on an InMemoryOrderingStore: items/s and per-batch ratios to in-memory.
+    Each side issues its own copies of the requests: the store's encoder remembers a
+    request's bytes by identity, and one side must not find another's."""
     issuing = _issuing()
     rules = ek.RuleSet(issuing.make_rules(1000))
     requests = issuing.make_requests(1000, max(2000, int(20_000 * scale)), prefix="M")
     items = {r.key: len(r.items) for r in requests}
-    sides = ("memory", "fs-stdlib", "fs-orjson") if orjson is not None else ("memory", "fs-stdlib")
+    sides: tuple[str, ...] = ("memory", "fs-stdlib")
+    sides += ("fs-orjson",) if orjson is not None else ()
+    if converter:
+        sides += ("fs-stdlib-conv", "fs-orjson-conv") if orjson is not None else ("fs-stdlib-conv",)
     rows = []
     for per_batch in (10, 100):
-        batches = [requests[i : i + per_batch] for i in range(0, len(requests), per_batch)]
+        own = {c: [attrs.evolve(r) for r in requests] for c in sides}
+        batches = {
+            c: [mine[i : i + per_batch] for i in range(0, len(mine), per_batch)]
+            for c, mine in own.items()
+        }
         times: dict[str, list[float]] = {c: [] for c in sides}
         for r in range(rounds):
             stores: dict[str, Any] = {"memory": ek.InMemoryOrderingStore()}
@@ -245,25 +278,66 @@ def compare_issue_many(
                 store.resource_specifications.add_all(issuing.make_specs())
                 issuers[c] = ek.ResourceOrderIssuer(store, rules)
             try:
-                for n, batch in enumerate(batches):
+                for n in range(len(batches["memory"])):
                     order = sides[n % len(sides) :] + sides[: n % len(sides)]
                     for c in order:
-                        codec.use_backend("orjson" if c == "fs-orjson" else "stdlib")
+                        use_encoder(c[3:] if c != "memory" else "stdlib")
                         began = time.perf_counter()
-                        issuers[c].issue_many(batch)
+                        issuers[c].issue_many(batches[c][n])
                         times[c].append(time.perf_counter() - began)
             finally:
                 for c in sides[1:]:
                     stores[c].close()
-            shutil.rmtree(work / f"issue-{per_batch}-{r}-fs-stdlib", ignore_errors=True)
-            shutil.rmtree(work / f"issue-{per_batch}-{r}-fs-orjson", ignore_errors=True)
-        per = statistics.median(sum(items[q.key] for q in b) for b in batches)
+                use_encoder("stdlib")
+            for c in sides[1:]:
+                shutil.rmtree(work / f"issue-{per_batch}-{r}-{c}", ignore_errors=True)
+        per = statistics.median(sum(items[q.key] for q in b) for b in batches["memory"])
         rates = {c: per / statistics.median(t) for c, t in times.items()}
         ratios = {
             c: statistics.median(m / o for o, m in zip(t, times["memory"], strict=True))
             for c, t in times.items()
         }
         rows.append((per_batch, rates, ratios))
+    return rows
+
+
+def compare_encoders(rounds: int, scale: float) -> list[tuple[str, str, float, float, float]]:
+    """The store's encoder alone, tmf's converter against the flat functions: per
+    (backend, path) the median us per resource order, per record and per request item,
+    on what the issuer builds (fresh copies each round, issued outside the timer)."""
+    issuing = _issuing()
+    rules = ek.RuleSet(issuing.make_rules(1000))
+    requests = issuing.make_requests(1000, max(2000, int(20_000 * scale)), prefix="E")
+    items = sum(len(r.items) for r in requests)
+    paths = [f"{b}-{p}" for b in ("stdlib", "orjson") for p in ("conv", "flat")]
+    paths = [p for p in paths if orjson is not None or not p.startswith("orjson")]
+    spent: dict[str, list[tuple[float, float, float]]] = {p: [] for p in paths}
+    for r in range(rounds):
+        for path in paths[r % len(paths) :] + paths[: r % len(paths)]:
+            issuer = issuing.issuer_for(rules)
+            results = [
+                x
+                for i in range(0, len(requests), 10)
+                for x in issuer.issue_many([attrs.evolve(q) for q in requests[i : i + 10]])
+            ]
+            orders = [o for x in results for o in x.orders]
+            records = [x.record for x in results]
+            use_encoder(path)
+            began = time.perf_counter()
+            for order in orders:
+                _ENCODE(order)
+            mid = time.perf_counter()
+            for record in records:
+                _ENCODE(record)
+            done = time.perf_counter()
+            per_order, per_record = (mid - began) / len(orders), (done - mid) / len(records)
+            spent[path].append((per_order, per_record, (done - began) / items))
+    use_encoder("stdlib")
+    rows = []
+    for path in paths:
+        order, record, item = (statistics.median(t[k] for t in spent[path]) * 1e6 for k in range(3))
+        kind = "converter" if path.endswith("conv") else "flat"
+        rows.append((path.split("-")[0], kind, order, record, item))
     return rows
 
 
@@ -351,6 +425,11 @@ def main(argv: list[str] | None = None) -> int:
         "--kinds", default="product,order", help="entities to write: product, order (issued)"
     )
     parser.add_argument(
+        "--converter",
+        action="store_true",
+        help="add contenders on tmf's cattrs converter alone (before the flat functions)",
+    )
+    parser.add_argument(
         "--dir", type=Path, default=None, help="work directory (default: a temp dir)"
     )
     args = parser.parse_args(argv)
@@ -361,19 +440,21 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     try:
         print(ENTITY_TITLE)
+        conv = args.converter
+        shown = [c for c in CONTENDERS if conv or not c.endswith("-conv")]
+        labels = {"fs-before": "before #13", "fs-orjson-conv": "FileStore orjson (converter)"}
+        labels.update({"fs-stdlib": "FileStore stdlib", "fs-orjson": "FileStore orjson"})
+        labels.update({"sqlite": "sqlite3", "sqlite-orjson": "sqlite3 + orjson"})
+        mine = [c for c in shown if c.startswith("fs-")]
         print(
-            "| entity | batch | before #13 | FileStore stdlib | FileStore orjson | sqlite3 "
-            "| sqlite3 + orjson | before / sqlite | stdlib / sqlite | orjson / sqlite "
-            "| orjson / sqlite+orjson |"
+            f"| entity | batch | {' | '.join(labels[c] for c in shown)} | "
+            f"{' | '.join(c[3:] + ' / sqlite' for c in mine)} | orjson / sqlite+orjson |"
         )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---|---:|" + "---:|" * (len(shown) + len(mine) + 1))
         kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
-        for kind, per_tx, rates, ratios in compare_entity_writes(work, rounds, scale, kinds):
-            cells = [f"{rates.get(c, float('nan')):,.0f}" for c in CONTENDERS]
-            vs = [
-                f"{ratios.get(c, float('nan')):.2f}x"
-                for c in ("fs-before", "fs-stdlib", "fs-orjson")
-            ]
+        for kind, per_tx, rates, ratios in compare_entity_writes(work, rounds, scale, kinds, conv):
+            cells = [f"{rates.get(c, float('nan')):,.0f}" for c in shown]
+            vs = [f"{ratios.get(c, float('nan')):.2f}x" for c in mine]
             vs_fast = ratios.get("fs-orjson", float("nan")) / ratios.get("sqlite-orjson", 1.0)
             print(
                 f"| {kind} | {per_tx} | {' | '.join(cells)} | {' | '.join(vs)} | {vs_fast:.2f}x |"
@@ -385,18 +466,31 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "\nissue_many, FileStore (durability batch) vs InMemoryOrderingStore, 10 items/request:\n"
         )
+        files = ["fs-stdlib", "fs-orjson"]
+        files += ["fs-stdlib-conv", "fs-orjson-conv"] if conv else []
         print(
-            "| requests / batch | in-memory items/s | FileStore stdlib | FileStore orjson "
-            "| stdlib / memory | orjson / memory |"
+            "| requests / batch | in-memory items/s | "
+            + " | ".join(f"FileStore {c[3:]}" for c in files)
+            + " | "
+            + " | ".join(f"{c[3:]} / memory" for c in files)
+            + " |"
         )
-        print("|---:|---:|---:|---:|---:|---:|")
-        for per_batch, rates, ratios in compare_issue_many(work, rounds, scale):
+        print("|---:|---:|" + "---:|" * (2 * len(files)))
+        for per_batch, rates, ratios in compare_issue_many(work, rounds, scale, conv):
+            cells = [f"{rates.get(c, float('nan')):,.0f}" for c in files]
+            vs = [f"{ratios.get(c, float('nan')):.2f}x" for c in files]
             print(
-                f"| {per_batch} | {rates['memory']:,.0f} | {rates['fs-stdlib']:,.0f} "
-                f"| {rates.get('fs-orjson', float('nan')):,.0f} | {ratios['fs-stdlib']:.2f}x "
-                f"| {ratios.get('fs-orjson', float('nan')):.2f}x |"
+                f"| {per_batch} | {rates['memory']:,.0f} | {' | '.join(cells)} | {' | '.join(vs)} |"
             )
         print("\nTarget: FileStore issue_many >= 0.5x in-memory issue_many.")
+        if conv:
+            print(
+                "\nThe store's encoder alone (us, medians; tmf's converter vs the flat functions):\n"
+            )
+            print("| backend | documents | per order | per record | per request item |")
+            print("|---|---|---:|---:|---:|")
+            for backend, path, order, record, item in compare_encoders(max(rounds, 5), scale):
+                print(f"| {backend} | {path} | {order:.2f} | {record:.1f} | {item:.2f} |")
         if not args.writes_only:
             layer_and_reopen(work, rounds, scale, args.records)
         print(

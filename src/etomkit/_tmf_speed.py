@@ -28,7 +28,18 @@ from cattrs.fns import identity
 from etomkit.model.issuance import InitiatingRequest
 from etomkit.model.resource_order import ExternalEntityId, ResourceOrderItem
 
-__all__ = ["FLOATS", "MEMO_SIZES", "count_float", "memoise", "register_faster_containers"]
+__all__ = [
+    "FLOATS",
+    "MEMO_SIZES",
+    "PLAIN",
+    "count_float",
+    "memoise",
+    "register_faster_containers",
+    "remembered",
+]
+
+#: The scalars an ``Any`` attribute's hook returns as they are (float: the float hook notes it).
+PLAIN = frozenset((str, int, bool, type(None)))
 
 
 def register_faster_containers(conv: cattrs.Converter) -> None:
@@ -60,7 +71,7 @@ def register_faster_containers(conv: cattrs.Converter) -> None:
         return lambda values: [hook(v) for v in values]
 
     unstructure = conv.unstructure
-    plain = frozenset((str, int, bool, type(None)))  # float: the float hook notes it
+    plain = PLAIN
 
     def any_value(value: Any) -> Any:  # an ``Any`` attribute: mostly a plain scalar
         return value if type(value) in plain else unstructure(value)
@@ -76,7 +87,11 @@ def register_faster_containers(conv: cattrs.Converter) -> None:
 MEMO_SIZES: dict[type, int] = {
     ResourceOrderItem: 4096,  # a rule's items, shared by every order it issues
     ExternalEntityId: 4096,  # a request's, shared by its orders
-    InitiatingRequest: 256,  # ~4.5 kB each: a replaced record re-uses its request's
+    # ~4.5 kB of JSON, ~150 objects each: a record re-uses the document of the request
+    # encoded just before it. 256 kept cost more than they save (records encoded ~1.4x
+    # slower, out of cache; bench/filestore.py --converter): a rewritten record finds its
+    # request's bytes in the store's own cache (adapters/file/store.py).
+    InitiatingRequest: 16,
 }
 
 
@@ -97,9 +112,12 @@ def count_float(value: float) -> float:
 def memoise(conv: cattrs.Converter, cls: type) -> None:
     """Make ``conv`` remember ``cls``'s documents by identity (if MEMO_SIZES names it)."""
     size = MEMO_SIZES.get(cls)
-    if size is None:
-        return
-    base = conv.get_unstructure_hook(cls)
+    if size is not None:
+        conv.register_unstructure_hook(cls, remembered(conv.get_unstructure_hook(cls), size))
+
+
+def remembered(base: Callable[[Any], Any], size: int) -> Callable[[Any], Any]:
+    """``base``, remembering up to ``size`` documents by identity within ``_stored_doc``."""
     memo: dict[int, tuple[Any, Any, bool]] = {}
     get, floats = memo.get, FLOATS
 
@@ -121,4 +139,4 @@ def memoise(conv: cattrs.Converter, cls: type) -> None:
         memo[id(obj)] = (obj, doc, seen)
         return doc
 
-    conv.register_unstructure_hook(cls, unstructure)
+    return unstructure

@@ -27,6 +27,7 @@ from cattrs.errors import AttributeValidationNote, BaseValidationError, ClassVal
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.v import format_exception
 
+from etomkit._tmf_flat import COVERED, flat_hooks
 from etomkit._tmf_speed import FLOATS, count_float, memoise, register_faster_containers
 from etomkit.errors import ValidationError
 from etomkit.inputs import limit_problems, parse_json
@@ -359,6 +360,7 @@ def _structure_set(value: Any, _: type) -> frozenset[str]:
 # ``resource.resourceCharacteristic`` and ``noChange`` is written ``no_change`` (TMF652).
 
 _TMF652_ACTION_SPELLING = {"noChange": "no_change"}
+_ALWAYS: dict[type, tuple[str, ...]] = {}  # the always-written fields (for _tmf_flat)
 
 
 def _register_ordering(conv: cattrs.Converter, *, memo: bool = False) -> None:
@@ -419,6 +421,7 @@ def _wrap_ordering_hooks(
     refuse: Mapping[str, Callable[[Any], str | None]] | None = None,
 ) -> None:
     refused: Mapping[str, Callable[[Any], str | None]] = refuse or {}
+    _ALWAYS[cls] = always
     base_out = conv.get_unstructure_hook(cls)
     base_in = conv.get_structure_hook(cls)
 
@@ -484,6 +487,7 @@ def _wrap_ordering_hooks(
 
 
 _converter: cattrs.Converter | None = None
+_FLAT: dict[type, Callable[[Any], Any]] = {}  # _tmf_flat's functions: the same documents
 
 
 def _stored_doc(obj: Any) -> tuple[Any, bool]:
@@ -494,7 +498,8 @@ def _stored_doc(obj: Any) -> tuple[Any, bool]:
     floats.seen = False
     floats.active = True  # this thread's unstructuring may use the memos
     try:
-        doc = conv.unstructure(obj)
+        flat = _FLAT.get(obj.__class__)
+        doc = conv.unstructure(obj) if flat is None else flat(obj)
     finally:
         floats.active = False
     return doc, floats.seen
@@ -504,7 +509,10 @@ def _built() -> cattrs.Converter:
     """The converter, built on first use (nothing runs at import time)."""
     global _converter
     if _converter is None:
-        _converter = _make_converter(memo=True)
+        conv = _make_converter(memo=True)
+        status, spelling = {Product: ("status", _PRODUCT_STATUS_SPELLING)}, _TMF652_ACTION_SPELLING
+        _FLAT.update(flat_hooks(conv, COVERED, _ALWAYS, ResourceOrderItem, spelling, status))
+        _converter = conv
     return _converter
 
 
