@@ -4,6 +4,7 @@ the lists they were made from, whatever the texts hold."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import cast
 
 import psycopg
 import pytest
@@ -35,7 +36,7 @@ def test_texts_unpack_to_the_list_they_were_made_from(
 ) -> None:
     sent = [text(v) for v in values]
     row = conn.execute(f"SELECT {TEXTS}", texts(sent)).fetchone()
-    assert row is not None and [untext(v) for v in row[0]] == values
+    assert row is not None and [untext(v) for v in cast(list[str], row[0])] == values
 
 
 def test_texts_holding_every_usual_separator_take_one_they_do_not_hold(
@@ -62,7 +63,8 @@ def test_documents_and_flags_unpack_to_the_lists_they_were_made_from(
         f" WITH ORDINALITY AS x(s, l, n) ORDER BY n), {FLAGS}",
         (doc, starts, lengths, flags(marks)),
     ).fetchone()
-    assert row is not None and [bytes(v) for v in row[0]] == values and row[1] == marks
+    assert row is not None and [bytes(v) for v in cast(list[bytes], row[0])] == values
+    assert row[1] == marks
 
 
 @pytest.mark.parametrize("in_unit", [False, True], ids=["own transaction", "in a unit"])
