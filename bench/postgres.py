@@ -387,7 +387,9 @@ def main() -> None:
                 file_store.close()
             if "3" in args.only:
                 with psycopg.connect(args.conninfo, autocommit=True) as conn:
-                    conn.execute(f'TRUNCATE "{schema}".entity, "{schema}".term')
+                    conn.execute(
+                        f'TRUNCATE "{schema}".entity, "{schema}".term, "{schema}".term_tally'
+                    )
                 start = time.perf_counter()
                 for first in range(0, total, 5000):
                     with pg.transaction():

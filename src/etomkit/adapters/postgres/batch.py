@@ -11,8 +11,9 @@ CTE inserting the rows and their terms:
   did insert are deleted again and the refusal explained.
 
 From ``COPY_FROM`` entities on, the rows and the terms go in by two binary
-``COPY`` streams inside a savepoint (or a transaction of their own): a unique
-violation rolls the savepoint back whole. Either way a refusal is the
+``COPY`` streams inside a savepoint (or a transaction of their own), after one
+statement that draws the rows' ``seq`` values and counts their tallied terms: a
+unique violation rolls the savepoint back whole. Either way a refusal is the
 ``DuplicateKeyError`` that adding the entities one by one would have raised.
 """
 
@@ -31,6 +32,7 @@ from etomkit.model.queries import TERM_SEP
 
 if TYPE_CHECKING:
     from etomkit.adapters.postgres.repositories import PostgresRepository
+    from etomkit.adapters.postgres.tally import Tally
 
 __all__ = ["COPY_FROM", "Prepared", "Statements", "insert", "text", "untext"]
 
@@ -61,37 +63,53 @@ def untext(value: str) -> str:
 
 
 class Statements:
-    """The SQL of one repository's inserts (built once per repository)."""
+    """The SQL of one repository's inserts (built once per repository). Term rows
+    carry their entity's ``seq``; tallied terms are counted in the statement
+    that writes them (see tally.py)."""
 
-    def __init__(self, entity: sql.Composable, term: sql.Composable) -> None:
+    def __init__(self, entity: sql.SQL, term: sql.Composable, tally: Tally) -> None:
         rows = (
             "INSERT INTO {entity} (ns, id, revision, doc) SELECT %s, i, 1, d"
             " FROM unnest(%s::text[], %s::bytea[]) WITH ORDINALITY AS x(i, d, n) ORDER BY n"
         )
         terms = (
-            "INSERT INTO {term} (ns, term, id, uniq) SELECT %s, x.t, x.i, x.u"
+            "INSERT INTO {term} (ns, term, id, uniq, seq) SELECT %s, x.t, x.i, x.u, e.seq"
             " FROM unnest(%s::text[], %s::text[], %s::bool[]) AS x(t, i, u)"
+            " JOIN e ON e.id = x.i"
         )
         names = {"entity": entity, "term": term}
+        self.tally = tally
+        counts = bool(tally.kinds)
+        by_values = sql.SQL(", c AS ({})").format(tally.from_values) if counts else sql.SQL("")
+        added = sql.SQL(", c AS ({})").format(tally.from_rows("t", "")) if counts else sql.SQL("")
+        gone = sql.SQL(", c AS ({})").format(tally.from_rows("d", "-")) if counts else sql.SQL("")
         self.strict = sql.SQL(
-            "WITH e AS (" + rows + " RETURNING 1), t AS (" + terms + " RETURNING 1)"
-            " SELECT count(*) FROM e"
-        ).format(**names)
+            "WITH e AS (" + rows + " RETURNING id, seq), t AS (" + terms + " RETURNING 1)"
+            "{by_values} SELECT count(*) FROM e"
+        ).format(**names, by_values=by_values)
         self.lenient = sql.SQL(
-            "WITH e AS (" + rows + " ON CONFLICT DO NOTHING RETURNING id),"
-            " t AS (" + terms + " WHERE x.i IN (SELECT id FROM e)"
-            " ON CONFLICT DO NOTHING RETURNING uniq)"
+            "WITH e AS (" + rows + " ON CONFLICT DO NOTHING RETURNING id, seq),"
+            " t AS (" + terms + " ON CONFLICT DO NOTHING RETURNING term, uniq){added}"
             " SELECT ARRAY(SELECT id FROM e), (SELECT count(*) FROM t WHERE uniq)"
-        ).format(**names)
+        ).format(**names, added=added)
         self.undo = sql.SQL(
-            "WITH e AS (DELETE FROM {entity} WHERE ns = %s AND id = ANY(%s))"
-            " DELETE FROM {term} WHERE ns = %s AND id = ANY(%s)"
-        ).format(**names)
+            "WITH e AS (DELETE FROM {entity} WHERE ns = %s AND id = ANY(%s)),"
+            " d AS (DELETE FROM {term} WHERE ns = %s AND id = ANY(%s) RETURNING term){gone}"
+            " SELECT 1"
+        ).format(**names, gone=gone)
+        # COPY writes the identity column as given: the seqs are drawn first, in
+        # the statement that also counts the batch's tallied terms
+        self.entity_name = entity.as_string(None)
+        self.seqs = sql.SQL(
+            ("WITH c AS ({}) " if counts else "{}")
+            + "SELECT ARRAY(SELECT nextval((SELECT pg_get_serial_sequence(%s, 'seq'))::regclass)"
+            " FROM generate_series(1, %s))"
+        ).format(tally.from_values if counts else sql.SQL(""))
         self.copy_rows = sql.SQL(
-            "COPY {entity} (ns, id, revision, doc) FROM STDIN (FORMAT BINARY)"
+            "COPY {entity} (ns, id, seq, revision, doc) FROM STDIN (FORMAT BINARY)"
         ).format(**names)
         self.copy_terms = sql.SQL(
-            "COPY {term} (ns, term, id, uniq) FROM STDIN (FORMAT BINARY)"
+            "COPY {term} (ns, term, id, uniq, seq) FROM STDIN (FORMAT BINARY)"
         ).format(**names)
         self.stored_ids = sql.SQL("SELECT id FROM {entity} WHERE ns = %s AND id = ANY(%s)").format(
             **names
@@ -99,6 +117,14 @@ class Statements:
         self.holders = sql.SQL(
             "SELECT term, id FROM {term} WHERE ns = %s AND uniq AND term = ANY(%s)"
         ).format(**names)
+
+    def counts(self, ns: str, prepared: Sequence[Prepared]) -> list[Any]:
+        """The parameters of ``Tally.from_values`` for the terms of ``prepared``
+        (empty if the repository tallies nothing)."""
+        if not self.tally.kinds:
+            return []
+        terms, counts = self.tally.deltas(t for p in prepared for t, _ in p[3])
+        return [ns, terms, counts]
 
 
 def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> None:
@@ -108,6 +134,32 @@ def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> 
         return
     ns, store, q = repo._ns, repo._store, repo._batch
     ids = [text(p[1]) for p in prepared]
+    what = f"add {repo.entity_name}"
+
+    if len(prepared) >= COPY_FROM:
+
+        def copy(conn: Conn) -> None:
+            try:
+                with conn.transaction(), conn.cursor() as cur:  # a savepoint in a unit
+                    drawn = cur.execute(
+                        q.seqs, [*q.counts(ns, prepared), q.entity_name, len(prepared)]
+                    ).fetchone()
+                    seqs = sorted(drawn[0]) if drawn else []
+                    with cur.copy(q.copy_rows) as stream:
+                        stream.set_types(["text", "text", "int8", "int4", "bytea"])
+                        for sid, seq, p in zip(ids, seqs, prepared, strict=True):
+                            stream.write_row((ns, sid, seq, 1, p[2]))
+                    with cur.copy(q.copy_terms) as stream:
+                        stream.set_types(["text", "text", "text", "bool", "int8"])
+                        for seq, (_, _, _, terms), sid in zip(seqs, prepared, ids, strict=True):
+                            for term, unique in terms:
+                                stream.write_row((ns, text(term), sid, unique, seq))
+            except pg_errors.UniqueViolation:
+                raise refusal(repo, conn, prepared) from None
+
+        store.run(what, copy, single=True, copy=True)
+        return
+
     term_texts: list[str] = []
     term_ids: list[str] = []
     term_unique: list[bool] = []
@@ -116,26 +168,6 @@ def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> 
             term_texts.append(text(term))
             term_ids.append(sid)
             term_unique.append(unique)
-    what = f"add {repo.entity_name}"
-
-    if len(prepared) >= COPY_FROM:
-
-        def copy(conn: Conn) -> None:
-            try:
-                with conn.transaction(), conn.cursor() as cur:  # a savepoint in a unit
-                    with cur.copy(q.copy_rows) as stream:
-                        stream.set_types(["text", "text", "int4", "bytea"])
-                        for sid, (_, _, doc, _) in zip(ids, prepared, strict=True):
-                            stream.write_row((ns, sid, 1, doc))
-                    with cur.copy(q.copy_terms) as stream:
-                        stream.set_types(["text", "text", "text", "bool"])
-                        for row in zip(term_texts, term_ids, term_unique, strict=True):
-                            stream.write_row((ns, *row))
-            except pg_errors.UniqueViolation:
-                raise refusal(repo, conn, prepared) from None
-
-        store.run(what, copy, single=True, copy=True)
-        return
 
     if not store.in_unit:
 
@@ -143,7 +175,10 @@ def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> 
             try:
                 conn.execute(
                     q.strict,
-                    (ns, ids, [p[2] for p in prepared], ns, term_texts, term_ids, term_unique),
+                    (
+                        *(ns, ids, [p[2] for p in prepared], ns, term_texts, term_ids),
+                        *(term_unique, *q.counts(ns, prepared)),
+                    ),
                 )
             except pg_errors.UniqueViolation:
                 raise refusal(repo, conn, prepared) from None
@@ -154,15 +189,16 @@ def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> 
     unique_count = sum(term_unique)
 
     def lenient(conn: Conn) -> None:
+        tallied = [ns, repo._tally.patterns] if repo._tally.kinds else []
         row = conn.execute(
             q.lenient,
-            (ns, ids, [p[2] for p in prepared], ns, term_texts, term_ids, term_unique),
+            (ns, ids, [p[2] for p in prepared], ns, term_texts, term_ids, term_unique, *tallied),
         ).fetchone()
         added: list[str] = list(row[0]) if row else []
         if len(added) == len(ids) and row is not None and row[1] == unique_count:
             return
         if added:  # nothing of the batch stays
-            conn.execute(q.undo, (ns, added, ns, added))
+            conn.execute(q.undo, (ns, added, ns, added, *tallied))
         raise refusal(repo, conn, prepared)
 
     store.run(what, lenient)

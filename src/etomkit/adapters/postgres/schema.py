@@ -27,11 +27,41 @@ Tables (version 1):
     each named consumer's position in the outbox.
 ``usage``
     the usage log (one row per usage record).
+
+Version 3 (issue #14: a filter on one term answers from the index, in the
+entity's insertion order, with an exact total that is not counted):
+
+``term.seq``
+    the entity's ``seq``, written with every term row (backfilled), under the
+    index ``term_seq (ns, term, seq)``: a page of one term is a range scan of
+    that index, touching only the page's rows.
+``term_tally``
+    per-term counts of the kinds in :data:`TALLIED`, one row per writing
+    backend (``shard = pg_backend_pid()``, folded rows a negative shard); a
+    term's total is the sum of its rows (see tally.py for the design).
 """
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migration_sql"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "TALLIED", "migration_sql"]
+
+#: ``(namespace, term prefix)`` of the term kinds whose holders ``term_tally``
+#: counts (version 3): statuses, and kinds whose postings can be a large share
+#: of a repository (a product's offering, an offering's category, an audit's
+#: entity type). Never a unique key's terms (they have one holder at most).
+#: Changing it takes a migration that backfills the new kinds.
+TALLIED: tuple[tuple[str, str], ...] = (
+    ("productOffering", "status="),
+    ("productOffering", "category="),
+    ("product", "status="),
+    ("product", "offering="),
+    ("resourceOrder", "state="),
+    ("issuanceRecord", "outcome="),
+    ("client", "status="),
+    ("manualAudit", "outcome="),
+    ("manualAudit", "type="),
+)
+_KINDS = ", ".join(f"('{ns}', '{prefix}')" for ns, prefix in TALLIED)
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 1: entities, terms, outbox, feed positions, usage log
@@ -66,6 +96,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     (  # 2: terms without a foreign key (each term row cost a row lock on its entity)
         "ALTER TABLE {schema}.term DROP CONSTRAINT IF EXISTS term_ns_id_fkey",
+    ),
+    (  # 3: the insertion order in the term index, and per-term tallies
+        "ALTER TABLE {schema}.term ADD COLUMN seq bigint",
+        "UPDATE {schema}.term t SET seq = e.seq FROM {schema}.entity e"
+        " WHERE e.ns = t.ns AND e.id = t.id",
+        "DELETE FROM {schema}.term WHERE seq IS NULL",  # terms of no entity: none expected
+        "ALTER TABLE {schema}.term ALTER COLUMN seq SET NOT NULL",
+        "CREATE INDEX term_seq ON {schema}.term (ns, term, seq)",
+        "CREATE TABLE {schema}.term_tally ("
+        " ns text NOT NULL, term text NOT NULL, shard bigint NOT NULL, n bigint NOT NULL,"
+        " PRIMARY KEY (ns, term, shard))",
+        "INSERT INTO {schema}.term_tally (ns, term, shard, n)"
+        " SELECT t.ns, t.term, 0, count(*) FROM {schema}.term t"
+        f" JOIN (VALUES {_KINDS}) AS k(ns, prefix)"
+        " ON k.ns = t.ns AND starts_with(t.term, k.prefix) AND NOT t.uniq"
+        " GROUP BY t.ns, t.term",
     ),
 )
 
