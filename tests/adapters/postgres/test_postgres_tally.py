@@ -124,15 +124,17 @@ class Writer:
         page = self.ref.products.query()
         return page.items[index % len(page.items)] if page.items else None
 
-    def plan(self, step: tuple[Any, ...]) -> Callable[[Store], None] | None:
+    def plan(self, step: tuple[Any, ...]) -> Callable[[Store], object] | None:
         """The step as a write both stores make (None if it has nothing to act on)."""
         kind = step[0]
         if kind == "add":
-            entity = self.fresh(*step[1], step[2])
-            return lambda s: s.products.add(entity)  # type: ignore[no-any-return]
+            status, offering = step[1]
+            entity = self.fresh(status, offering, step[2])
+            return lambda s: s.products.add(entity)
         if kind == "add_all":
-            batch = [self.fresh(*step[2], CUSTOMERS[n % 3]) for n in range(step[1])]
-            return lambda s: s.products.add_all(batch)  # type: ignore[no-any-return]
+            status, offering = step[2]
+            batch = [self.fresh(status, offering, CUSTOMERS[n % 3]) for n in range(step[1])]
+            return lambda s: s.products.add_all(batch)
         if kind == "taken":  # the last entity reuses a stored product's order item
             holder = self.stored(step[2])
             if holder is None:
@@ -140,7 +142,7 @@ class Writer:
             item = int(holder.product_order_item[0].order_id[2:])
             batch = [self.fresh("active", "po-a", "c-1") for _ in range(step[1] - 1)]
             batch.append(self.fresh("suspended", "po-b", "c-2", item))
-            return lambda s: s.products.add_all(batch)  # type: ignore[no-any-return]
+            return lambda s: s.products.add_all(batch)
         target = self.stored(step[1])
         if target is None:
             return None
@@ -148,8 +150,8 @@ class Writer:
             status, offering = step[2]
             ref = ek.EntityRef(id=offering, referred_type="ProductOffering")
             changed = attrs.evolve(target, status=status, product_offering=ref)
-            return lambda s: s.products.replace(changed)  # type: ignore[no-any-return]
-        return lambda s: s.products.remove(target.id)  # type: ignore[no-any-return]
+            return lambda s: s.products.replace(changed)
+        return lambda s: s.products.remove(target.id)
 
     def both(self, stores: tuple[Store, Store], step: tuple[Any, ...]) -> None:
         kind = step[0]
@@ -164,7 +166,7 @@ class Writer:
         write = self.plan(step)
         if write is None:
             return
-        outcomes = []
+        outcomes: list[str | None] = []
         for store in stores:
             try:
                 write(store)
