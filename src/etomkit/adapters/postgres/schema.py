@@ -32,8 +32,9 @@ Version 3 (issue #14: a filter on one term answers from the index, in the
 entity's insertion order, with an exact total that is not counted):
 
 ``term.seq``
-    the entity's ``seq``, written with every term row (backfilled), under the
-    index ``term_seq (ns, term, seq)``: a page of one term is a range scan of
+    the entity's ``seq``, written with every term row (backfilled); the
+    primary key becomes ``term_seq (ns, term, seq)`` (as unique as ``(ns,
+    term, id)``, one seq per entity): a page of one term is a range scan of
     that index, touching only the page's rows.
 ``term_tally``
     per-term counts of the kinds in :data:`TALLIED`, one row per writing
@@ -103,7 +104,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " WHERE e.ns = t.ns AND e.id = t.id",
         "DELETE FROM {schema}.term WHERE seq IS NULL",  # terms of no entity: none expected
         "ALTER TABLE {schema}.term ALTER COLUMN seq SET NOT NULL",
-        "CREATE INDEX term_seq ON {schema}.term (ns, term, seq)",
+        # (ns, term, seq) is as unique as (ns, term, id) (one seq per entity): the
+        # new order replaces the old key instead of adding an index to every write
+        "ALTER TABLE {schema}.term DROP CONSTRAINT term_pkey",
+        "ALTER TABLE {schema}.term ADD CONSTRAINT term_seq PRIMARY KEY (ns, term, seq)",
         "CREATE TABLE {schema}.term_tally ("
         " ns text NOT NULL, term text NOT NULL, shard bigint NOT NULL, n bigint NOT NULL,"
         " PRIMARY KEY (ns, term, shard))",
