@@ -99,15 +99,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE {schema}.term DROP CONSTRAINT IF EXISTS term_ns_id_fkey",
     ),
     (  # 3: the insertion order in the term index, and per-term tallies
-        "ALTER TABLE {schema}.term ADD COLUMN seq bigint",
-        "UPDATE {schema}.term t SET seq = e.seq FROM {schema}.entity e"
-        " WHERE e.ns = t.ns AND e.id = t.id",
-        "DELETE FROM {schema}.term WHERE seq IS NULL",  # terms of no entity: none expected
-        "ALTER TABLE {schema}.term ALTER COLUMN seq SET NOT NULL",
-        # (ns, term, seq) is as unique as (ns, term, id) (one seq per entity): the
-        # new order replaces the old key instead of adding an index to every write
-        "ALTER TABLE {schema}.term DROP CONSTRAINT term_pkey",
+        # the term rows rewritten with their entity's seq (terms of no entity, none
+        # expected, dropped); (ns, term, seq) is as unique as (ns, term, id) was
+        # (one seq per entity), so it becomes the key instead of another index
+        "CREATE TABLE {schema}.term_v3 ("
+        " ns text NOT NULL, term text NOT NULL, id text NOT NULL,"
+        " uniq boolean NOT NULL DEFAULT false, seq bigint NOT NULL)",
+        "INSERT INTO {schema}.term_v3 (ns, term, id, uniq, seq)"
+        " SELECT t.ns, t.term, t.id, t.uniq, e.seq FROM {schema}.term t"
+        " JOIN {schema}.entity e ON e.ns = t.ns AND e.id = t.id",
+        "DROP TABLE {schema}.term",
+        "ALTER TABLE {schema}.term_v3 RENAME TO term",
         "ALTER TABLE {schema}.term ADD CONSTRAINT term_seq PRIMARY KEY (ns, term, seq)",
+        "CREATE UNIQUE INDEX term_unique ON {schema}.term (ns, term) WHERE uniq",
+        "CREATE INDEX term_entity ON {schema}.term (ns, id)",
         "CREATE TABLE {schema}.term_tally ("
         " ns text NOT NULL, term text NOT NULL, shard bigint NOT NULL, n bigint NOT NULL,"
         " PRIMARY KEY (ns, term, shard))",

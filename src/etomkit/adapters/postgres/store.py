@@ -224,6 +224,8 @@ class PostgresStore(Store, OrderingStore):
                     f"PostgresStore schema {self.schema!r} is at version {current}, newer than "
                     f"this etomkit's {SCHEMA_VERSION}; upgrade etomkit"
                 )
+            if current < SCHEMA_VERSION:  # a backfill may outlast statement_timeout
+                conn.execute("SET LOCAL statement_timeout = 0")
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in migration_sql(version, quoted):
                     conn.execute(statement.encode())
