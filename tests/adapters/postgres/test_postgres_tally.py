@@ -53,6 +53,8 @@ def filters() -> list[Any]:
     found += [ek.ProductFilter(offering_id=o) for o in OFFERINGS]
     found += [ek.ProductFilter(customer_id=c) for c in CUSTOMERS]
     found += [ek.ProductFilter(status="active", customer_id=c) for c in CUSTOMERS]
+    found += [ek.ProductFilter(status={"active", "created"}, offering_id=o) for o in OFFERINGS]
+    found += [ek.ProductFilter(status="suspended", offering_id="po-b", customer_id="c-2")]
     return found
 
 

@@ -37,8 +37,10 @@ on one row lock (and deadlock writers that take two such rows in different
 orders); an append-only delta log would need a compaction that waits.
 
 The tally answers a total only where it is exact: one term, or several terms of
-one single-valued kind (no entity holds two). Other filters (several criteria,
-``exact_terms`` false) are counted as before, from the term index.
+one single-valued kind (no entity holds two). A filter on several criteria
+joins their postings on ``seq`` (the page stops early, the total counts the
+intersection); a filter the terms cannot express (``exact_terms`` false)
+reads every candidate.
 """
 
 from __future__ import annotations
@@ -154,6 +156,8 @@ def query_statement(
     exact = where is None or getattr(where, "exact_terms", True)
     if exact and len(term_sets) == 1 and term_sets[0]:
         return _one_criterion(repo, list(dict.fromkeys(term_sets[0])), offset, limit)
+    if exact and len(term_sets) > 1 and all(_joinable(repo, ts) for ts in term_sets):
+        return _several_criteria(repo, term_sets, offset, limit)
     conditions: list[sql.Composable] = [sql.SQL("e.ns = %s")]
     params: list[Any] = [repo._ns]
     for terms in term_sets:
@@ -174,6 +178,47 @@ def query_statement(
         " ORDER BY e.seq OFFSET %s LIMIT %s)"
     ).format(entity=repo._entity, c=condition)
     return statement, [*params, *params, offset, limit]
+
+
+def _joinable(repo: PostgresRepository[Any, Any], terms: list[str]) -> bool:
+    """True if no entity holds two of ``terms`` (one term, or a single-valued kind)."""
+    return len(set(terms)) == 1 or repo._tally.single_valued(terms)
+
+
+def _several_criteria(
+    repo: PostgresRepository[Any, Any], term_sets: list[list[str]], offset: int, limit: int | None
+) -> tuple[sql.Composed, list[Any]]:
+    """Every criterion (each one term, or terms of a single-valued kind): the
+    postings joined on ``seq``, so that their ``term_seq`` ranges merge in
+    order. The page stops at its last row; the total counts the intersection
+    (exact, but in proportion to the postings of the criteria)."""
+    params: list[Any] = []
+    postings = "{term} t0"
+    for k, terms in enumerate(term_sets[1:], 1):
+        postings += f" JOIN {{term}} t{k} ON t{k}.ns = t0.ns AND t{k}.seq = t0.seq AND "
+        postings += _matching(f"t{k}", terms, params)
+    where = " WHERE t0.ns = %s AND " + _matching("t0", term_sets[0], [])
+    first = [repo._ns, _first(term_sets[0])]
+    names = {"term": repo._term, "entity": repo._entity}
+    statement = sql.SQL(
+        "SELECT NULL::integer, NULL::bytea, NULL::text, count(*) FROM " + postings + where + ""
+        " UNION ALL (SELECT e.revision, e.doc, e.id, NULL FROM " + postings + ""
+        " JOIN {entity} e ON e.ns = t0.ns AND e.id = t0.id" + where + ""
+        " ORDER BY t0.seq OFFSET %s LIMIT %s)"
+    ).format(**names)
+    return statement, [*params, *first, *params, *first, offset, limit]
+
+
+def _matching(alias: str, terms: list[str], params: list[Any]) -> str:
+    """``alias.term`` equal to the one term (an ordered range of ``term_seq``) or any
+    of several; appends the parameter."""
+    params.append(_first(terms))
+    return f"{alias}.term = %s" if len(set(terms)) == 1 else f"{alias}.term = ANY(%s)"
+
+
+def _first(terms: list[str]) -> Any:
+    """The parameter of :func:`_matching`: the one term, or the list of them."""
+    return _text(terms[0]) if len(set(terms)) == 1 else [_text(t) for t in terms]
 
 
 def _one_criterion(
