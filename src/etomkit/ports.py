@@ -245,6 +245,11 @@ class FeasibilityAssessmentRepository(
         """The latest assessment for that request item, else the latest for the whole
         request (``item_id`` None), else None."""
 
+    def expect_requests(self, request_keys: Iterable[str]) -> None:
+        """A hint from a batch: :meth:`find_for` may be asked about these requests
+        in the caller's unit of work. An adapter may then read all their
+        assessments in one step at the first such call; the default ignores it."""
+
 
 class ResourceSpecificationRepository(
     Repository[ResourceSpecification, ResourceSpecificationFilter]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 import etomkit as ek
 from etomkit import FileStore, ProductOffering
 from etomkit.adapters.file import journal as journal_module
+from etomkit.adapters.file import store as store_module
 from etomkit.errors import StorageCorruptedError, StorageError, StoreLockedError
 
 
@@ -395,3 +397,39 @@ def test_a_snapshot_of_several_blocks_reopens_whole(
         store.compact()  # again, with every record still undecoded
     with FileStore(directory) as store:
         assert [p.id for p in store.products.iterate()] == [f"p-{n}" for n in range(40)]
+
+
+def test_compaction_copies_the_journals_bytes_and_encodes_only_what_it_lacks(
+    filled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FileStore(filled) as store:  # o-1..o-20 replayed from the journal
+        offerings = store.offerings
+        assert offerings.get("o-2").name == "Fibre 2"  # decoded by a read
+        offerings.replace(attrs.evolve(offerings.get("o-4"), name="renamed"))
+        offerings.remove("o-6")
+        offerings.add(ProductOffering(id="o-6", name="again"))  # revision 1, other bytes
+        offerings.remove("o-7")
+        with contextlib.suppress(RuntimeError), store.transaction():  # rolled back
+            offerings.replace(attrs.evolve(offerings.get("o-8"), name="never"))
+            raise RuntimeError
+        for n in range(21, 26):
+            offerings.add(_offering(n))
+        expected = {o.id: o for o in offerings.iterate()}
+        encoded: list[str] = []
+        encode = store_module._encode
+
+        def counted(entity: Any) -> bytes:
+            encoded.append(entity.id)
+            return encode(entity)
+
+        monkeypatch.setattr(store_module, "_encode", counted)
+        store.compact()
+        assert encoded == []  # every live record's bytes were in the journal
+    monkeypatch.undo()
+    with FileStore(filled) as store:  # the snapshot holds what encoding would write
+        stored = store.offerings
+        raw = {k: stored.raw_record(v)[2] for k, v in stored.stored_items()}  # type: ignore[attr-defined]
+        assert raw == {k: encode(o) for k, o in expected.items()}
+        assert {o.id: o for o in store.offerings.iterate()} == expected
+        assert store.offerings.get("o-6").name == "again"
+        assert store.offerings.get("o-8").name == "Fibre 8"

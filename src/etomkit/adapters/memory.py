@@ -166,11 +166,24 @@ class InMemoryFeasibilityAssessmentRepository(
     entity_name = "FeasibilityAssessment"
     entity_class = FeasibilityAssessment
     namespace = "feasibilityAssessment"
+    _of_request: Callable[[str], list[FeasibilityAssessment]] | None = None  # on first use
 
     def _terms_of_entity(self, entity: FeasibilityAssessment) -> tuple[str, ...]:
         return feasibility_assessment_terms(entity)
 
     def find_for(self, request_key: str, item_id: str) -> FeasibilityAssessment | None:
+        if type(request_key) is str and type(item_id) is str:  # the request's, read once
+            reader = self._of_request
+            if reader is None:
+                reader = self._of_request = self.term_reader("request=")
+            assessments = reader(request_key)
+            if not assessments:
+                return None
+            for_item = [a for a in assessments if a.item_id == item_id]
+            if for_item:
+                return for_item[-1]
+            whole = [a for a in assessments if a.item_id is None]
+            return whole[-1] if whole else None
         for_item = list(
             self.iterate(FeasibilityAssessmentFilter(request_key=request_key, item_id=item_id))
         )

@@ -116,6 +116,7 @@ def issue_batch(
     first flushes, then takes the per-request path. In the caller's unit of work."""
     keys = [r.key for r in batch if isinstance(r, InitiatingRequest)]
     found = issuer._records.find_many(keys)
+    issuer._assessments.expect_requests(k for k in keys if k not in found)
     outcomes: list[Any] = [None] * len(batch)
     pending = _Pending()
     issued: set[str] = set()  # keys issued in this batch (pending or written)

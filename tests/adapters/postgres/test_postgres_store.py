@@ -21,6 +21,7 @@ from etomkit.adapters.postgres import PostgresStore, PostgresUsageLog
 from etomkit.adapters.postgres.batch import COPY_FROM
 from etomkit.adapters.postgres.repositories import PostgresProductRepository
 from etomkit.adapters.postgres.schema import SCHEMA_VERSION
+from etomkit.model.issuance import FeasibilityAssessment
 from etomkit.testing.access_contracts import UsageLogContract, UsageLogFactory
 
 pytestmark = pytest.mark.usefixtures("postgres_conninfo")
@@ -316,3 +317,59 @@ def test_a_unit_reads_the_catalogue_it_prefetched_exactly_as_stored(
             assert specs.find("missing") is None
             assert [specs.get(f"s-{n}").name for n in (2, 0, 1, 2)] == ["n2", "n0", "n1", "n2"]
             assert "s-1" in specs and specs.find(None) is None  # type: ignore[arg-type]
+
+
+def test_an_unchanged_specification_is_the_same_object_in_every_unit_and_a_change_is_read(
+    make_postgres_store: Callable[..., PostgresStore],
+) -> None:
+    store = make_postgres_store()
+    other = make_postgres_store(schema=store.schema)  # another host on the same schema
+    specs = store.resource_specifications
+    specs.add(ek.ResourceSpecification(id="ont", name="a"))
+    with store.transaction():
+        first = specs.get("ont")
+    with store.transaction():
+        assert specs.get("ont") is first  # the issuer's checks stay bound to it
+    assert specs.get("ont") is first
+    other.resource_specifications.remove("ont")  # gone, then back at revision 1
+    other.resource_specifications.add(ek.ResourceSpecification(id="ont", name="b"))
+    with store.transaction():
+        again = specs.get("ont")
+        assert again.name == "b" and again.revision == 1 and again is not first
+    other.resource_specifications.replace(attrs.evolve(again, name="c"))
+    with store.transaction():
+        assert specs.get("ont").name == "c" and specs.get("ont").revision == 2
+
+
+def test_assessments_of_the_requests_a_batch_expects_are_read_together_and_never_stale(
+    make_postgres_store: Callable[..., PostgresStore],
+) -> None:
+    store = make_postgres_store()
+    assessments = store.feasibility_assessments
+    assessments.add_all(
+        [
+            FeasibilityAssessment(id="fa-1", request_id="SO-1"),
+            FeasibilityAssessment(id="fa-2", request_id="SO-1", item_id="2"),
+            FeasibilityAssessment(id="fa-3", request_id="SO-2", item_id="1", feasible=False),
+        ]
+    )
+    reads: list[str] = []
+    run = store.run
+
+    def counted(what: str, *args: object, **kwargs: object) -> object:
+        reads.append(what)
+        return run(what, *args, **kwargs)  # type: ignore[arg-type]
+
+    store.run = counted  # type: ignore[assignment,method-assign]
+    keys = ["serviceOrder:SO-1", "serviceOrder:SO-2", "serviceOrder:SO-3"]
+    with store.transaction():
+        assessments.expect_requests(keys)
+        found = [assessments.find_for(k, i) for k in keys for i in ("1", "2")]
+        assert [a.id if a else None for a in found] == ["fa-1", "fa-2", "fa-3", None, None, None]
+        assert reads == ["read feasibility assessments"]  # one query for the three
+        with contextlib.suppress(RuntimeError), store.transaction():
+            assessments.add(FeasibilityAssessment(id="fa-4", request_id="SO-3"))
+            assert assessments.find_for(keys[2], "1").id == "fa-4"  # type: ignore[union-attr]
+            raise RuntimeError
+        assert assessments.find_for(keys[2], "1") is None  # rolled back with its unit
+    assert assessments.find_for(keys[0], "2").id == "fa-2"  # type: ignore[union-attr]

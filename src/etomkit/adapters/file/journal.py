@@ -21,6 +21,7 @@ import attrs
 
 from etomkit.adapters.file.format import (
     DELETE,
+    FRAME,
     HEADER,
     OP,
     PUT,
@@ -155,6 +156,9 @@ class FileJournal:
         self.snapshot: Source | None = None
         self.blocks: list[Block] = []  # the snapshot's records, column-wise
         self.ops: list[tuple[str, str, Pending | None]] = []  # the journal's, in order
+        # namespace -> key -> where the journal holds its last committed value:
+        # offset << 64 | length << 32 | revision (see committed_value)
+        self._written: dict[str, dict[str, int]] = {}
         self.report = RecoveryReport()
         try:
             self._open()
@@ -274,8 +278,10 @@ class FileJournal:
                     loader = loaders[namespace] = self._make_loader(namespace, source)
                 record = new(Pending, (revision, tuple(terms), loader, pos, value_len))
                 ops.append((namespace, key, record))
+                self._note(namespace, key, pos, value_len, revision)
             elif kind == DELETE:
                 ops.append((namespace, key, None))
+                self._written.get(namespace, {}).pop(key, None)
             else:
                 raise ValueError(f"unknown operation {kind} in frame at byte {offset}")
             pos += value_len
@@ -342,17 +348,46 @@ class FileJournal:
         self._check_not_failed("nothing was written")
         if not writes:
             return
-        payload = b"".join(
+        ops = [
             encode_op(PUT, ns, key, rev, terms, value)
             if value is not None
             else encode_op(DELETE, ns, key, 0, (), b"")
             for ns, key, rev, terms, value in writes
-        )
+        ]
+        payload = b"".join(ops)
         durability = self.durability
+        at = self._size + FRAME.size  # where the payload lands
         self._append(
             encode_frame(payload),
             sync=durability == "always" or (explicit and durability == "batch"),
         )
+        note, written = self._note, self._written
+        for op, (ns, key, rev, _, value) in zip(ops, writes, strict=True):
+            at += len(op)
+            if value is not None:
+                note(ns, key, at - len(value), len(value), rev)
+            else:
+                written.get(ns, {}).pop(key, None)
+
+    def _note(self, namespace: str, key: str, offset: int, length: int, revision: int) -> None:
+        where = self._written.get(namespace)
+        if where is None:
+            where = self._written[namespace] = {}
+        if 0 <= revision < 1 << 32 and length < 1 << 32:
+            where[key] = offset << 64 | length << 32 | revision
+        else:
+            where.pop(key, None)
+
+    def committed_value(self, namespace: str, key: str, revision: int) -> bytes | None:
+        """The bytes the current journal holds as the last committed value of
+        ``key`` if it is at ``revision`` (a compaction copies them instead of
+        encoding the entity again), else None."""
+        packed = self._written.get(namespace, {}).get(key)
+        if packed is None or packed & 0xFFFFFFFF != revision or self._fd is None:
+            return None
+        length = packed >> 32 & 0xFFFFFFFF
+        value = os.pread(self._fd, length, packed >> 64)
+        return value if len(value) == length else None
 
     def _append(self, frame: bytes, *, sync: bool) -> None:
         fd = self._fd
@@ -488,6 +523,7 @@ class FileJournal:
             ) from exc
         old_fd, old_generation = self._fd, self.generation
         self._fd, self.generation = fd, generation
+        self._written = {}  # the new journal holds nothing yet
         self._size = self._allocated = HEADER.size
         self._unsynced = False
         os.close(old_fd)

@@ -312,14 +312,17 @@ class FileStore(Store, OrderingStore):
         """Write a snapshot of every live record and start a fresh journal."""
         with self._unit.lock:
             records: list[tuple[str, str, int, tuple[str, ...], bytes]] = []
+            committed = self._journal.committed_value
             for namespace, repo in self._repositories.items():
                 for key, value in repo.stored_items():
                     if type(value) in _LAZY:  # copied as stored, never decoded
                         revision, terms, raw = repo.raw_record(value)
                         records.append((namespace, key, revision, terms, raw))
-                    else:
+                    else:  # the journal's bytes of it, where it holds them, else encoded
                         terms = repo._terms_of_entity(value)
-                        records.append((namespace, key, value.revision, terms, _encode(value)))
+                        revision = value.revision
+                        raw = committed(namespace, key, revision) or _encode(value)
+                        records.append((namespace, key, revision, terms, raw))
             self._load_snapshot(self._journal.write_snapshot(records), compacted=True)
 
     def _load_snapshot(

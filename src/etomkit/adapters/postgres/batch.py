@@ -27,6 +27,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
 
+from etomkit.adapters.postgres.packing import BLOB, FLAGS, NUMBERS, TEXTS, blobs, flags, texts
 from etomkit.errors import ConflictError, DuplicateKeyError
 from etomkit.model.queries import TERM_SEP
 
@@ -68,13 +69,15 @@ class Statements:
     that writes them (see tally.py)."""
 
     def __init__(self, entity: sql.SQL, term: sql.Composable, tally: Tally) -> None:
-        rows = (
-            "INSERT INTO {entity} (ns, id, revision, doc) SELECT %s, i, 1, d"
-            " FROM unnest(%s::text[], %s::bytea[]) WITH ORDINALITY AS x(i, d, n) ORDER BY n"
+        rows = (  # parameters: ns, documents, ids (2), starts, lengths (packing.py)
+            "INSERT INTO {entity} (ns, id, revision, doc) SELECT %s, x.i, 1, "
+            + BLOB
+            + f" FROM unnest({TEXTS}, {NUMBERS}, {NUMBERS})"
+            " WITH ORDINALITY AS x(i, s, l, n) ORDER BY n"
         )
-        terms = (
+        terms = (  # parameters: ns, terms (2), ids (2), unique flags; the seq from e
             "INSERT INTO {term} (ns, term, id, uniq, seq) SELECT %s, x.t, x.i, x.u, e.seq"
-            " FROM unnest(%s::text[], %s::text[], %s::bool[]) AS x(t, i, u)"
+            f" FROM unnest({TEXTS}, {TEXTS}, {FLAGS}) AS x(t, i, u)"
             " JOIN e ON e.id = x.i"
         )
         names = {"entity": entity, "term": term}
@@ -93,9 +96,9 @@ class Statements:
             " SELECT ARRAY(SELECT id FROM e), (SELECT count(*) FROM t WHERE uniq)"
         ).format(**names, added=added)
         self.undo = sql.SQL(
-            "WITH e AS (DELETE FROM {entity} WHERE ns = %s AND id = ANY(%s)),"
-            " d AS (DELETE FROM {term} WHERE ns = %s AND id = ANY(%s) RETURNING term){gone}"
-            " SELECT 1"
+            f"WITH e AS (DELETE FROM {{entity}} WHERE ns = %s AND id = ANY({TEXTS})),"
+            f" d AS (DELETE FROM {{term}} WHERE ns = %s AND id = ANY({TEXTS}) RETURNING term)"
+            "{gone} SELECT 1"
         ).format(**names, gone=gone)
         # COPY writes the identity column as given: the seqs are drawn first, in
         # the statement that also counts the batch's tallied terms
@@ -169,17 +172,23 @@ def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> 
             term_ids.append(sid)
             term_unique.append(unique)
 
+    doc, starts, lengths = blobs([p[2] for p in prepared])
+    params = (
+        ns,
+        doc,
+        *texts(ids),
+        starts,
+        lengths,
+        ns,
+        *texts(term_texts),
+        *texts(term_ids),
+        flags(term_unique),
+    )
     if not store.in_unit:
 
         def strict(conn: Conn) -> None:
             try:
-                conn.execute(
-                    q.strict,
-                    (
-                        *(ns, ids, [p[2] for p in prepared], ns, term_texts, term_ids),
-                        *(term_unique, *q.counts(ns, prepared)),
-                    ),
-                )
+                conn.execute(q.strict, (*params, *q.counts(ns, prepared)))
             except pg_errors.UniqueViolation:
                 raise refusal(repo, conn, prepared) from None
 
@@ -187,18 +196,15 @@ def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> 
         return
 
     unique_count = sum(term_unique)
+    tallied = [ns, repo._tally.patterns] if repo._tally.kinds else []
 
     def lenient(conn: Conn) -> None:
-        tallied = [ns, repo._tally.patterns] if repo._tally.kinds else []
-        row = conn.execute(
-            q.lenient,
-            (ns, ids, [p[2] for p in prepared], ns, term_texts, term_ids, term_unique, *tallied),
-        ).fetchone()
+        row = conn.execute(q.lenient, (*params, *tallied)).fetchone()
         added: list[str] = list(row[0]) if row else []
         if len(added) == len(ids) and row is not None and row[1] == unique_count:
             return
         if added:  # nothing of the batch stays
-            conn.execute(q.undo, (ns, added, ns, added, *tallied))
+            conn.execute(q.undo, (ns, *texts(added), ns, *texts(added), *tallied))
         raise refusal(repo, conn, prepared)
 
     store.run(what, lenient)

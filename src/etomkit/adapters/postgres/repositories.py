@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 import psycopg
 from psycopg import sql
@@ -21,6 +21,7 @@ from etomkit.adapters.file.store import _encode as _file_encode
 from etomkit.adapters.postgres.batch import Prepared, Statements, insert
 from etomkit.adapters.postgres.batch import text as _text
 from etomkit.adapters.postgres.batch import untext as _untext
+from etomkit.adapters.postgres.packing import TEXTS, texts
 from etomkit.adapters.postgres.schema import TALLIED
 from etomkit.adapters.postgres.tally import Tally
 from etomkit.adapters.postgres.tally import query as _query
@@ -218,12 +219,13 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         keys = [i for i in dict.fromkeys(ids) if type(i) is str]
         if not keys:
             return {}
-        select = sql.SQL("SELECT revision, doc, id FROM {} WHERE ns = %s AND id = ANY(%s)").format(
-            self._entity
-        )
+        select = sql.SQL(
+            "SELECT revision, doc, id FROM {} WHERE ns = %s AND id = ANY(" + TEXTS + ")"
+        ).format(self._entity)
+        packed = texts([_text(k) for k in keys])
         rows = self._store.run(
             f"read {self.entity_name}",
-            lambda c: c.execute(select, (self._ns, [_text(k) for k in keys])).fetchall(),
+            lambda c: c.execute(select, (self._ns, *packed)).fetchall(),
             read=True,
             single=True,
         )
@@ -426,37 +428,88 @@ class PostgresIssuanceRecordRepository(PostgresRepository[Any, Any], IssuanceRec
 class PostgresFeasibilityAssessmentRepository(
     PostgresRepository[Any, Any], FeasibilityAssessmentRepository
 ):
-    """Feasibility assessments of a PostgresStore."""
+    """Feasibility assessments of a PostgresStore. Inside a unit of work the
+    assessments of a request are read once; the requests a batch announced
+    (:meth:`expect_requests`) are read together, by the first lookup of one of
+    them. A write of one, or a nested unit that fails, forgets them."""
 
     reference = memory.InMemoryFeasibilityAssessmentRepository
 
+    def __init__(self, store: PostgresStore) -> None:
+        super().__init__(store)
+        self._of_requests = sql.SQL(
+            "SELECT e.revision, e.doc, e.id, t.term FROM {} e"
+            " JOIN {} t ON t.ns = e.ns AND t.id = e.id"
+            " WHERE t.ns = %s AND t.term = ANY(" + TEXTS + ") ORDER BY e.seq"
+        ).format(self._entity, self._term)
+
+    @staticmethod
+    def _request_term(request_key: str) -> str:
+        (term,) = FeasibilityAssessmentFilter(request_key=request_key).term_sets()[0]
+        return str(term)
+
+    def expect_requests(self, request_keys: Iterable[str]) -> None:
+        cache = self._store.unit_cache
+        if cache is not None:
+            expected = cache.setdefault(("", self._ns), set())
+            expected.update(k for k in request_keys if type(k) is str)
+
+    def _of(self, request_key: str) -> list[Any]:
+        """The request's assessments, oldest first (remembered in a unit)."""
+        cache = self._store.unit_cache
+        key = (self._ns, request_key)
+        if cache is not None and key in cache:
+            return cast(list[Any], cache[key])
+        wanted = [request_key]
+        if cache is not None:
+            expected = cache.pop(("", self._ns), set())
+            wanted += [k for k in expected if k != request_key and (self._ns, k) not in cache]
+        terms = {_text(self._request_term(k)): k for k in wanted}
+        rows = self._store.run(
+            "read feasibility assessments",
+            lambda c: c.execute(self._of_requests, (self._ns, *texts(list(terms)))).fetchall(),
+            read=True,
+            single=True,
+        )
+        found: dict[str, list[Any]] = {k: [] for k in wanted}
+        for row in rows:
+            found[terms[row[3]]].append(self._decode(row))
+        if cache is not None:
+            cache.update({(self._ns, k): v for k, v in found.items()})
+        return found[request_key]
+
     def find_for(self, request_key: str, item_id: str) -> Any:
-        """The latest assessment of the item, else of the whole request: one query
-        for the request's assessments (the in-memory adapter's rule)."""
+        """The latest assessment of the item, else of the whole request (the
+        in-memory adapter's rule)."""
         if type(request_key) is not str or type(item_id) is not str:
             return memory.InMemoryFeasibilityAssessmentRepository.find_for(
                 self,  # type: ignore[arg-type]
                 request_key,
                 item_id,
             )
-        (term,) = FeasibilityAssessmentFilter(request_key=request_key).term_sets()[0]
-        select = sql.SQL(
-            "SELECT e.revision, e.doc, e.id FROM {} e JOIN {} t ON t.ns = e.ns AND t.id = e.id"
-            " WHERE t.ns = %s AND t.term = %s ORDER BY e.seq"
-        ).format(self._entity, self._term)
-        rows = self._store.run(
-            "read feasibility assessments",
-            lambda c: c.execute(select, (self._ns, _text(term))).fetchall(),
-            read=True,
-            single=True,
-        )
-        ofs = [self._decode(r) for r in rows]
+        ofs = self._of(request_key)
         of_item = FeasibilityAssessmentFilter(request_key=request_key, item_id=item_id)
         for_item = [a for a in ofs if of_item.matches(a)]
         if for_item:
             return for_item[-1]
         whole = [a for a in ofs if a.item_id is None]
         return whole[-1] if whole else None
+
+    def add(self, entity: Any) -> Any:
+        self._store.forget()
+        return super().add(entity)
+
+    def add_all(self, entities: Sequence[Any], *, checked: bool = False) -> list[Any]:
+        self._store.forget()
+        return super().add_all(entities, checked=checked)
+
+    def replace(self, entity: Any, *, expected_revision: int | None = None) -> Any:
+        self._store.forget()
+        return super().replace(entity, expected_revision=expected_revision)
+
+    def remove(self, entity_id: str, expected_revision: int | None = None) -> Any:
+        self._store.forget()
+        return super().remove(entity_id, expected_revision)
 
 
 class PostgresResourceSpecificationRepository(
@@ -466,17 +519,35 @@ class PostgresResourceSpecificationRepository(
     remembered until the unit ends (the issuer looks the same few specifications
     up for every order item); a small catalogue (up to ``PREFETCH``) is read
     whole by the unit's first lookup, one round trip, each decoded when asked
-    for. A write of one, or a nested unit that fails, forgets them all."""
+    for. A write of one, or a nested unit that fails, forgets them all.
+
+    Across units a stored row whose revision and bytes are those of one decoded
+    before yields that same object (up to ``DECODED`` of them): the issuer keeps
+    the checks and generated code it bound to a specification while the
+    specification is unchanged, as with the other stores."""
 
     reference = memory.InMemoryResourceSpecificationRepository
     PREFETCH: ClassVar[int] = 64
+    DECODED: ClassVar[int] = 4096
 
     def __init__(self, store: PostgresStore) -> None:
         super().__init__(store)
         self._prefetch = True  # until a catalogue larger than PREFETCH is seen
+        self._decoded: dict[str, tuple[int, bytes, Any]] = {}  # id: (revision, doc, entity)
         self._whole = sql.SQL(
             "SELECT revision, doc, id FROM {} WHERE ns = %s ORDER BY seq LIMIT %s"
         ).format(self._entity)
+
+    def _decode(self, row: tuple[Any, ...]) -> Any:
+        revision, doc, raw_id = row[0], bytes(row[1]), row[2]
+        hit = self._decoded.get(raw_id)
+        if hit is not None and hit[0] == revision and hit[1] == doc:
+            return hit[2]
+        entity = super()._decode(row)
+        if len(self._decoded) >= self.DECODED:
+            self._decoded.clear()
+        self._decoded[raw_id] = (revision, doc, entity)
+        return entity
 
     def find(self, entity_id: str) -> Any:
         cache = self._store.unit_cache
