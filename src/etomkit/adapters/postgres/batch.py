@@ -15,6 +15,10 @@ From ``COPY_FROM`` entities on, the rows and the terms go in by two binary
 statement that draws the rows' ``seq`` values and counts their tallied terms: a
 unique violation rolls the savepoint back whole. Either way a refusal is the
 ``DuplicateKeyError`` that adding the entities one by one would have raised.
+
+The statements of ``remove`` and ``replace`` (:func:`replace_terms` writes a
+replaced entity's new terms) are here too: every write of term rows, with its
+entity's ``seq`` and its tally count (tally.py), is in this module.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ if TYPE_CHECKING:
     from etomkit.adapters.postgres.repositories import PostgresRepository
     from etomkit.adapters.postgres.tally import Tally
 
-__all__ = ["COPY_FROM", "Prepared", "Statements", "insert", "text", "untext"]
+__all__ = ["COPY_FROM", "Prepared", "Statements", "insert", "replace_terms", "text", "untext"]
 
 #: From how many entities a batch goes in by COPY instead of one statement.
 COPY_FROM = 64
@@ -113,6 +117,19 @@ class Statements:
         ).format(**names)
         self.copy_terms = sql.SQL(
             "COPY {term} (ns, term, id, uniq, seq) FROM STDIN (FORMAT BINARY)"
+        ).format(**names)
+        counted = sql.SQL(", c AS ({})").format(tally.from_rows("t", "-"))
+        self.remove = sql.SQL(  # the row if at the revision (or any), its terms, their count
+            "WITH d AS (DELETE FROM {entity} WHERE ns = %s AND id = %s"
+            " AND (%s::integer IS NULL OR revision = %s) RETURNING revision, doc, id),"
+            " t AS (DELETE FROM {term} WHERE ns = %s AND id IN (SELECT id FROM d) RETURNING term)"
+            "{counted} SELECT revision, doc, id FROM d"
+        ).format(**names, counted=counted if counts else sql.SQL(""))
+        self.update = sql.SQL(  # a replace: the row, and its old terms deleted and returned
+            "WITH u AS (UPDATE {entity} SET revision = revision + 1, doc = %s"
+            " WHERE ns = %s AND id = %s AND revision = %s RETURNING seq, id),"
+            " d AS (DELETE FROM {term} WHERE ns = %s AND id IN (SELECT id FROM u) RETURNING term)"
+            " SELECT u.seq, ARRAY(SELECT term FROM d) FROM u"
         ).format(**names)
         self.stored_ids = sql.SQL("SELECT id FROM {entity} WHERE ns = %s AND id = ANY(%s)").format(
             **names
@@ -208,6 +225,36 @@ def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> 
         raise refusal(repo, conn, prepared)
 
     store.run(what, lenient)
+
+
+def replace_terms(
+    repo: PostgresRepository[Any, Any],
+    conn: Conn,
+    entity_id: str,
+    seq: int,
+    terms: list[tuple[str, bool]],
+    old: list[str],
+) -> int:
+    """Insert ``terms`` at ``seq`` (the entity's old terms ``old`` are gone), skipping
+    any a unique index refuses, and count the tally's change; returns how many
+    of the unique ones went in."""
+    terms_changed, counts = repo._tally.deltas([t for t, _ in terms], old)
+    if not terms and not terms_changed:
+        return 0
+    tallied = sql.SQL(", c AS ({})").format(repo._tally.from_values)
+    row = conn.execute(
+        sql.SQL(
+            "WITH i AS (INSERT INTO {} (ns, term, id, uniq, seq)"
+            " SELECT %s, t, %s, u, %s FROM unnest(%s::text[], %s::bool[]) AS x(t, u)"
+            " ON CONFLICT DO NOTHING RETURNING uniq){} SELECT count(*) FROM i WHERE uniq"
+        ).format(repo._term, tallied if terms_changed else sql.SQL("")),
+        (
+            *(repo._ns, text(entity_id), seq, [text(t) for t, _ in terms]),
+            [u for _, u in terms],
+            *((repo._ns, terms_changed, counts) if terms_changed else ()),
+        ),
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def refusal(

@@ -18,7 +18,7 @@ from psycopg import sql
 from etomkit import tmf
 from etomkit.adapters import memory
 from etomkit.adapters.file.store import _encode as _file_encode
-from etomkit.adapters.postgres.batch import Prepared, Statements, insert
+from etomkit.adapters.postgres.batch import Prepared, Statements, insert, replace_terms
 from etomkit.adapters.postgres.batch import text as _text
 from etomkit.adapters.postgres.batch import untext as _untext
 from etomkit.adapters.postgres.packing import TEXTS, texts
@@ -103,19 +103,6 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         kinds = {p: p in self.single_valued for n, p in TALLIED if n == self._ns}
         self._tally = Tally(self._ns, store.qualified("term_tally"), kinds)
         self._batch = Statements(self._entity, self._term, self._tally)
-        counted = sql.SQL(", c AS ({})").format(self._tally.from_rows("t", "-"))
-        self._remove = sql.SQL(
-            "WITH d AS (DELETE FROM {} WHERE ns = %s AND id = %s"
-            " AND (%s::integer IS NULL OR revision = %s) RETURNING revision, doc, id),"
-            " t AS (DELETE FROM {} WHERE ns = %s AND id IN (SELECT id FROM d) RETURNING term)"
-            "{} SELECT revision, doc, id FROM d"
-        ).format(self._entity, self._term, counted if kinds else sql.SQL(""))
-        self._update = sql.SQL(
-            "WITH u AS (UPDATE {} SET revision = revision + 1, doc = %s"
-            " WHERE ns = %s AND id = %s AND revision = %s RETURNING seq, id),"
-            " d AS (DELETE FROM {} WHERE ns = %s AND id IN (SELECT id FROM u) RETURNING term)"
-            " SELECT u.seq, ARRAY(SELECT term FROM d) FROM u"
-        ).format(self._entity, self._term)
 
     # ------------------------------------------------------------------ helpers
 
@@ -135,30 +122,6 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
             ),
             (self._ns, _text(entity_id)),
         ).fetchone()
-
-    def _insert_terms(
-        self, conn: Conn, entity_id: str, seq: int, terms: list[tuple[str, bool]], old: list[str]
-    ) -> int:
-        """Insert ``terms`` at ``seq`` (the entity's old terms ``old`` are gone), skipping
-        any a unique index refuses, and count the tally's change; returns how many
-        of the unique ones went in."""
-        terms_changed, counts = self._tally.deltas([t for t, _ in terms], old)
-        if not terms and not terms_changed:
-            return 0
-        tallied = sql.SQL(", c AS ({})").format(self._tally.from_values)
-        row = conn.execute(
-            sql.SQL(
-                "WITH i AS (INSERT INTO {} (ns, term, id, uniq, seq)"
-                " SELECT %s, t, %s, u, %s FROM unnest(%s::text[], %s::bool[]) AS x(t, u)"
-                " ON CONFLICT DO NOTHING RETURNING uniq){} SELECT count(*) FROM i WHERE uniq"
-            ).format(self._term, tallied if terms_changed else sql.SQL("")),
-            (
-                *(self._ns, _text(entity_id), seq, [_text(t) for t, _ in terms]),
-                [u for _, u in terms],
-                *((self._ns, terms_changed, counts) if terms_changed else ()),
-            ),
-        ).fetchone()
-        return int(row[0]) if row else 0
 
     def _duplicate(self, conn: Conn, terms: list[tuple[str, bool]], entity_id: str) -> Exception:
         """The DuplicateKeyError for the first unique term another entity holds."""
@@ -315,7 +278,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
 
         def write(conn: Conn) -> None:  # the entity keeps its seq, so its place in order
             row = conn.execute(
-                self._update, (doc, self._ns, _text(entity_id), expected, self._ns)
+                self._batch.update, (doc, self._ns, _text(entity_id), expected, self._ns)
             ).fetchone()
             if row is None:
                 current = conn.execute(
@@ -331,7 +294,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                     f"the change was based on revision {expected}"
                 )
             old = [_untext(t) for t in row[1]]
-            if self._insert_terms(conn, entity_id, row[0], terms, old) < unique:
+            if replace_terms(self, conn, entity_id, row[0], terms, old) < unique:
                 raise _RefusedKeyError(self._duplicate(conn, terms, entity_id))
 
         def guarded(conn: Conn) -> None:
@@ -357,7 +320,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         def write(conn: Conn) -> tuple[Any, ...]:
             stored = _text(key)
             row = conn.execute(
-                self._remove,
+                self._batch.remove,
                 (self._ns, stored, expected_revision, expected_revision, self._ns, *tallied),
             ).fetchone()
             if row is not None:
