@@ -4,8 +4,9 @@ one run, the same records, rounds interleaved (the tables show medians).
 1. The document column: ``bytea`` vs ``jsonb``, the same TMF JSON, raw psycopg.
 2. Product writes: one per transaction, then batches of 10, 100 and 1000.
 3. Reads over ``--products`` stored products (1,000,000; ``--quick`` 100,000):
-   point reads, one customer's products, ``status=active`` (limit 100, the total
-   counted), p50/p95, and the ``EXPLAIN ANALYZE`` of the statements the store sends.
+   point reads, one customer's products, ``status=active``, ``suspended``, both,
+   and a customer's active products (limit 100, with the total), p50/p95, and
+   the ``EXPLAIN ANALYZE`` of the statements the store sends.
 4. ``issue_many`` end to end on bench/issuing.py's workload (1,000 rules, service
    orders of 10 items) at 1 and 100 requests per transaction: PostgresStore,
    FileStore (``durability="batch"``: one fsync per transaction; no compaction in the
@@ -215,6 +216,12 @@ def reads_table(store: PostgresStore, total: int) -> None:
     by_status = [timed(partial(store.products.query, active, limit=100)) for _ in range(100)]
     suspended = ek.ProductFilter(status="suspended")
     by_rare = [timed(partial(store.products.query, suspended, limit=100)) for _ in range(100)]
+    either = ek.ProductFilter(status={"active", "suspended"})
+    by_set = [timed(partial(store.products.query, either, limit=100)) for _ in range(100)]
+    both = [ek.ProductFilter(customer_id=c.customer_id, status="active") for c in customers[:100]]
+    by_both = [timed(partial(store.products.query, b, limit=100)) for b in both]
+    common = ek.ProductFilter(status="active", offering_id=OFFERING.id)
+    by_common = [timed(partial(store.products.query, common, limit=100)) for _ in range(10)]
     print(f"\n## Reads over {total:,} stored products (ms)\n")
     print("| read | p50 | p95 |")
     print("|---|---:|---:|")
@@ -224,11 +231,15 @@ def reads_table(store: PostgresStore, total: int) -> None:
         ("products of one customer (limit 100, total counted)", by_customer),
         ("status=suspended (1 in 20): first 100 and the total", by_rare),
         ("status=active (19 in 20): first 100 and the total", by_status),
+        ("status in {active, suspended}: first 100 and the total", by_set),
+        ("one customer's active products (two criteria)", by_both),
+        ("status=active and the offering (two common criteria, 10 runs)", by_common),
     ]:
         p50, p95 = percentiles(samples)
         print(f"| {name} | {p50:.2f} | {p95:.2f} |")
     explained = [("products of one customer", customers[0]), ("status=suspended", suspended)]
-    for title, where in [*explained, ("status=active", active)]:
+    explained += [("status=active", active), ("status in {active, suspended}", either)]
+    for title, where in [*explained, ("one customer's active products", both[0])]:
         statement, params = products.query_statement(where, 0, 100)
         with psycopg.connect(store.conninfo) as conn:
             plan = conn.execute(sql.SQL("EXPLAIN (ANALYZE, COSTS OFF) ") + statement, params)
@@ -392,7 +403,9 @@ def main() -> None:
                 file_store.close()
             if "3" in args.only:
                 with psycopg.connect(args.conninfo, autocommit=True) as conn:
-                    conn.execute(f'TRUNCATE "{schema}".entity, "{schema}".term')
+                    conn.execute(
+                        f'TRUNCATE "{schema}".entity, "{schema}".term, "{schema}".term_tally'
+                    )
                 start = time.perf_counter()
                 for first in range(0, total, 5000):
                     with pg.transaction():

@@ -33,7 +33,10 @@ def shared_schema(postgres_conninfo: str) -> Iterator[tuple[ConnectionPool, str]
 
 def _emptied(pool: ConnectionPool, schema: str) -> PostgresStore:
     with pool.connection() as conn:
-        conn.execute(f'TRUNCATE "{schema}".entity, "{schema}".term, "{schema}".outbox CASCADE')
+        conn.execute(
+            f'TRUNCATE "{schema}".entity, "{schema}".term, "{schema}".term_tally,'
+            f' "{schema}".outbox CASCADE'
+        )
     return PostgresStore(pool, schema=schema, migrate=False)
 
 

@@ -11,9 +11,14 @@ CTE inserting the rows and their terms:
   did insert are deleted again and the refusal explained.
 
 From ``COPY_FROM`` entities on, the rows and the terms go in by two binary
-``COPY`` streams inside a savepoint (or a transaction of their own): a unique
-violation rolls the savepoint back whole. Either way a refusal is the
+``COPY`` streams inside a savepoint (or a transaction of their own), after one
+statement that draws the rows' ``seq`` values and counts their tallied terms: a
+unique violation rolls the savepoint back whole. Either way a refusal is the
 ``DuplicateKeyError`` that adding the entities one by one would have raised.
+
+The statements of ``remove`` and ``replace`` (:func:`replace_terms` writes a
+replaced entity's new terms) are here too: every write of term rows, with its
+entity's ``seq`` and its tally count (tally.py), is in this module.
 """
 
 from __future__ import annotations
@@ -32,8 +37,9 @@ from etomkit.model.queries import TERM_SEP
 
 if TYPE_CHECKING:
     from etomkit.adapters.postgres.repositories import PostgresRepository
+    from etomkit.adapters.postgres.tally import Tally
 
-__all__ = ["COPY_FROM", "Prepared", "Statements", "insert", "text", "untext"]
+__all__ = ["COPY_FROM", "Prepared", "Statements", "insert", "replace_terms", "text", "untext"]
 
 #: From how many entities a batch goes in by COPY instead of one statement.
 COPY_FROM = 64
@@ -62,39 +68,68 @@ def untext(value: str) -> str:
 
 
 class Statements:
-    """The SQL of one repository's inserts (built once per repository)."""
+    """The SQL of one repository's inserts (built once per repository). Term rows
+    carry their entity's ``seq``; tallied terms are counted in the statement
+    that writes them (see tally.py)."""
 
-    def __init__(self, entity: sql.Composable, term: sql.Composable) -> None:
+    def __init__(self, entity: sql.SQL, term: sql.Composable, tally: Tally) -> None:
         rows = (  # parameters: ns, documents, ids (2), starts, lengths (packing.py)
             "INSERT INTO {entity} (ns, id, revision, doc) SELECT %s, x.i, 1, "
             + BLOB
             + f" FROM unnest({TEXTS}, {NUMBERS}, {NUMBERS})"
             " WITH ORDINALITY AS x(i, s, l, n) ORDER BY n"
         )
-        terms = (  # parameters: ns, terms (2), ids (2), unique flags
-            "INSERT INTO {term} (ns, term, id, uniq) SELECT %s, x.t, x.i, x.u"
+        terms = (  # parameters: ns, terms (2), ids (2), unique flags; the seq from e
+            "INSERT INTO {term} (ns, term, id, uniq, seq) SELECT %s, x.t, x.i, x.u, e.seq"
             f" FROM unnest({TEXTS}, {TEXTS}, {FLAGS}) AS x(t, i, u)"
+            " JOIN e ON e.id = x.i"
         )
         names = {"entity": entity, "term": term}
+        self.tally = tally
+        counts = bool(tally.kinds)
+        by_values = sql.SQL(", c AS ({})").format(tally.from_values) if counts else sql.SQL("")
+        added = sql.SQL(", c AS ({})").format(tally.from_rows("t", "")) if counts else sql.SQL("")
+        gone = sql.SQL(", c AS ({})").format(tally.from_rows("d", "-")) if counts else sql.SQL("")
         self.strict = sql.SQL(
-            "WITH e AS (" + rows + " RETURNING 1), t AS (" + terms + " RETURNING 1)"
-            " SELECT count(*) FROM e"
-        ).format(**names)
+            "WITH e AS (" + rows + " RETURNING id, seq), t AS (" + terms + " RETURNING 1)"
+            "{by_values} SELECT count(*) FROM e"
+        ).format(**names, by_values=by_values)
         self.lenient = sql.SQL(
-            "WITH e AS (" + rows + " ON CONFLICT DO NOTHING RETURNING id),"
-            " t AS (" + terms + " WHERE x.i IN (SELECT id FROM e)"
-            " ON CONFLICT DO NOTHING RETURNING uniq)"
+            "WITH e AS (" + rows + " ON CONFLICT DO NOTHING RETURNING id, seq),"
+            " t AS (" + terms + " ON CONFLICT DO NOTHING RETURNING term, uniq){added}"
             " SELECT ARRAY(SELECT id FROM e), (SELECT count(*) FROM t WHERE uniq)"
-        ).format(**names)
+        ).format(**names, added=added)
         self.undo = sql.SQL(
-            f"WITH e AS (DELETE FROM {{entity}} WHERE ns = %s AND id = ANY({TEXTS}))"
-            f" DELETE FROM {{term}} WHERE ns = %s AND id = ANY({TEXTS})"
-        ).format(**names)
+            f"WITH e AS (DELETE FROM {{entity}} WHERE ns = %s AND id = ANY({TEXTS})),"
+            f" d AS (DELETE FROM {{term}} WHERE ns = %s AND id = ANY({TEXTS}) RETURNING term)"
+            "{gone} SELECT 1"
+        ).format(**names, gone=gone)
+        # COPY writes the identity column as given: the seqs are drawn first, in
+        # the statement that also counts the batch's tallied terms
+        self.entity_name = entity.as_string(None)
+        self.seqs = sql.SQL(
+            ("WITH c AS ({}) " if counts else "{}")
+            + "SELECT ARRAY(SELECT nextval((SELECT pg_get_serial_sequence(%s, 'seq'))::regclass)"
+            " FROM generate_series(1, %s))"
+        ).format(tally.from_values if counts else sql.SQL(""))
         self.copy_rows = sql.SQL(
-            "COPY {entity} (ns, id, revision, doc) FROM STDIN (FORMAT BINARY)"
+            "COPY {entity} (ns, id, seq, revision, doc) FROM STDIN (FORMAT BINARY)"
         ).format(**names)
         self.copy_terms = sql.SQL(
-            "COPY {term} (ns, term, id, uniq) FROM STDIN (FORMAT BINARY)"
+            "COPY {term} (ns, term, id, uniq, seq) FROM STDIN (FORMAT BINARY)"
+        ).format(**names)
+        counted = sql.SQL(", c AS ({})").format(tally.from_rows("t", "-"))
+        self.remove = sql.SQL(  # the row if at the revision (or any), its terms, their count
+            "WITH d AS (DELETE FROM {entity} WHERE ns = %s AND id = %s"
+            " AND (%s::integer IS NULL OR revision = %s) RETURNING revision, doc, id),"
+            " t AS (DELETE FROM {term} WHERE ns = %s AND id IN (SELECT id FROM d) RETURNING term)"
+            "{counted} SELECT revision, doc, id FROM d"
+        ).format(**names, counted=counted if counts else sql.SQL(""))
+        self.update = sql.SQL(  # a replace: the row, and its old terms deleted and returned
+            "WITH u AS (UPDATE {entity} SET revision = revision + 1, doc = %s"
+            " WHERE ns = %s AND id = %s AND revision = %s RETURNING seq, id),"
+            " d AS (DELETE FROM {term} WHERE ns = %s AND id IN (SELECT id FROM u) RETURNING term)"
+            " SELECT u.seq, ARRAY(SELECT term FROM d) FROM u"
         ).format(**names)
         self.stored_ids = sql.SQL("SELECT id FROM {entity} WHERE ns = %s AND id = ANY(%s)").format(
             **names
@@ -102,6 +137,14 @@ class Statements:
         self.holders = sql.SQL(
             "SELECT term, id FROM {term} WHERE ns = %s AND uniq AND term = ANY(%s)"
         ).format(**names)
+
+    def counts(self, ns: str, prepared: Sequence[Prepared]) -> list[Any]:
+        """The parameters of ``Tally.from_values`` for the terms of ``prepared``
+        (empty if the repository tallies nothing)."""
+        if not self.tally.kinds:
+            return []
+        terms, counts = self.tally.deltas(t for p in prepared for t, _ in p[3])
+        return [ns, terms, counts]
 
 
 def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> None:
@@ -111,6 +154,32 @@ def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> 
         return
     ns, store, q = repo._ns, repo._store, repo._batch
     ids = [text(p[1]) for p in prepared]
+    what = f"add {repo.entity_name}"
+
+    if len(prepared) >= COPY_FROM:
+
+        def copy(conn: Conn) -> None:
+            try:
+                with conn.transaction(), conn.cursor() as cur:  # a savepoint in a unit
+                    drawn = cur.execute(
+                        q.seqs, [*q.counts(ns, prepared), q.entity_name, len(prepared)]
+                    ).fetchone()
+                    seqs = sorted(drawn[0]) if drawn else []
+                    with cur.copy(q.copy_rows) as stream:
+                        stream.set_types(["text", "text", "int8", "int4", "bytea"])
+                        for sid, seq, p in zip(ids, seqs, prepared, strict=True):
+                            stream.write_row((ns, sid, seq, 1, p[2]))
+                    with cur.copy(q.copy_terms) as stream:
+                        stream.set_types(["text", "text", "text", "bool", "int8"])
+                        for seq, (_, _, _, terms), sid in zip(seqs, prepared, ids, strict=True):
+                            for term, unique in terms:
+                                stream.write_row((ns, text(term), sid, unique, seq))
+            except pg_errors.UniqueViolation:
+                raise refusal(repo, conn, prepared) from None
+
+        store.run(what, copy, single=True, copy=True)
+        return
+
     term_texts: list[str] = []
     term_ids: list[str] = []
     term_unique: list[bool] = []
@@ -119,26 +188,6 @@ def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> 
             term_texts.append(text(term))
             term_ids.append(sid)
             term_unique.append(unique)
-    what = f"add {repo.entity_name}"
-
-    if len(prepared) >= COPY_FROM:
-
-        def copy(conn: Conn) -> None:
-            try:
-                with conn.transaction(), conn.cursor() as cur:  # a savepoint in a unit
-                    with cur.copy(q.copy_rows) as stream:
-                        stream.set_types(["text", "text", "int4", "bytea"])
-                        for sid, (_, _, doc, _) in zip(ids, prepared, strict=True):
-                            stream.write_row((ns, sid, 1, doc))
-                    with cur.copy(q.copy_terms) as stream:
-                        stream.set_types(["text", "text", "text", "bool"])
-                        for row in zip(term_texts, term_ids, term_unique, strict=True):
-                            stream.write_row((ns, *row))
-            except pg_errors.UniqueViolation:
-                raise refusal(repo, conn, prepared) from None
-
-        store.run(what, copy, single=True, copy=True)
-        return
 
     doc, starts, lengths = blobs([p[2] for p in prepared])
     params = (
@@ -156,7 +205,7 @@ def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> 
 
         def strict(conn: Conn) -> None:
             try:
-                conn.execute(q.strict, params)
+                conn.execute(q.strict, (*params, *q.counts(ns, prepared)))
             except pg_errors.UniqueViolation:
                 raise refusal(repo, conn, prepared) from None
 
@@ -164,17 +213,48 @@ def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> 
         return
 
     unique_count = sum(term_unique)
+    tallied = [ns, repo._tally.patterns] if repo._tally.kinds else []
 
     def lenient(conn: Conn) -> None:
-        row = conn.execute(q.lenient, params).fetchone()
+        row = conn.execute(q.lenient, (*params, *tallied)).fetchone()
         added: list[str] = list(row[0]) if row else []
         if len(added) == len(ids) and row is not None and row[1] == unique_count:
             return
         if added:  # nothing of the batch stays
-            conn.execute(q.undo, (ns, *texts(added), ns, *texts(added)))
+            conn.execute(q.undo, (ns, *texts(added), ns, *texts(added), *tallied))
         raise refusal(repo, conn, prepared)
 
     store.run(what, lenient)
+
+
+def replace_terms(
+    repo: PostgresRepository[Any, Any],
+    conn: Conn,
+    entity_id: str,
+    seq: int,
+    terms: list[tuple[str, bool]],
+    old: list[str],
+) -> int:
+    """Insert ``terms`` at ``seq`` (the entity's old terms ``old`` are gone), skipping
+    any a unique index refuses, and count the tally's change; returns how many
+    of the unique ones went in."""
+    terms_changed, counts = repo._tally.deltas([t for t, _ in terms], old)
+    if not terms and not terms_changed:
+        return 0
+    tallied = sql.SQL(", c AS ({})").format(repo._tally.from_values)
+    row = conn.execute(
+        sql.SQL(
+            "WITH i AS (INSERT INTO {} (ns, term, id, uniq, seq)"
+            " SELECT %s, t, %s, u, %s FROM unnest(%s::text[], %s::bool[]) AS x(t, u)"
+            " ON CONFLICT DO NOTHING RETURNING uniq){} SELECT count(*) FROM i WHERE uniq"
+        ).format(repo._term, tallied if terms_changed else sql.SQL("")),
+        (
+            *(repo._ns, text(entity_id), seq, [text(t) for t, _ in terms]),
+            [u for _, u in terms],
+            *((repo._ns, terms_changed, counts) if terms_changed else ()),
+        ),
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def refusal(

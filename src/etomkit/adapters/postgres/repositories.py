@@ -18,10 +18,14 @@ from psycopg import sql
 from etomkit import tmf
 from etomkit.adapters import memory
 from etomkit.adapters.file.store import _encode as _file_encode
-from etomkit.adapters.postgres.batch import Prepared, Statements, insert
+from etomkit.adapters.postgres.batch import Prepared, Statements, insert, replace_terms
 from etomkit.adapters.postgres.batch import text as _text
 from etomkit.adapters.postgres.batch import untext as _untext
 from etomkit.adapters.postgres.packing import TEXTS, texts
+from etomkit.adapters.postgres.schema import TALLIED
+from etomkit.adapters.postgres.tally import Tally
+from etomkit.adapters.postgres.tally import query as _query
+from etomkit.adapters.postgres.tally import query_statement as _query_statement
 from etomkit.errors import (
     ConflictError,
     DuplicateKeyError,
@@ -32,7 +36,7 @@ from etomkit.errors import (
 from etomkit.model._copy import replace
 from etomkit.model.canonical import storable_problems, storable_test
 from etomkit.model.issuance import FeasibilityAssessmentFilter
-from etomkit.model.queries import TERM_SEP, Page, check_page_bounds, order_item_term
+from etomkit.model.queries import TERM_SEP, Page, order_item_term
 from etomkit.ports import (
     AuditRunRepository,
     ClientRepository,
@@ -82,6 +86,9 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
     """Shared mechanics of every PostgresStore repository."""
 
     reference: ClassVar[type[memory._DictRepository[Any, Any]]]
+    #: The tallied kinds (``schema.TALLIED``) of which an entity holds one term at
+    #: most: the tally then also totals a filter on several of them (tally.py).
+    single_valued: ClassVar[frozenset[str]] = frozenset({"status=", "state="})
 
     def __init__(self, store: PostgresStore) -> None:
         self._store = store
@@ -93,7 +100,9 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         self._storable = storable_test(self._cls)
         self._entity = store.qualified("entity")
         self._term = store.qualified("term")
-        self._batch = Statements(self._entity, self._term)
+        kinds = {p: p in self.single_valued for n, p in TALLIED if n == self._ns}
+        self._tally = Tally(self._ns, store.qualified("term_tally"), kinds)
+        self._batch = Statements(self._entity, self._term, self._tally)
 
     # ------------------------------------------------------------------ helpers
 
@@ -113,21 +122,6 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
             ),
             (self._ns, _text(entity_id)),
         ).fetchone()
-
-    def _insert_terms(self, conn: Conn, entity_id: str, terms: list[tuple[str, bool]]) -> int:
-        """Insert ``terms``, skipping any a unique index refuses; returns how many of
-        the unique ones went in."""
-        if not terms:
-            return 0
-        rows = conn.execute(
-            sql.SQL(
-                "INSERT INTO {} (ns, term, id, uniq)"
-                " SELECT %s, t, %s, u FROM unnest(%s::text[], %s::bool[]) AS x(t, u)"
-                " ON CONFLICT DO NOTHING RETURNING uniq"
-            ).format(self._term),
-            (self._ns, _text(entity_id), [_text(t) for t, _ in terms], [u for _, u in terms]),
-        ).fetchall()
-        return sum(1 for (unique,) in rows if unique)
 
     def _duplicate(self, conn: Conn, terms: list[tuple[str, bool]], entity_id: str) -> Exception:
         """The DuplicateKeyError for the first unique term another entity holds."""
@@ -230,62 +224,15 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
     def query(
         self, where: F | None = None, *, offset: int = 0, limit: int | None = None
     ) -> Page[T]:
-        check_page_bounds(offset, limit)
-        statement, params = self.query_statement(where, offset, limit)
-        rows = self._store.run(  # one statement: the count and the page agree
-            f"query {self.entity_name}",
-            # never prepared: a generic plan, blind to how common a term is, would
-            # walk every holder of a common one (status=active) to sort them
-            lambda c: c.execute(statement, params, prepare=False).fetchall(),
-            read=True,
-            single=True,
-        )
-        if where is None or getattr(where, "exact_terms", True):
-            total = next((int(r[3]) for r in rows if r[2] is None), 0)
-            items = tuple(self._decode(r) for r in rows if r[2] is not None)
-            return Page(items, total, offset, limit)
-        matching = [e for e in map(self._decode, rows) if where.matches(e)]  # type: ignore[attr-defined]
-        end = None if limit is None else offset + limit
-        return Page(tuple(matching[offset:end]), len(matching), offset, limit)
+        """One statement: the page and its total (see tally.py)."""
+        page: Page[T] = _query(self, where, offset, limit)
+        return page
 
     def query_statement(
         self, where: F | None, offset: int = 0, limit: int | None = None
     ) -> tuple[sql.Composed, list[Any]]:
-        """The statement :meth:`query` sends (``bench/postgres.py`` EXPLAINs it): for
-        an exact filter one row ``(NULL, NULL, NULL, total)`` and the page's rows
-        ``(revision, doc, id, NULL)``; otherwise every candidate row."""
-        term_sets: list[list[str]] = [] if where is None else where.term_sets()  # type: ignore[attr-defined]
-        conditions: list[sql.Composable] = [sql.SQL("e.ns = %s")]
-        params: list[Any] = [self._ns]
-        for terms in term_sets:
-            conditions.append(
-                sql.SQL(
-                    "EXISTS (SELECT 1 FROM {} t WHERE t.ns = e.ns AND t.id = e.id"
-                    " AND t.term = ANY(%s))"
-                ).format(self._term)
-            )
-            params.append([_text(t) for t in terms])
-        condition = sql.SQL(" AND ").join(conditions)
-        if where is not None and not getattr(where, "exact_terms", True):
-            return sql.SQL(
-                "SELECT e.revision, e.doc, e.id FROM {} e WHERE {} ORDER BY e.seq"
-            ).format(self._entity, condition), params
-        if len(term_sets) == 1:  # the total from the term index alone
-            counted = sql.SQL(
-                "SELECT NULL::integer, NULL::bytea, NULL::text, count({}) FROM {} t"
-                " WHERE t.ns = %s AND t.term = ANY(%s)"
-            ).format(sql.SQL("*" if len(term_sets[0]) == 1 else "DISTINCT t.id"), self._term)
-            count_params = [self._ns, params[1]]
-        else:
-            counted = sql.SQL(
-                "SELECT NULL::integer, NULL::bytea, NULL::text, count(*) FROM {} e WHERE {}"
-            ).format(self._entity, condition)
-            count_params = params
-        statement = sql.SQL(
-            "{} UNION ALL (SELECT e.revision, e.doc, e.id, NULL FROM {} e WHERE {}"
-            " ORDER BY e.seq OFFSET %s LIMIT %s)"
-        ).format(counted, self._entity, condition)
-        return statement, [*count_params, *params, offset, limit]
+        """The statement :meth:`query` sends (``bench/postgres.py`` EXPLAINs it)."""
+        return _query_statement(self, where, offset, limit)
 
     # ------------------------------------------------------------------ writes
 
@@ -329,13 +276,9 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         doc, terms = encode(stored), self._terms(stored)
         unique = sum(1 for _, u in terms if u)
 
-        def write(conn: Conn) -> None:
+        def write(conn: Conn) -> None:  # the entity keeps its seq, so its place in order
             row = conn.execute(
-                sql.SQL(
-                    "UPDATE {} SET revision = revision + 1, doc = %s"
-                    " WHERE ns = %s AND id = %s AND revision = %s RETURNING revision"
-                ).format(self._entity),
-                (doc, self._ns, _text(entity_id), expected),
+                self._batch.update, (doc, self._ns, _text(entity_id), expected, self._ns)
             ).fetchone()
             if row is None:
                 current = conn.execute(
@@ -350,11 +293,8 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                     f"{self.entity_name} {entity_id!r} is at revision {current[0]}, "
                     f"the change was based on revision {expected}"
                 )
-            conn.execute(
-                sql.SQL("DELETE FROM {} WHERE ns = %s AND id = %s").format(self._term),
-                (self._ns, _text(entity_id)),
-            )
-            if self._insert_terms(conn, entity_id, terms) < unique:
+            old = [_untext(t) for t in row[1]]
+            if replace_terms(self, conn, entity_id, row[0], terms, old) < unique:
                 raise _RefusedKeyError(self._duplicate(conn, terms, entity_id))
 
         def guarded(conn: Conn) -> None:
@@ -375,17 +315,13 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         key = self._checked_id(entity_id)
         if key is None:
             raise NotFoundError(self.entity_name, str(entity_id))
-        delete = sql.SQL(
-            "WITH d AS (DELETE FROM {} WHERE ns = %s AND id = %s"
-            " AND (%s::integer IS NULL OR revision = %s) RETURNING revision, doc, id),"
-            " t AS (DELETE FROM {} WHERE ns = %s AND id IN (SELECT id FROM d))"
-            " SELECT revision, doc, id FROM d"
-        ).format(self._entity, self._term)
+        tallied = (self._ns, self._tally.patterns) if self._tally.kinds else ()
 
         def write(conn: Conn) -> tuple[Any, ...]:
             stored = _text(key)
             row = conn.execute(
-                delete, (self._ns, stored, expected_revision, expected_revision, self._ns)
+                self._batch.remove,
+                (self._ns, stored, expected_revision, expected_revision, self._ns, *tallied),
             ).fetchone()
             if row is not None:
                 return tuple(row)
@@ -432,6 +368,7 @@ class PostgresProductRepository(PostgresRepository[Any, Any], ProductRepository)
     """Products of a PostgresStore (order items unique by a partial UNIQUE index)."""
 
     reference = memory.InMemoryProductRepository
+    single_valued = frozenset({"status=", "offering="})
 
     def find_by_order_item(self, order_id: str, item_id: str) -> Any:
         ids = self._ids_with_term(order_item_term(order_id, item_id))
@@ -634,6 +571,7 @@ class PostgresManualAuditRepository(PostgresRepository[Any, Any], ManualAuditRep
     """Manual audits of a PostgresStore."""
 
     reference = memory.InMemoryManualAuditRepository
+    single_valued = frozenset({"outcome=", "type="})
 
 
 #: ``(store attribute, repository class)`` for every repository a PostgresStore holds.

@@ -32,6 +32,7 @@ from etomkit.adapters.postgres.repositories import (
     PostgresResourceSpecificationRepository,
 )
 from etomkit.adapters.postgres.schema import SCHEMA_VERSION, migration_sql
+from etomkit.adapters.postgres.tally import fold
 from etomkit.errors import EtomkitError, StorageError, ValidationError
 from etomkit.ports import OrderingStore, Store
 
@@ -200,7 +201,8 @@ class PostgresStore(Store, OrderingStore):
         """Create or upgrade the schema to this code's version; returns the version.
 
         A schema newer than the code is refused (StorageError naming both) and
-        left unchanged. Safe to run from several hosts at once.
+        left unchanged. Safe to run from several hosts at once. Folds the term
+        tallies (see :meth:`fold_tallies`).
         """
         quoted = self._schema_sql.as_string(None)
 
@@ -222,6 +224,8 @@ class PostgresStore(Store, OrderingStore):
                     f"PostgresStore schema {self.schema!r} is at version {current}, newer than "
                     f"this etomkit's {SCHEMA_VERSION}; upgrade etomkit"
                 )
+            if current < SCHEMA_VERSION:  # a backfill may outlast statement_timeout
+                conn.execute("SET LOCAL statement_timeout = 0")
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in migration_sql(version, quoted):
                     conn.execute(statement.encode())
@@ -231,9 +235,21 @@ class PostgresStore(Store, OrderingStore):
                     ),
                     (version,),
                 )
+            fold(conn, self.qualified("term_tally"))
             return SCHEMA_VERSION
 
         return self.run("migrate", apply)
+
+    def fold_tallies(self) -> int:
+        """Merge each term's tally rows (one per backend that wrote it) into one;
+        returns how many rows were merged. Never waits for a writer: rows a
+        transaction holds are left for the next fold. Maintenance: queries fold
+        the rows of their term when they see many, ``migrate()`` folds all."""
+        return self.run(
+            "fold the term tallies",
+            lambda conn: fold(conn, self.qualified("term_tally")),
+            single=True,
+        )
 
     def drop(self) -> None:
         """Drop the store's schema and everything in it (tests, teardown)."""
