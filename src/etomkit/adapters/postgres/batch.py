@@ -23,7 +23,6 @@ entity's ``seq`` and its tally count (tally.py), is in this module.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +30,17 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
 
-from etomkit.adapters.postgres.packing import BLOB, FLAGS, NUMBERS, TEXTS, blobs, flags, texts
+from etomkit.adapters.postgres.packing import (
+    BLOB,
+    FLAGS,
+    NUMBERS,
+    TEXTS,
+    blobs,
+    flags,
+    text,
+    texts,
+    untext,
+)
 from etomkit.errors import ConflictError, DuplicateKeyError
 from etomkit.model.queries import TERM_SEP
 
@@ -47,24 +56,6 @@ COPY_FROM = 64
 #: ``(stored entity, id, TMF JSON, [(term, unique)])`` of an entity to insert.
 Prepared = tuple[Any, str, bytes, list[tuple[str, bool]]]
 Conn = psycopg.Connection[Any]
-
-
-def text(value: str) -> str:
-    """``value`` as a PostgreSQL text value: text cannot hold U+0000, so backslash
-    and NUL are escaped (injectively)."""
-    if "\\" not in value and "\x00" not in value:
-        return value
-    return value.replace("\\", "\\\\").replace("\x00", "\\0")
-
-
-_ESCAPED = re.compile(r"\\(.)")
-
-
-def untext(value: str) -> str:
-    """The value :func:`text` was given."""
-    if "\\" not in value:
-        return value
-    return _ESCAPED.sub(lambda m: "\x00" if m[1] == "0" else m[1], value)
 
 
 class Statements:
