@@ -30,6 +30,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
 
+from etomkit.adapters.file.store import _encode as encode
 from etomkit.adapters.postgres.packing import (
     BLOB,
     FLAGS,
@@ -53,8 +54,10 @@ __all__ = ["COPY_FROM", "Prepared", "Statements", "insert", "replace_terms", "te
 #: From how many entities a batch goes in by COPY instead of one statement.
 COPY_FROM = 64
 
-#: ``(stored entity, id, TMF JSON, [(term, unique)])`` of an entity to insert.
-Prepared = tuple[Any, str, bytes, list[tuple[str, bool]]]
+#: ``(stored entity, id, TMF JSON, [(term, unique)])`` of an entity to insert; from
+#: ``COPY_FROM`` entities on the JSON is None: the COPY stream encodes each entity as
+#: it sends it, so the server stores rows while the next ones are encoded.
+Prepared = tuple[Any, str, bytes | None, list[tuple[str, bool]]]
 Conn = psycopg.Connection[Any]
 
 
@@ -159,7 +162,8 @@ def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> 
                     with cur.copy(q.copy_rows) as stream:
                         stream.set_types(["text", "text", "int8", "int4", "bytea"])
                         for sid, seq, p in zip(ids, seqs, prepared, strict=True):
-                            stream.write_row((ns, sid, seq, 1, p[2]))
+                            doc = p[2] if p[2] is not None else encode(p[0])
+                            stream.write_row((ns, sid, seq, 1, doc))
                     with cur.copy(q.copy_terms) as stream:
                         stream.set_types(["text", "text", "text", "bool", "int8"])
                         for seq, (_, _, _, terms), sid in zip(seqs, prepared, ids, strict=True):
@@ -180,7 +184,7 @@ def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> 
             term_ids.append(sid)
             term_unique.append(unique)
 
-    doc, starts, lengths = blobs([p[2] for p in prepared])
+    doc, starts, lengths = blobs([encode(p[0]) if p[2] is None else p[2] for p in prepared])
     params = (
         ns,
         doc,

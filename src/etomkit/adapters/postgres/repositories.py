@@ -18,7 +18,7 @@ from psycopg import sql
 from etomkit import tmf
 from etomkit.adapters import memory
 from etomkit.adapters.file.store import _encode as _file_encode
-from etomkit.adapters.postgres.batch import Prepared, Statements, insert, replace_terms
+from etomkit.adapters.postgres.batch import COPY_FROM, Prepared, Statements, insert, replace_terms
 from etomkit.adapters.postgres.batch import text as _text
 from etomkit.adapters.postgres.batch import untext as _untext
 from etomkit.adapters.postgres.packing import TEXTS, texts
@@ -236,9 +236,10 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
 
     # ------------------------------------------------------------------ writes
 
-    def _prepared(self, entity: T, checked: bool = False) -> Prepared:
+    def _prepared(self, entity: T, checked: bool = False, encoded: bool = True) -> Prepared:
         """``(stored entity, id, TMF JSON, terms)`` of a new entity, or ValidationError
-        (``checked``: the caller vouches that it passes the storable checks)."""
+        (``checked``: the caller vouches that it passes the storable checks;
+        ``encoded=False``: the JSON is None, for ``insert`` to encode as it streams)."""
         if not checked or type(entity) is not self._cls:
             self._check_storable(entity)
         entity_id = entity.id  # type: ignore[attr-defined]
@@ -249,7 +250,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
                 self.entity_name, [("id", "must not contain the control character U+001E")]
             )
         stored: T = entity if entity.revision == 1 else replace(entity, revision=1)  # type: ignore[attr-defined]
-        return stored, entity_id, encode(stored), self._terms(stored)
+        return stored, entity_id, encode(stored) if encoded else None, self._terms(stored)
 
     def add(self, entity: T) -> T:
         """One statement: the row and its terms (see batch.py)."""
@@ -261,7 +262,8 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
     def add_all(self, entities: Sequence[T], *, checked: bool = False) -> list[T]:
         """All or none: one statement for a few entities, two COPY streams for many
         (see batch.py); ``checked`` skips the storable check (INTERFACE §2)."""
-        prepared = [self._prepared(e, checked) for e in entities]
+        streamed = len(entities) >= COPY_FROM  # encoded while the server takes the rows
+        prepared = [self._prepared(e, checked, not streamed) for e in entities]
         insert(self, prepared)
         return [p[0] for p in prepared]
 
