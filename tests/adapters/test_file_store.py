@@ -425,6 +425,11 @@ def test_compaction_copies_the_journals_bytes_and_encodes_only_what_it_lacks(
         monkeypatch.setattr(store_module, "_encode", counted)
         store.compact()
         assert encoded == []  # every live record's bytes were in the journal
+        offerings.replace(attrs.evolve(offerings.get("o-9"), name="after"))
+        expected["o-9"] = offerings.get("o-9")
+        encoded.clear()  # the write itself encoded it
+        store.compact()  # the kept entities' bytes now come from the first snapshot
+        assert encoded == []
     monkeypatch.undo()
     with FileStore(filled) as store:  # the snapshot holds what encoding would write
         stored = store.offerings

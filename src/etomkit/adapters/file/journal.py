@@ -14,7 +14,7 @@ import gc
 import mmap
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -156,8 +156,8 @@ class FileJournal:
         self.snapshot: Source | None = None
         self.blocks: list[Block] = []  # the snapshot's records, column-wise
         self.ops: list[tuple[str, str, Pending | None]] = []  # the journal's, in order
-        # namespace -> key -> where the journal holds its last committed value:
-        # offset << 64 | length << 32 | revision (see committed_value)
+        # namespace -> key -> where the files hold its last committed value:
+        # offset << 65 | in_snapshot << 64 | length << 32 | revision (committed_value)
         self._written: dict[str, dict[str, int]] = {}
         self.report = RecoveryReport()
         try:
@@ -369,24 +369,49 @@ class FileJournal:
             else:
                 written.get(ns, {}).pop(key, None)
 
-    def _note(self, namespace: str, key: str, offset: int, length: int, revision: int) -> None:
+    def _note(
+        self,
+        namespace: str,
+        key: str,
+        offset: int,
+        length: int,
+        revision: int,
+        in_snapshot: bool = False,
+    ) -> None:
         where = self._written.get(namespace)
         if where is None:
             where = self._written[namespace] = {}
         if 0 <= revision < 1 << 32 and length < 1 << 32:
-            where[key] = offset << 64 | length << 32 | revision
+            where[key] = (offset << 1 | in_snapshot) << 64 | length << 32 | revision
         else:
             where.pop(key, None)
 
+    def note_snapshot_values(self, block: Block, wanted: Collection[str]) -> None:
+        """Remember where the current snapshot's ``block`` holds the values of the
+        keys in ``wanted`` (entities the store keeps decoded: the next compaction
+        copies them from here instead of encoding them again)."""
+        if not wanted:
+            return
+        at = block.values_at
+        note, namespace = self._note, block.namespace
+        for key, revision, length in zip(block.keys, block.revisions, block.lengths, strict=True):
+            if key in wanted:
+                note(namespace, key, at, length, revision, True)
+            at += length
+
     def committed_value(self, namespace: str, key: str, revision: int) -> bytes | None:
-        """The bytes the current journal holds as the last committed value of
-        ``key`` if it is at ``revision`` (a compaction copies them instead of
-        encoding the entity again), else None."""
+        """The bytes the store's files hold as the last committed value of ``key``
+        if it is at ``revision`` (the current journal's, or the current
+        snapshot's for a record noted by :meth:`note_snapshot_values`): a
+        compaction copies them instead of encoding the entity again. Else None."""
         packed = self._written.get(namespace, {}).get(key)
         if packed is None or packed & 0xFFFFFFFF != revision or self._fd is None:
             return None
-        length = packed >> 32 & 0xFFFFFFFF
-        value = os.pread(self._fd, length, packed >> 64)
+        length, where = packed >> 32 & 0xFFFFFFFF, packed >> 64
+        if where & 1:
+            snapshot = self.snapshot
+            return None if snapshot is None else snapshot.value(where >> 1, length)
+        value = os.pread(self._fd, length, where >> 1)
         return value if len(value) == length else None
 
     def _append(self, frame: bytes, *, sync: bool) -> None:

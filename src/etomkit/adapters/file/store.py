@@ -312,18 +312,25 @@ class FileStore(Store, OrderingStore):
         """Write a snapshot of every live record and start a fresh journal."""
         with self._unit.lock:
             records: list[tuple[str, str, int, tuple[str, ...], bytes]] = []
-            committed = self._journal.committed_value
+            journal = self._journal
+            committed = journal.committed_value
+            decoded: dict[str, set[str]] = {}  # kept decoded: note where the snapshot has them
             for namespace, repo in self._repositories.items():
+                kept = decoded[namespace] = set()
                 for key, value in repo.stored_items():
                     if type(value) in _LAZY:  # copied as stored, never decoded
                         revision, terms, raw = repo.raw_record(value)
                         records.append((namespace, key, revision, terms, raw))
-                    else:  # the journal's bytes of it, where it holds them, else encoded
+                    else:  # the bytes the files hold of it, where they do, else encoded
                         terms = repo._terms_of_entity(value)
                         revision = value.revision
                         raw = committed(namespace, key, revision) or _encode(value)
                         records.append((namespace, key, revision, terms, raw))
-            self._load_snapshot(self._journal.write_snapshot(records), compacted=True)
+                        kept.add(key)
+            blocks = journal.write_snapshot(records)
+            for block in blocks:
+                journal.note_snapshot_values(block, decoded.get(block.namespace, set()))
+            self._load_snapshot(blocks, compacted=True)
 
     def _load_snapshot(
         self, blocks: list[Any], *, compacted: bool = False
