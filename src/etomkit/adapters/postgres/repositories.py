@@ -390,9 +390,28 @@ class PostgresIssuanceRecordRepository(PostgresRepository[Any, Any], IssuanceRec
     records_for_service = memory.InMemoryIssuanceRecordRepository.records_for_service
 
 
-class PostgresFeasibilityAssessmentRepository(
-    PostgresRepository[Any, Any], FeasibilityAssessmentRepository
-):
+class _ForgetsOnWrite(PostgresRepository[Any, Any]):
+    """A repository whose reads the unit of work remembers: any write of it
+    empties the unit's read cache (what was remembered may be stale)."""
+
+    def add(self, entity: Any) -> Any:
+        self._store.forget()
+        return super().add(entity)
+
+    def add_all(self, entities: Sequence[Any], *, checked: bool = False) -> list[Any]:
+        self._store.forget()
+        return super().add_all(entities, checked=checked)
+
+    def replace(self, entity: Any, *, expected_revision: int | None = None) -> Any:
+        self._store.forget()
+        return super().replace(entity, expected_revision=expected_revision)
+
+    def remove(self, entity_id: str, expected_revision: int | None = None) -> Any:
+        self._store.forget()
+        return super().remove(entity_id, expected_revision)
+
+
+class PostgresFeasibilityAssessmentRepository(_ForgetsOnWrite, FeasibilityAssessmentRepository):
     """Feasibility assessments of a PostgresStore. Inside a unit of work the
     assessments of a request are read once; the requests a batch announced
     (:meth:`expect_requests`) are read together, by the first lookup of one of
@@ -460,26 +479,8 @@ class PostgresFeasibilityAssessmentRepository(
         whole = [a for a in ofs if a.item_id is None]
         return whole[-1] if whole else None
 
-    def add(self, entity: Any) -> Any:
-        self._store.forget()
-        return super().add(entity)
 
-    def add_all(self, entities: Sequence[Any], *, checked: bool = False) -> list[Any]:
-        self._store.forget()
-        return super().add_all(entities, checked=checked)
-
-    def replace(self, entity: Any, *, expected_revision: int | None = None) -> Any:
-        self._store.forget()
-        return super().replace(entity, expected_revision=expected_revision)
-
-    def remove(self, entity_id: str, expected_revision: int | None = None) -> Any:
-        self._store.forget()
-        return super().remove(entity_id, expected_revision)
-
-
-class PostgresResourceSpecificationRepository(
-    PostgresRepository[Any, Any], ResourceSpecificationRepository
-):
+class PostgresResourceSpecificationRepository(_ForgetsOnWrite, ResourceSpecificationRepository):
     """Resource specifications of a PostgresStore. Inside a unit of work a read is
     remembered until the unit ends (the issuer looks the same few specifications
     up for every order item); a small catalogue (up to ``PREFETCH``) is read
@@ -539,22 +540,6 @@ class PostgresResourceSpecificationRepository(
         if isinstance(found, _Row):
             found = cache[key] = self._decode(found.row)
         return found
-
-    def add(self, entity: Any) -> Any:
-        self._store.forget()
-        return super().add(entity)
-
-    def add_all(self, entities: Sequence[Any], *, checked: bool = False) -> list[Any]:
-        self._store.forget()
-        return super().add_all(entities, checked=checked)
-
-    def replace(self, entity: Any, *, expected_revision: int | None = None) -> Any:
-        self._store.forget()
-        return super().replace(entity, expected_revision=expected_revision)
-
-    def remove(self, entity_id: str, expected_revision: int | None = None) -> Any:
-        self._store.forget()
-        return super().remove(entity_id, expected_revision)
 
 
 class PostgresClientRepository(PostgresRepository[Any, Any], ClientRepository):
