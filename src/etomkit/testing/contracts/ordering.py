@@ -198,6 +198,10 @@ class IssuanceRecordRepositoryContract(RepositoryContract[IssuanceRecord, Issuan
         )
 
 
+class _RollbackError(Exception):
+    """Raised inside a nested unit of work to roll it back."""
+
+
 class FeasibilityAssessmentRepositoryContract(
     RepositoryContract[FeasibilityAssessment, FeasibilityAssessmentFilter]
 ):
@@ -232,6 +236,27 @@ class FeasibilityAssessmentRepositoryContract(
         assert repo.find_for("serviceOrder:so-1", "2") == whole
         assert repo.find_for("serviceOrder:so-2", "1") is None
         assert repo.find_for("serviceOrder:so-9", "1") is None
+
+    def test_expected_requests_change_no_answer_and_never_hide_a_write(self, store: Any) -> None:
+        repo = store.feasibility_assessments
+        whole = repo.add(feasibility_assessment("fa-1"))
+        latest = repo.add(feasibility_assessment("fa-2", item_id="1"))
+        keys = ["serviceOrder:so-1", "serviceOrder:so-2", "serviceOrder:so-3"]
+        with store.transaction():
+            repo.expect_requests(keys)
+            assert repo.find_for(keys[0], "1") == latest
+            assert repo.find_for(keys[0], "2") == whole
+            assert repo.find_for(keys[1], "1") is None
+            added = repo.add(feasibility_assessment("fa-3", request_id="so-2"))
+            assert repo.find_for(keys[1], "1") == added  # written after the batch read
+            try:
+                with store.transaction():
+                    repo.add(feasibility_assessment("fa-4", request_id="so-3"))
+                    raise _RollbackError
+            except _RollbackError:
+                pass
+            assert repo.find_for(keys[2], "1") is None  # its unit rolled back
+        assert repo.find_for(keys[1], "2") == added
 
     def test_query_by_request_and_item(
         self, repo: Repository[FeasibilityAssessment, FeasibilityAssessmentFilter]
