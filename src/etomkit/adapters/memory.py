@@ -37,6 +37,7 @@ from etomkit.model.issuance import (
     ResourceSpecificationFilter,
     feasibility_assessment_terms,
     issuance_record_terms,
+    latest_assessment,
     resource_specification_terms,
 )
 from etomkit.model.offering import ProductOffering
@@ -176,14 +177,7 @@ class InMemoryFeasibilityAssessmentRepository(
             reader = self._of_request
             if reader is None:
                 reader = self._of_request = self.term_reader("request=")
-            assessments = reader(request_key)
-            if not assessments:
-                return None
-            for_item = [a for a in assessments if a.item_id == item_id]
-            if for_item:
-                return for_item[-1]
-            whole = [a for a in assessments if a.item_id is None]
-            return whole[-1] if whole else None
+            return latest_assessment(reader(request_key), item_id)
         for_item = list(
             self.iterate(FeasibilityAssessmentFilter(request_key=request_key, item_id=item_id))
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -437,6 +437,18 @@ def issuance_record_terms(record: IssuanceRecord) -> tuple[str, ...]:
     terms = dict.fromkeys(f"service={_t(i.service_id)}" for i in record.items if i.service_id)
     terms.update(dict.fromkeys(f"outcome={_t(i.outcome)}" for i in record.items))
     return tuple(terms)
+
+
+def latest_assessment(
+    assessments: Sequence[FeasibilityAssessment], item_id: str
+) -> FeasibilityAssessment | None:
+    """Of one request's ``assessments`` (oldest first): the latest for ``item_id``,
+    else the latest for the whole request (no item), else None."""
+    for_item = [a for a in assessments if a.item_id == item_id]
+    if for_item:
+        return for_item[-1]
+    whole = [a for a in assessments if a.item_id is None]
+    return whole[-1] if whole else None
 
 
 def feasibility_assessment_terms(assessment: FeasibilityAssessment) -> tuple[str, ...]:

@@ -35,7 +35,7 @@ from etomkit.errors import (
 )
 from etomkit.model._copy import replace
 from etomkit.model.canonical import storable_problems, storable_test
-from etomkit.model.issuance import FeasibilityAssessmentFilter
+from etomkit.model.issuance import FeasibilityAssessmentFilter, latest_assessment
 from etomkit.model.queries import TERM_SEP, Page, order_item_term
 from etomkit.ports import (
     AuditRunRepository,
@@ -471,13 +471,7 @@ class PostgresFeasibilityAssessmentRepository(_ForgetsOnWrite, FeasibilityAssess
                 request_key,
                 item_id,
             )
-        ofs = self._of(request_key)
-        of_item = FeasibilityAssessmentFilter(request_key=request_key, item_id=item_id)
-        for_item = [a for a in ofs if of_item.matches(a)]
-        if for_item:
-            return for_item[-1]
-        whole = [a for a in ofs if a.item_id is None]
-        return whole[-1] if whole else None
+        return latest_assessment(self._of(request_key), item_id)
 
 
 class PostgresResourceSpecificationRepository(_ForgetsOnWrite, ResourceSpecificationRepository):
