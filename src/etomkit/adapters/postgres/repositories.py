@@ -97,6 +97,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         self._cls = ref.entity_class
         self._terms_of = ref._terms_of_entity
         self._unique = ref.unique_terms
+        self._unique_prefixes = tuple(p for p, _ in self._unique)
         self._storable = storable_test(self._cls)
         self._entity = store.qualified("entity")
         self._term = store.qualified("term")
@@ -107,9 +108,11 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
     # ------------------------------------------------------------------ helpers
 
     def _terms(self, entity: T) -> list[tuple[str, bool]]:
-        terms = self._terms_of(self, entity)  # type: ignore[arg-type]
-        unique = self._unique
-        return [(t, any(t.startswith(p) for p, _ in unique)) for t in dict.fromkeys(terms)]
+        terms = dict.fromkeys(self._terms_of(self, entity))  # type: ignore[arg-type]
+        prefixes = self._unique_prefixes
+        if not prefixes:
+            return [(t, False) for t in terms]
+        return [(t, t.startswith(prefixes)) for t in terms]
 
     def _decode(self, row: tuple[Any, ...]) -> T:
         entity: T = decode(self._cls, bytes(row[1]), row[0], f"{self.entity_name} {row[2]!r}")

@@ -93,8 +93,11 @@ class Tally:
         self, added: Iterable[str], removed: Iterable[str] = ()
     ) -> tuple[list[str], list[int]]:
         """The non-zero count changes (stored term texts, ``n``) of tallied terms."""
-        change: Counter[str] = Counter(_text(t) for t in added if self.counted(t))
-        change.subtract(_text(t) for t in removed if self.counted(t))
+        prefixes = self._prefixes
+        if not prefixes:
+            return [], []
+        change: Counter[str] = Counter(_text(t) for t in added if t.startswith(prefixes))
+        change.subtract(_text(t) for t in removed if t.startswith(prefixes))
         terms = [t for t, n in change.items() if n]
         return terms, [change[t] for t in terms]
 
