@@ -258,6 +258,11 @@ class ResourceSpecificationRepository(
 
     entity_name = "ResourceSpecification"
 
+    def expect_lookups(self) -> None:
+        """A hint from the issuer: the caller's unit of work is about to look
+        specifications up. An adapter may then read them with the unit's next
+        read, in the same round trip; the default ignores it."""
+
 
 class AuditRunRepository(Repository[AuditRun, AuditRunFilter]):
     """Stored data-quality audit runs (issue #6), oldest first."""

@@ -115,6 +115,7 @@ def issue_batch(
     written (a repeated key, a modify of a service added earlier in the batch)
     first flushes, then takes the per-request path. In the caller's unit of work."""
     keys = [r.key for r in batch if isinstance(r, InitiatingRequest)]
+    issuer.store.resource_specifications.expect_lookups()  # read with the records
     found = issuer._records.find_many(keys)
     issuer._assessments.expect_requests(k for k in keys if k not in found)
     outcomes: list[Any] = [None] * len(batch)

@@ -200,6 +200,7 @@ class ResourceOrderIssuer:
             now = self._clock.now()
         try:
             with self.store.transaction():
+                self.store.resource_specifications.expect_lookups()
                 if key in self._records:  # issued meanwhile by another thread
                     raise ConflictError(key)
                 run, record = planned_record(self._planner.plan, request, now)

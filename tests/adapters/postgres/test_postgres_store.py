@@ -373,3 +373,43 @@ def test_assessments_of_the_requests_a_batch_expects_are_read_together_and_never
             raise RuntimeError
         assert assessments.find_for(keys[2], "1") is None  # rolled back with its unit
     assert assessments.find_for(keys[0], "2").id == "fa-2"  # type: ignore[union-attr]
+
+
+def test_an_expected_catalogue_goes_with_the_units_next_read_and_is_never_stale(
+    make_postgres_store: Callable[..., PostgresStore],
+) -> None:
+    store = make_postgres_store()
+    other = make_postgres_store(schema=store.schema, migrate=False)
+    specs = store.resource_specifications
+    specs.add_all(
+        [
+            ek.ResourceSpecification(id="ont", name="a"),
+            ek.ResourceSpecification(id="vlan", name="v"),
+        ]
+    )
+    runs: list[str] = []
+    run = store.run
+
+    def counted(what: str, *args: object, **kwargs: object) -> object:
+        runs.append(what)
+        return run(what, *args, **kwargs)  # type: ignore[arg-type]
+
+    store.run = counted  # type: ignore[assignment,method-assign]
+    with store.transaction():
+        specs.expect_lookups()
+        assert store.issuance_records.find_many(["serviceOrder:SO-1"]) == {}
+        assert specs.get("ont").name == "a" and specs.find("gone") is None
+        assert runs == ["read IssuanceRecord"]  # the catalogue came with the records
+        other.resource_specifications.add(ek.ResourceSpecification(id="olt", name="o"))
+    runs.clear()
+    with store.transaction():
+        specs.expect_lookups()
+        assert specs.get("olt").name == "o"  # a new unit reads the catalogue afresh
+        assert runs == ["read resource specifications"]
+        with contextlib.suppress(RuntimeError), store.transaction():
+            specs.add(ek.ResourceSpecification(id="pon", name="p"))
+            specs.expect_lookups()
+            assert store.issuance_records.find_many(["serviceOrder:SO-1"]) == {}
+            assert specs.get("pon").name == "p"  # read after the write, in the same unit
+            raise RuntimeError
+        assert specs.find("pon") is None  # rolled back with its unit

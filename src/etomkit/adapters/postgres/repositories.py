@@ -512,25 +512,44 @@ class PostgresResourceSpecificationRepository(_ForgetsOnWrite, ResourceSpecifica
         self._decoded[raw_id] = (revision, doc, entity)
         return entity
 
+    def expect_lookups(self) -> None:
+        """A small catalogue is read with the unit's next read, in its round trip."""
+        cache = self._store.unit_cache
+        if cache is None or not self._prefetch or "" in cache:
+            return
+        if self._store.prefetch(self._whole, (self._ns, self.PREFETCH + 1), self._whole_read):
+            cache[""] = False  # asked for in this unit (True: read)
+
+    def _whole_read(self, rows: list[Any]) -> None:
+        """Remember the rows of the catalogue (all of it, if it is small) in the unit."""
+        cache = self._store.unit_cache
+        if cache is None:
+            return
+        cache[""] = True
+        for row in rows:
+            cache.setdefault((self._ns, _untext(row[2])), _Row(row))
+        if len(rows) <= self.PREFETCH:
+            cache[("", self._ns)] = None  # every stored one is in the cache
+        else:
+            self._prefetch = False
+
     def find(self, entity_id: str) -> Any:
         cache = self._store.unit_cache
         if cache is None or type(entity_id) is not str:
             return super().find(entity_id)
         key = (self._ns, entity_id)
         complete = ("", self._ns)  # set: every stored one is in the cache
-        if key not in cache and self._prefetch and "" not in cache:
-            cache[""] = None  # tried in this unit
-            rows = self._store.run(
-                "read resource specifications",
-                lambda c: c.execute(self._whole, (self._ns, self.PREFETCH + 1)).fetchall(),
-                read=True,
-            )
-            for row in rows:
-                cache[(self._ns, _untext(row[2]))] = _Row(row)
-            if len(rows) <= self.PREFETCH:
-                cache[complete] = None
-            else:
-                self._prefetch = False
+        if key not in cache and self._prefetch and complete not in cache:
+            if cache.get("") is False:  # asked for and not read yet: read it now
+                self._store.send_prefetched("read resource specifications")
+            if "" not in cache:
+                self._whole_read(
+                    self._store.run(
+                        "read resource specifications",
+                        lambda c: c.execute(self._whole, (self._ns, self.PREFETCH + 1)).fetchall(),
+                        read=True,
+                    )
+                )
         if key not in cache:
             cache[key] = None if complete in cache else super().find(entity_id)
         found = cache[key]

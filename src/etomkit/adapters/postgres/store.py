@@ -83,10 +83,17 @@ class _Local(threading.local):
     depth = 0
     flushes = 0
     pending: list[str]
+    prefetch: list[Prefetch]
     cache: dict[Any, Any] | None = None
 
     def __init__(self) -> None:
         self.pending = []
+        self.prefetch = []
+
+
+#: ``(statement, parameters, what to do with its rows)``: a read a repository asked
+#: the unit to send with its next read (:meth:`PostgresStore.prefetch`).
+Prefetch = tuple[sql.SQL | sql.Composed, tuple[Any, ...], Callable[[list[Any]], None]]
 
 
 class PostgresStore(Store, OrderingStore):
@@ -314,6 +321,8 @@ class PostgresStore(Store, OrderingStore):
         conn = local.conn
         if conn is not None:
             with translated(what):
+                if read and local.prefetch:
+                    return self._with_prefetch(local, conn, work)
                 if not local.pending:
                     return work(conn)
                 commands, local.pending = local.pending, []
@@ -352,6 +361,46 @@ class PostgresStore(Store, OrderingStore):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def prefetch(
+        self,
+        statement: sql.SQL | sql.Composed,
+        params: tuple[Any, ...],
+        done: Callable[[list[Any]], None],
+    ) -> bool:
+        """Inside a unit of work, queue a read to go with the unit's next read, in
+        its round trip; ``done(rows)`` gets its rows right after that read (not
+        if it fails). False, and nothing queued, outside a unit. Only reads carry
+        it: a write in between cannot make its rows stale."""
+        local = self._local
+        if local.conn is None:
+            return False
+        local.prefetch.append((statement, params, done))
+        return True
+
+    def send_prefetched(self, what: str) -> None:
+        """Send the reads queued by :meth:`prefetch` now (with the deferred commands)."""
+        if self._local.prefetch:
+            self.run(what, lambda _conn: None, read=True)
+
+    def _with_prefetch(
+        self, local: _Local, conn: psycopg.Connection[Any], work: Callable[..., R]
+    ) -> R:
+        """The deferred commands, the queued prefetches and the read ``work``: one
+        round trip."""
+        commands, local.pending = local.pending, []
+        prefetched, local.prefetch = local.prefetch, []
+        if commands:
+            local.flushes += 1
+        with conn.pipeline():
+            for command in commands:
+                conn.execute(command.encode())
+            cursors = [conn.execute(statement, params) for statement, params, _ in prefetched]
+            result = work(conn)
+            rows = [cursor.fetchall() for cursor in cursors]
+        for (_, _, done), fetched in zip(prefetched, rows, strict=True):
+            done(fetched)
+        return result
+
     def transaction(self) -> AbstractContextManager[None]:
         return self._transaction()
 
@@ -368,6 +417,7 @@ class PostgresStore(Store, OrderingStore):
             raise StorageError("PostgresStore: transaction: the store is closed")
         with translated("transaction"), self._connection() as conn:
             local.conn, local.cache, local.pending, local.depth = conn, {}, ["BEGIN"], 0
+            local.prefetch = []
             flushes = local.flushes
             try:
                 yield
@@ -389,7 +439,7 @@ class PostgresStore(Store, OrderingStore):
                         )
             finally:
                 local.conn = local.cache = None
-                local.pending = []
+                local.pending, local.prefetch = [], []
 
     def _nested(self, local: _Local) -> Iterator[None]:
         """A savepoint, sent with the next statement; released with the one after."""
@@ -421,9 +471,10 @@ class PostgresStore(Store, OrderingStore):
 
     def forget(self) -> None:
         """Empty the unit-of-work read cache (a cached entity was written, or a
-        nested unit rolled back)."""
+        nested unit rolled back), and drop the reads queued to go with the next one."""
         if self._local.cache:
             self._local.cache.clear()
+        self._local.prefetch = []
 
     def close(self) -> None:
         """Close the pool if the store made it; the store is unusable afterwards."""

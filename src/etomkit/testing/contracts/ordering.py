@@ -289,6 +289,34 @@ class ResourceSpecificationRepositoryContract(
     def rich_entities(self) -> st.SearchStrategy[ResourceSpecification]:
         return _RICH_SPECIFICATIONS
 
+    def test_expected_lookups_change_no_answer_and_never_hide_a_write(self, store: Any) -> None:
+        repo = store.resource_specifications
+        first = repo.add(resource_specification("rs-1"))
+        with store.transaction():
+            repo.expect_lookups()
+            assert repo.find("rs-1") == first
+            assert repo.find("rs-2") is None
+            added = repo.add(resource_specification("rs-2", name="VLAN"))
+            assert repo.find("rs-2") == added  # written after the catalogue was read
+            try:
+                with store.transaction():
+                    repo.expect_lookups()
+                    repo.add(resource_specification("rs-3"))
+                    assert repo.find("rs-3") is not None
+                    raise _RollbackError
+            except _RollbackError:
+                pass
+            repo.expect_lookups()
+            assert repo.find("rs-3") is None  # its unit rolled back
+            assert repo.find("rs-1") == first
+        with store.transaction():
+            repo.expect_lookups()
+            repo.add(resource_specification("rs-4"))  # a write before the catalogue is read
+            assert repo.find("rs-4") is not None
+            assert repo.find("rs-2") == added
+        repo.expect_lookups()  # outside a unit of work: nothing to do
+        assert repo.find("rs-4") is not None
+
     def test_query_by_name_and_category(
         self, repo: Repository[ResourceSpecification, ResourceSpecificationFilter]
     ) -> None:
