@@ -113,6 +113,69 @@ _SQLITE_TERMS: dict[type, tuple[str, Callable[[Any], tuple[str, ...]]]] = {
 }
 
 
+class DriverFloor:
+    """The least a PostgreSQL issuer must do per transaction, by raw psycopg on
+    pre-encoded rows (no planning, no encoding): one round trip reading the
+    requests' records and the catalogue, then the rows and their terms in one
+    autocommit statement (a few requests) or two COPY streams and COMMIT."""
+
+    def __init__(self, conninfo: str, schema: str) -> None:
+        self.conn = psycopg.connect(conninfo, autocommit=True)
+        self.schema = schema
+        q = sql.Identifier(schema).as_string(None)
+        self.read = f"SELECT revision, doc, id FROM {q}.entity WHERE ns = %s AND id = ANY(%s)"
+        self.catalogue = f"SELECT revision, doc, id FROM {q}.entity WHERE ns = %s LIMIT 65"
+        self.insert = (
+            f"WITH e AS (INSERT INTO {q}.entity (ns, id, revision, doc)"
+            " SELECT n, i, 1, d FROM unnest(%s::text[], %s::text[], %s::bytea[]) AS x(n, i, d)"
+            f" RETURNING ns, id, seq), t AS (INSERT INTO {q}.term (ns, term, id, uniq, seq)"
+            " SELECT x.n, x.t, x.i, x.u, e.seq"
+            " FROM unnest(%s::text[], %s::text[], %s::text[], %s::bool[]) AS x(n, t, i, u)"
+            " JOIN e ON e.ns = x.n AND e.id = x.i RETURNING 1) SELECT count(*) FROM e"
+        )
+        self.copy_rows = f"COPY {q}.entity (ns, id, revision, doc) FROM STDIN (FORMAT BINARY)"
+        self.copy_terms = f"COPY {q}.term (ns, term, id, uniq, seq) FROM STDIN (FORMAT BINARY)"
+
+    @staticmethod
+    def prepared(batch: Sequence[Any]) -> tuple[list[Any], list[Any], list[str]]:
+        """``(rows, terms, request keys)`` of the entities of a batch, encoded."""
+        rows, terms, keys = [], [], []
+        for entity in batch:
+            ns, terms_of = _SQLITE_TERMS[type(entity)]
+            rows.append((ns, entity.id, encoded(entity)))
+            terms += [(ns, t, entity.id, t.startswith("id=")) for t in terms_of(entity)]
+            if isinstance(entity, ek.IssuanceRecord):
+                keys.append(entity.id)
+        return rows, terms, keys
+
+    def write(self, prepared: tuple[list[Any], list[Any], list[str]]) -> None:
+        rows, terms, keys = prepared
+        conn = self.conn
+        with conn.pipeline():
+            found = conn.execute(self.read, ("issuanceRecord", keys))
+            specs = conn.execute(self.catalogue, ("resourceSpecification",))
+        found.fetchall(), specs.fetchall()
+        if len(rows) < 64:
+            columns = [list(c) for c in zip(*rows, strict=True)]
+            conn.execute(self.insert, (*columns, *(list(c) for c in zip(*terms, strict=True))))
+            return
+        with conn.transaction(), conn.cursor() as cur:
+            with cur.copy(self.copy_rows) as stream:
+                stream.set_types(["text", "text", "int4", "bytea"])
+                for ns, entity_id, doc in rows:
+                    stream.write_row((ns, entity_id, 1, doc))
+            seqs = dict(
+                cur.execute(
+                    f'SELECT id, seq FROM "{self.schema}".entity WHERE ns = ANY(%s) AND id = ANY(%s)',
+                    (["resourceOrder", "issuanceRecord"], [r[1] for r in rows]),
+                ).fetchall()
+            )
+            with cur.copy(self.copy_terms) as stream:
+                stream.set_types(["text", "text", "text", "bool", "int8"])
+                for ns, term, entity_id, unique in terms:
+                    stream.write_row((ns, term, entity_id, unique, seqs[entity_id]))
+
+
 def timed(call: Callable[[], object]) -> float:
     start = time.perf_counter()
     call()
@@ -280,21 +343,25 @@ def issuing_table(conninfo: str, schema: str, counts: dict[int, int], rounds: in
         # re-encodes every live record, which would slow the FileStore side of the table
         files = ek.FileStore(Path(folder) / "issue", durability="batch", compact_min_bytes=1 << 40)
         lite = SqliteSide(Path(folder) / "issue.db")
+        floor_store = PostgresStore(conninfo, schema=schema + "_floor", pool_size=1)
+        floor = DriverFloor(conninfo, schema + "_floor")
         for store in (pg, files):
             store.resource_specifications.add_all(make_specs())
         issuers = {"PostgresStore": ResourceOrderIssuer(pg, rules)}
         issuers["FileStore"] = ResourceOrderIssuer(files, rules)
         print(
             "| requests per transaction | PostgresStore | FileStore | sqlite3 (writes only) "
-            "| Postgres / FileStore | Postgres / sqlite |"
+            "| psycopg floor (pre-encoded) | Postgres / FileStore | Postgres / sqlite "
+            "| floor / sqlite |"
         )
-        print("|---:|---:|---:|---:|---:|---:|")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|")
         try:
             for per_tx, count in counts.items():
                 rates: dict[str, list[float]] = {
                     "PostgresStore": [],
                     "FileStore": [],
                     "sqlite3": [],
+                    "floor": [],
                 }
                 for r in range(rounds):
                     for name, issuer in issuers.items():
@@ -308,15 +375,27 @@ def issuing_table(conninfo: str, schema: str, counts: dict[int, int], rounds: in
                     ]
                     elapsed = sum(timed(partial(lite.write, b)) for b in batches)
                     rates["sqlite3"].append(10 * count / elapsed)
+                    records = issued_records(requests_for(f"R{per_tx}-{r}", count))
+                    ready = [
+                        DriverFloor.prepared([e for rec in records[n : n + per_tx] for e in rec])
+                        for n in range(0, count, per_tx)
+                    ]
+                    elapsed = sum(timed(partial(floor.write, b)) for b in ready)
+                    rates["floor"].append(10 * count / elapsed)
                 m = {k: statistics.median(v) for k, v in rates.items()}
                 print(
                     f"| {per_tx} | {m['PostgresStore']:,.0f} | {m['FileStore']:,.0f} "
-                    f"| {m['sqlite3']:,.0f} | {m['PostgresStore'] / m['FileStore']:.2f}x "
-                    f"| {m['PostgresStore'] / m['sqlite3']:.2f}x |"
+                    f"| {m['sqlite3']:,.0f} | {m['floor']:,.0f} "
+                    f"| {m['PostgresStore'] / m['FileStore']:.2f}x "
+                    f"| {m['PostgresStore'] / m['sqlite3']:.2f}x "
+                    f"| {m['floor'] / m['sqlite3']:.2f}x |"
                 )
         finally:
             pg.drop()
             pg.close()
+            floor.conn.close()
+            floor_store.drop()
+            floor_store.close()
             files.close()
 
 
