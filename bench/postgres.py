@@ -164,7 +164,7 @@ class DriverFloor:
                 stream.set_types(["text", "text", "int4", "bytea"])
                 for ns, entity_id, doc in rows:
                     stream.write_row((ns, entity_id, 1, doc))
-            seqs = dict(
+            seqs: dict[str, int] = dict(
                 cur.execute(
                     f'SELECT id, seq FROM "{self.schema}".entity WHERE ns = ANY(%s) AND id = ANY(%s)',
                     (["resourceOrder", "issuanceRecord"], [r[1] for r in rows]),

@@ -336,6 +336,20 @@ class OrderingStore(ABC):
         Nested blocks join the outer one. An exception inside rolls back.
         """
 
+    def add_issued(
+        self, orders: Sequence[ResourceOrder], records: Sequence[IssuanceRecord]
+    ) -> list[ResourceOrder]:
+        """Add issued resource orders and their issuance records, all or none: if an
+        id or unique key is taken, the DuplicateKeyError (or ConflictError) adding
+        them in order would raise, and nothing of them stored (the caller's unit of
+        work goes on). The caller vouches that they pass the storable checks (the
+        issuer's own objects). Returns the stored orders. The default is a nested
+        unit of work of two ``add_all``; an adapter may write them in one step."""
+        with self.transaction():
+            stored = self.resource_orders.add_all(orders, checked=True)
+            self.issuance_records.add_all(records, checked=True)
+        return stored
+
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
         """Release resources; the store is unusable afterwards."""
 

@@ -172,9 +172,7 @@ def _flush(
         return
     planned = pending.planned
     try:
-        with issuer.store.transaction():
-            orders = issuer._orders.add_all(pending.orders, checked=True)
-            issuer._records.add_all(pending.records, checked=True)
+        orders = issuer.store.add_issued(pending.orders, pending.records)
     except (ConflictError, ValidationError):
         for n, request, _, _ in planned:
             try:

@@ -206,8 +206,7 @@ class ResourceOrderIssuer:
                 run, record = planned_record(self._planner.plan, request, now)
                 for assessment in run.assessments:
                     self._assessments.add(assessment)
-                orders = self._orders.add_all(run.orders, checked=True) if run.orders else []
-                self._records.add_all((record,), checked=True)
+                orders = self.store.add_issued(run.orders, (record,))
         except ConflictError:
             existing = self._records.find(key)
             if existing is None:

@@ -13,6 +13,7 @@ import pytest
 
 import etomkit as ek
 from etomkit.adapters.postgres import PostgresEventFeed, PostgresEventSink, PostgresStore
+from etomkit.adapters.postgres.feed import FeedEvent
 
 pytestmark = pytest.mark.usefixtures("postgres_conninfo")
 
@@ -25,6 +26,15 @@ def _event(n: int | str) -> ek.Event:
         event_type="ProductOfferingCreateEvent",
         entity=offering,
     )
+
+
+def _read_some(feed: PostgresEventFeed, wait: float = 20.0) -> list[FeedEvent]:
+    """The feed's next events, waiting while there are none: the server may be
+    shared, and any transaction open on it holds back what the feed delivers."""
+    deadline = time.monotonic() + wait
+    while not (events := feed.read()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return events
 
 
 def test_a_service_call_in_a_unit_of_work_commits_its_change_and_its_event_together(
@@ -62,7 +72,7 @@ def test_an_event_of_a_transaction_still_open_is_not_skipped_when_a_later_one_co
         a.execute(f"INSERT INTO {outbox} (event_type, event) VALUES ('A', '{{}}')")  # seq 1
         b.execute(f"INSERT INTO {outbox} (event_type, event) VALUES ('B', '{{}}')")  # seq 2
         b.commit()
-        first = feed.read()
+        first = _read_some(feed)  # another session's older open transaction delays B
         assert [e.event_type for e in first] == ["B"]  # B is below every open transaction
         feed.acknowledge(first[-1].position)
         a.commit()

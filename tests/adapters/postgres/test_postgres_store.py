@@ -22,7 +22,9 @@ from etomkit.adapters.postgres.batch import COPY_FROM
 from etomkit.adapters.postgres.repositories import PostgresProductRepository
 from etomkit.adapters.postgres.schema import SCHEMA_VERSION
 from etomkit.model.issuance import FeasibilityAssessment
+from etomkit.model.resource_order import ResourceOrderFilter
 from etomkit.testing.access_contracts import UsageLogContract, UsageLogFactory
+from etomkit.testing.contracts.ordering import issuance_record, resource_order
 
 pytestmark = pytest.mark.usefixtures("postgres_conninfo")
 
@@ -413,3 +415,32 @@ def test_an_expected_catalogue_goes_with_the_units_next_read_and_is_never_stale(
             assert specs.get("pon").name == "p"  # read after the write, in the same unit
             raise RuntimeError
         assert specs.find("pon") is None  # rolled back with its unit
+
+
+@pytest.mark.parametrize("requests", [1, 3, COPY_FROM + 1])
+def test_issued_orders_and_records_go_in_one_step_all_or_none(
+    make_postgres_store: Callable[..., PostgresStore], requests: int
+) -> None:
+    store = make_postgres_store()
+    orders = [resource_order(f"ro-{n}", request=f"serviceOrder:so-{n}") for n in range(requests)]
+    records = [issuance_record(f"serviceOrder:so-{n}") for n in range(requests)]
+    store.issuance_records.add(records[-1])  # the last request was issued meanwhile
+    runs: list[str] = []
+    run = store.run
+
+    def counted(what: str, *args: object, **kwargs: object) -> object:
+        runs.append(what)
+        return run(what, *args, **kwargs)  # type: ignore[arg-type]
+
+    store.run = counted  # type: ignore[assignment,method-assign]
+    with store.transaction():
+        with pytest.raises(ek.DuplicateKeyError) as refused:
+            store.add_issued(orders, records)
+        assert refused.value.value == records[-1].id
+        assert runs[0] == "add ResourceOrder and IssuanceRecord"  # one step for both
+        stored = store.add_issued(orders[:-1], records[:-1])
+    assert len(store.resource_orders) == requests - 1 == len(stored)
+    assert len(store.issuance_records) == requests
+    assert store.resource_orders.find_many([str(o.id) for o in orders]) == {o.id: o for o in stored}
+    counts = store.resource_orders.query(ResourceOrderFilter(state="acknowledged")).total
+    assert counts == requests - 1  # the tally saw the undone rows go

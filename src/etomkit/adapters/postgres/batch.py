@@ -15,6 +15,9 @@ From ``COPY_FROM`` entities on, the rows and the terms go in by two binary
 statement that draws the rows' ``seq`` values and counts their tallied terms: a
 unique violation rolls the savepoint back whole. Either way a refusal is the
 ``DuplicateKeyError`` that adding the entities one by one would have raised.
+:func:`insert_together` and :func:`copy_together` do the same for the entities
+of several repositories at once, in the round trips of one (the issuer's
+orders and records: ``PostgresStore.add_issued``).
 
 The statements of ``remove`` and ``replace`` (:func:`replace_terms` writes a
 replaced entity's new terms) are here too: every write of term rows, with its
@@ -47,9 +50,20 @@ from etomkit.model.queries import TERM_SEP
 
 if TYPE_CHECKING:
     from etomkit.adapters.postgres.repositories import PostgresRepository
+    from etomkit.adapters.postgres.store import PostgresStore
     from etomkit.adapters.postgres.tally import Tally
 
-__all__ = ["COPY_FROM", "Prepared", "Statements", "insert", "replace_terms", "text", "untext"]
+__all__ = [
+    "COPY_FROM",
+    "Prepared",
+    "Statements",
+    "copy_together",
+    "insert",
+    "insert_together",
+    "replace_terms",
+    "text",
+    "untext",
+]
 
 #: From how many entities a batch goes in by COPY instead of one statement.
 COPY_FROM = 64
@@ -151,30 +165,90 @@ def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> 
     what = f"add {repo.entity_name}"
 
     if len(prepared) >= COPY_FROM:
-
-        def copy(conn: Conn) -> None:
-            try:
-                with conn.transaction(), conn.cursor() as cur:  # a savepoint in a unit
-                    drawn = cur.execute(
-                        q.seqs, [*q.counts(ns, prepared), q.entity_name, len(prepared)]
-                    ).fetchone()
-                    seqs = sorted(drawn[0]) if drawn else []
-                    with cur.copy(q.copy_rows) as stream:
-                        stream.set_types(["text", "text", "int8", "int4", "bytea"])
-                        for sid, seq, p in zip(ids, seqs, prepared, strict=True):
-                            doc = p[2] if p[2] is not None else encode(p[0])
-                            stream.write_row((ns, sid, seq, 1, doc))
-                    with cur.copy(q.copy_terms) as stream:
-                        stream.set_types(["text", "text", "text", "bool", "int8"])
-                        for seq, (_, _, _, terms), sid in zip(seqs, prepared, ids, strict=True):
-                            for term, unique in terms:
-                                stream.write_row((ns, text(term), sid, unique, seq))
-            except pg_errors.UniqueViolation:
-                raise refusal(repo, conn, prepared) from None
-
-        store.run(what, copy, single=True, copy=True)
+        copy_together(store, [(repo, prepared)])
         return
 
+    if store.in_unit:
+        insert_together(store, [(repo, prepared)])
+        return
+    params, _ = _statement_params(repo, prepared, ids)
+
+    def strict(conn: Conn) -> None:
+        try:
+            conn.execute(q.strict, (*params, *q.counts(ns, prepared)))
+        except pg_errors.UniqueViolation:
+            raise refusal(repo, conn, prepared) from None
+
+    store.run(what, strict, single=True)
+
+
+Groups = Sequence[tuple["PostgresRepository[Any, Any]", Sequence[Prepared]]]
+
+
+def copy_together(store: PostgresStore, groups: Groups) -> None:
+    """Insert each group's prepared entities into its repository by two COPY
+    streams for all of them (rows, then terms), inside a savepoint (or a
+    transaction of its own), after one round trip drawing each group's ``seq``
+    values and counting its tallied terms; all or none: a unique violation rolls
+    the savepoint back and the first group's refusal is raised."""
+    groups = [(repo, prepared) for repo, prepared in groups if prepared]
+    if not groups:
+        return
+    first = groups[0][0]._batch
+
+    def copy(conn: Conn) -> None:
+        try:
+            with conn.transaction(), conn.cursor() as cur:  # a savepoint in a unit
+                with conn.pipeline():
+                    drawn = [
+                        conn.execute(
+                            repo._batch.seqs,
+                            [
+                                *repo._batch.counts(repo._ns, prepared),
+                                repo._batch.entity_name,
+                                len(prepared),
+                            ],
+                        )
+                        for repo, prepared in groups
+                    ]
+                seqs = []
+                for cursor in drawn:
+                    row = cursor.fetchone()
+                    seqs.append(sorted(row[0]) if row else [])
+                ids = [[text(p[1]) for p in prepared] for _, prepared in groups]
+                with cur.copy(first.copy_rows) as stream:
+                    stream.set_types(["text", "text", "int8", "int4", "bytea"])
+                    for (repo, prepared), group_ids, group_seqs in zip(
+                        groups, ids, seqs, strict=True
+                    ):
+                        ns = repo._ns
+                        for sid, seq, p in zip(group_ids, group_seqs, prepared, strict=True):
+                            doc = p[2] if p[2] is not None else encode(p[0])
+                            stream.write_row((ns, sid, seq, 1, doc))
+                with cur.copy(first.copy_terms) as stream:
+                    stream.set_types(["text", "text", "text", "bool", "int8"])
+                    for (repo, prepared), group_ids, group_seqs in zip(
+                        groups, ids, seqs, strict=True
+                    ):
+                        ns = repo._ns
+                        for seq, (_, _, _, terms), sid in zip(
+                            group_seqs, prepared, group_ids, strict=True
+                        ):
+                            for term, unique in terms:
+                                stream.write_row((ns, text(term), sid, unique, seq))
+        except pg_errors.UniqueViolation:
+            errors = [refusal(repo, conn, prepared) for repo, prepared in groups]
+            raise next((e for e in errors if isinstance(e, DuplicateKeyError)), errors[0]) from None
+
+    what = "add " + " and ".join(repo.entity_name for repo, _ in groups)
+    store.run(what, copy, single=True, copy=True)
+
+
+def _statement_params(
+    repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared], ids: list[str]
+) -> tuple[tuple[Any, ...], int]:
+    """The parameters of ``Statements.strict`` / ``lenient`` (without the tally's)
+    for ``prepared`` and their stored ``ids``, and how many unique terms they hold."""
     term_texts: list[str] = []
     term_ids: list[str] = []
     term_unique: list[bool] = []
@@ -183,8 +257,8 @@ def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> 
             term_texts.append(text(term))
             term_ids.append(sid)
             term_unique.append(unique)
-
     doc, starts, lengths = blobs([encode(p[0]) if p[2] is None else p[2] for p in prepared])
+    ns = repo._ns
     params = (
         ns,
         doc,
@@ -196,30 +270,50 @@ def insert(repo: PostgresRepository[Any, Any], prepared: Sequence[Prepared]) -> 
         *texts(term_ids),
         flags(term_unique),
     )
-    if not store.in_unit:
+    return params, sum(term_unique)
 
-        def strict(conn: Conn) -> None:
-            try:
-                conn.execute(q.strict, (*params, *q.counts(ns, prepared)))
-            except pg_errors.UniqueViolation:
-                raise refusal(repo, conn, prepared) from None
 
-        store.run(what, strict, single=True)
+def insert_together(store: PostgresStore, groups: Groups) -> None:
+    """Inside the caller's unit of work, insert each group's prepared entities (fewer
+    than ``COPY_FROM`` each) into its repository, all groups in one round trip and
+    all or none: the statements skip what conflicts, and if anything was skipped
+    every row they did insert is deleted again and the refusal of the first
+    group that met one is raised (what adding them in order would have raised)."""
+    plans = []
+    for repo, prepared in groups:
+        if not prepared:
+            continue
+        ids = [text(p[1]) for p in prepared]
+        params, unique_count = _statement_params(repo, prepared, ids)
+        tallied = [repo._ns, repo._tally.patterns] if repo._tally.kinds else []
+        plans.append((repo, prepared, ids, (*params, *tallied), unique_count, tallied))
+    if not plans:
         return
 
-    unique_count = sum(term_unique)
-    tallied = [ns, repo._tally.patterns] if repo._tally.kinds else []
-
     def lenient(conn: Conn) -> None:
-        row = conn.execute(q.lenient, (*params, *tallied)).fetchone()
-        added: list[str] = list(row[0]) if row else []
-        if len(added) == len(ids) and row is not None and row[1] == unique_count:
+        if len(plans) == 1:
+            cursors = [conn.execute(plans[0][0]._batch.lenient, plans[0][3])]
+        else:
+            with conn.pipeline():
+                cursors = [conn.execute(p[0]._batch.lenient, p[3]) for p in plans]
+        refused = None
+        added_by_plan = []
+        for (repo, prepared, ids, _, unique_count, _), cursor in zip(plans, cursors, strict=True):
+            row = cursor.fetchone()
+            added: list[str] = list(row[0]) if row else []
+            added_by_plan.append(added)
+            complete = len(added) == len(ids) and row is not None and row[1] == unique_count
+            if not complete and refused is None:
+                refused = (repo, prepared)
+        if refused is None:
             return
-        if added:  # nothing of the batch stays
-            conn.execute(q.undo, (ns, *texts(added), ns, *texts(added), *tallied))
-        raise refusal(repo, conn, prepared)
+        for (repo, *_, tallied), added in zip(plans, added_by_plan, strict=True):
+            if added:  # nothing of the groups stays
+                ns = repo._ns
+                conn.execute(repo._batch.undo, (ns, *texts(added), ns, *texts(added), *tallied))
+        raise refusal(refused[0], conn, refused[1])
 
-    store.run(what, lenient)
+    store.run("add " + " and ".join(p[0].entity_name for p in plans), lenient)
 
 
 def replace_terms(

@@ -9,7 +9,9 @@ from typing import Any
 
 import attrs
 import hypothesis.strategies as st
+import pytest
 
+from etomkit.errors import DuplicateKeyError
 from etomkit.model.issuance import (
     FeasibilityAssessment,
     FeasibilityAssessmentFilter,
@@ -185,6 +187,32 @@ class IssuanceRecordRepositoryContract(RepositoryContract[IssuanceRecord, Issuan
         )
         assert repo.records_for_service("svc-1") == [a, c]
         assert repo.records_for_service("svc-9") == []
+
+    def test_issued_orders_and_records_are_added_all_or_none(self, store: Any) -> None:
+        orders, records = store.resource_orders, store.issuance_records
+        first = [resource_order("ro-1"), resource_order("ro-2")]
+        stored = store.add_issued(first, [issuance_record("so:1")])
+        assert stored == [attrs.evolve(o, revision=1) for o in first]
+        assert [orders.get(o.id) for o in first] == stored
+        assert records.get("so:1").revision == 1
+        with store.transaction():
+            taken_record = ([resource_order("ro-3")], [issuance_record("so:1")])
+            with pytest.raises(DuplicateKeyError) as refused:
+                store.add_issued(*taken_record)
+            assert refused.value.key == "id" and refused.value.value == "so:1"
+            taken_order = (
+                [resource_order("ro-4"), resource_order("ro-1")],
+                [issuance_record("so:4")],
+            )
+            with pytest.raises(DuplicateKeyError) as refused:
+                store.add_issued(*taken_order)
+            assert refused.value.value == "ro-1"
+            store.add_issued(
+                [resource_order("ro-5")], [issuance_record("so:5")]
+            )  # the unit goes on
+        assert orders.find_many(["ro-3", "ro-4"]) == {} and records.find("so:4") is None
+        assert orders.find("ro-5") is not None and records.find("so:5") is not None
+        assert store.add_issued([], [issuance_record("so:6")]) == []
 
     def test_query_by_service_and_outcome(
         self, repo: Repository[IssuanceRecord, IssuanceRecordFilter]
