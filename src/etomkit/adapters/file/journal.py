@@ -21,7 +21,6 @@ import attrs
 
 from etomkit.adapters.file.format import (
     DELETE,
-    FRAME,
     HEADER,
     OP,
     PUT,
@@ -31,9 +30,9 @@ from etomkit.adapters.file.format import (
     decode_block,
     decode_header,
     encode_block,
-    encode_frame,
     encode_header,
-    encode_op,
+    encode_ops_frame,
+    frame_head,
     scan_frames,
 )
 from etomkit.adapters.file.lazy import Pending
@@ -348,24 +347,14 @@ class FileJournal:
         self._check_not_failed("nothing was written")
         if not writes:
             return
-        ops = [
-            encode_op(PUT, ns, key, rev, terms, value)
-            if value is not None
-            else encode_op(DELETE, ns, key, 0, (), b"")
-            for ns, key, rev, terms, value in writes
-        ]
-        payload = b"".join(ops)
+        frame, ends = encode_ops_frame(writes)
         durability = self.durability
-        at = self._size + FRAME.size  # where the payload lands
-        self._append(
-            encode_frame(payload),
-            sync=durability == "always" or (explicit and durability == "batch"),
-        )
+        at = self._size  # where the frame lands
+        self._append(frame, sync=durability == "always" or (explicit and durability == "batch"))
         note, written = self._note, self._written
-        for op, (ns, key, rev, _, value) in zip(ops, writes, strict=True):
-            at += len(op)
+        for end, (ns, key, rev, _, value) in zip(ends, writes, strict=True):
             if value is not None:
-                note(ns, key, at - len(value), len(value), rev)
+                note(ns, key, at + end - len(value), len(value), rev)
             else:
                 written.get(ns, {}).pop(key, None)
 
@@ -399,11 +388,14 @@ class FileJournal:
                 note(namespace, key, at, length, revision, True)
             at += length
 
-    def committed_value(self, namespace: str, key: str, revision: int) -> bytes | None:
+    def committed_value(
+        self, namespace: str, key: str, revision: int, journal: Any = None
+    ) -> bytes | None:
         """The bytes the store's files hold as the last committed value of ``key``
         if it is at ``revision`` (the current journal's, or the current
         snapshot's for a record noted by :meth:`note_snapshot_values`): a
-        compaction copies them instead of encoding the entity again. Else None."""
+        compaction copies them instead of encoding the entity again. Else None.
+        ``journal``: the journal's bytes read so far (:meth:`mapped`), else one pread."""
         packed = self._written.get(namespace, {}).get(key)
         if packed is None or packed & 0xFFFFFFFF != revision or self._fd is None:
             return None
@@ -411,10 +403,20 @@ class FileJournal:
         if where & 1:
             snapshot = self.snapshot
             return None if snapshot is None else snapshot.value(where >> 1, length)
-        value = os.pread(self._fd, length, where >> 1)
+        at = where >> 1
+        if journal is not None and at + length <= len(journal):
+            return journal[at : at + length]  # type: ignore[no-any-return]
+        value = os.pread(self._fd, length, at)
         return value if len(value) == length else None
 
-    def _append(self, frame: bytes, *, sync: bool) -> None:
+    def mapped(self) -> mmap.mmap | None:
+        """The journal's frames as a read-only map (the caller closes it; None if
+        empty or closed): a compaction reads its values from it, not one pread each."""
+        if self._fd is None or self._size <= HEADER.size:
+            return None
+        return mmap.mmap(self._fd, self._size, access=mmap.ACCESS_READ)
+
+    def _append(self, frame: bytes | bytearray, *, sync: bool) -> None:
         fd = self._fd
         assert fd is not None
         good = self._size
@@ -520,7 +522,9 @@ class FileJournal:
             with open(temp, "wb") as f:
                 f.write(encode_header(b"S", generation))
                 for namespace, rows in _blocks_of(records):
-                    f.write(encode_frame(encode_block(namespace, rows)))
+                    payload = encode_block(namespace, rows)
+                    f.write(frame_head(payload))  # not joined: a block holds 256 MB
+                    f.write(payload)
                 f.flush()
                 _fsync(f.fileno())
             os.replace(temp, final)
