@@ -30,6 +30,7 @@ from typing import Any
 __all__ = [
     "DELETE",
     "Block",
+    "blocks_of",
     "decode_block",
     "encode_block",
     "FORMAT_VERSION",
@@ -253,6 +254,24 @@ def encode_block(namespace: str, rows: list[tuple[str, int, tuple[str, ...], byt
             *(value for _, _, _, value in rows),
         )
     )
+
+
+def blocks_of(
+    records: Iterable[tuple[str, str, int, tuple[str, ...], bytes]], limit: int
+) -> Iterator[tuple[str, list[tuple[str, int, tuple[str, ...], bytes]]]]:
+    """Group records into per-namespace blocks of about ``limit`` bytes of values."""
+    namespace = ""
+    rows: list[tuple[str, int, tuple[str, ...], bytes]] = []
+    size = 0
+    for ns, key, revision, terms, value in records:
+        if rows and (ns != namespace or size >= limit):
+            yield namespace, rows
+            rows, size = [], 0
+        namespace = ns
+        rows.append((key, revision, terms, value))
+        size += len(value)
+    if rows:
+        yield namespace, rows
 
 
 def decode_block(data: Any, offset: int, length: int) -> Block:
