@@ -24,12 +24,13 @@ import dataclasses
 import re
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 __all__ = [
     "DELETE",
     "Block",
+    "blocks_of",
     "decode_block",
     "encode_block",
     "FORMAT_VERSION",
@@ -43,6 +44,8 @@ __all__ = [
     "encode_frame",
     "encode_header",
     "encode_op",
+    "encode_ops_frame",
+    "frame_head",
     "scan_frames",
 ]
 
@@ -83,8 +86,46 @@ def encode_op(
 
 def encode_frame(payload: bytes) -> bytes:
     """A frame: length, payload CRC-32, header CRC-32, payload."""
+    return frame_head(payload) + payload
+
+
+def frame_head(payload: bytes) -> bytes:
+    """The 12 bytes of a frame before ``payload``."""
     head = struct.pack("<II", len(payload), zlib.crc32(payload))
-    return head + struct.pack("<I", zlib.crc32(head)) + payload
+    return head + struct.pack("<I", zlib.crc32(head))
+
+
+_OP_PACK, _OP_SIZE = OP.pack, OP.size
+
+
+def encode_ops_frame(
+    writes: Iterable[tuple[str, str, int, tuple[str, ...], bytes | None]],
+) -> tuple[bytearray, list[int]]:
+    """The frame of ``writes`` (``(namespace, key, revision, terms, value)``; value
+    None: a delete) and where each operation ends in it: the bytes ``encode_frame``
+    gives of their ``encode_op``s, joined once (no copy per operation or payload)."""
+    pieces: list[bytes] = [bytes(FRAME.size)]  # the frame header, filled in at the end
+    add, sep = pieces.extend, TERM_SEP
+    ends: list[int] = []
+    end = FRAME.size
+    for ns, key, rev, terms, value in writes:
+        if value is None:
+            meta = sep.join((ns, key)).encode()
+            add((_OP_PACK(DELETE, len(meta), 0, 0), meta))
+            end += _OP_SIZE + len(meta)
+        else:
+            meta = sep.join((ns, key, *terms)).encode()
+            add((_OP_PACK(PUT, len(meta), rev, len(value)), meta, value))
+            end += _OP_SIZE + len(meta) + len(value)
+        ends.append(end)
+    frame = bytearray().join(pieces)
+    with memoryview(frame)[FRAME.size :] as payload:
+        length, crc = len(payload), zlib.crc32(payload)
+    FRAME.pack_into(frame, 0, length, crc, zlib.crc32(_HEAD.pack(length, crc)))
+    return frame, ends
+
+
+_HEAD = struct.Struct("<II")
 
 
 class TornTailError(Exception):
@@ -213,6 +254,24 @@ def encode_block(namespace: str, rows: list[tuple[str, int, tuple[str, ...], byt
             *(value for _, _, _, value in rows),
         )
     )
+
+
+def blocks_of(
+    records: Iterable[tuple[str, str, int, tuple[str, ...], bytes]], limit: int
+) -> Iterator[tuple[str, list[tuple[str, int, tuple[str, ...], bytes]]]]:
+    """Group records into per-namespace blocks of about ``limit`` bytes of values."""
+    namespace = ""
+    rows: list[tuple[str, int, tuple[str, ...], bytes]] = []
+    size = 0
+    for ns, key, revision, terms, value in records:
+        if rows and (ns != namespace or size >= limit):
+            yield namespace, rows
+            rows, size = [], 0
+        namespace = ns
+        rows.append((key, revision, terms, value))
+        size += len(value)
+    if rows:
+        yield namespace, rows
 
 
 def decode_block(data: Any, offset: int, length: int) -> Block:

@@ -14,26 +14,26 @@ import gc
 import mmap
 import os
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, Literal
 
 import attrs
 
 from etomkit.adapters.file.format import (
     DELETE,
-    FRAME,
     HEADER,
     OP,
     PUT,
     TERM_SEP,
     Block,
     TornTailError,
+    blocks_of,
     decode_block,
     decode_header,
     encode_block,
-    encode_frame,
     encode_header,
-    encode_op,
+    encode_ops_frame,
+    frame_head,
     scan_frames,
 )
 from etomkit.adapters.file.lazy import Pending
@@ -348,24 +348,14 @@ class FileJournal:
         self._check_not_failed("nothing was written")
         if not writes:
             return
-        ops = [
-            encode_op(PUT, ns, key, rev, terms, value)
-            if value is not None
-            else encode_op(DELETE, ns, key, 0, (), b"")
-            for ns, key, rev, terms, value in writes
-        ]
-        payload = b"".join(ops)
+        frame, ends = encode_ops_frame(writes)
         durability = self.durability
-        at = self._size + FRAME.size  # where the payload lands
-        self._append(
-            encode_frame(payload),
-            sync=durability == "always" or (explicit and durability == "batch"),
-        )
+        at = self._size  # where the frame lands
+        self._append(frame, sync=durability == "always" or (explicit and durability == "batch"))
         note, written = self._note, self._written
-        for op, (ns, key, rev, _, value) in zip(ops, writes, strict=True):
-            at += len(op)
+        for end, (ns, key, rev, _, value) in zip(ends, writes, strict=True):
             if value is not None:
-                note(ns, key, at - len(value), len(value), rev)
+                note(ns, key, at + end - len(value), len(value), rev)
             else:
                 written.get(ns, {}).pop(key, None)
 
@@ -393,17 +383,23 @@ class FileJournal:
         if not wanted:
             return
         at = block.values_at
-        note, namespace = self._note, block.namespace
+        where = self._written.setdefault(block.namespace, {})
         for key, revision, length in zip(block.keys, block.revisions, block.lengths, strict=True):
-            if key in wanted:
-                note(namespace, key, at, length, revision, True)
+            if key in wanted:  # what _note(..., in_snapshot=True) does, one call less
+                if 0 <= revision < 1 << 32 and length < 1 << 32:
+                    where[key] = (at << 1 | 1) << 64 | length << 32 | revision
+                else:
+                    where.pop(key, None)
             at += length
 
-    def committed_value(self, namespace: str, key: str, revision: int) -> bytes | None:
+    def committed_value(
+        self, namespace: str, key: str, revision: int, journal: Any = None
+    ) -> bytes | None:
         """The bytes the store's files hold as the last committed value of ``key``
         if it is at ``revision`` (the current journal's, or the current
         snapshot's for a record noted by :meth:`note_snapshot_values`): a
-        compaction copies them instead of encoding the entity again. Else None."""
+        compaction copies them instead of encoding the entity again. Else None.
+        ``journal``: the journal's bytes read so far (:meth:`mapped`), else one pread."""
         packed = self._written.get(namespace, {}).get(key)
         if packed is None or packed & 0xFFFFFFFF != revision or self._fd is None:
             return None
@@ -411,10 +407,20 @@ class FileJournal:
         if where & 1:
             snapshot = self.snapshot
             return None if snapshot is None else snapshot.value(where >> 1, length)
-        value = os.pread(self._fd, length, where >> 1)
+        at = where >> 1
+        if journal is not None and at + length <= len(journal):
+            return journal[at : at + length]  # type: ignore[no-any-return]
+        value = os.pread(self._fd, length, at)
         return value if len(value) == length else None
 
-    def _append(self, frame: bytes, *, sync: bool) -> None:
+    def mapped(self) -> mmap.mmap | None:
+        """The journal's frames as a read-only map (the caller closes it; None if
+        empty or closed): a compaction reads its values from it, not one pread each."""
+        if self._fd is None or self._size <= HEADER.size:
+            return None
+        return mmap.mmap(self._fd, self._size, access=mmap.ACCESS_READ)
+
+    def _append(self, frame: bytes | bytearray, *, sync: bool) -> None:
         fd = self._fd
         assert fd is not None
         good = self._size
@@ -519,8 +525,10 @@ class FileJournal:
         try:
             with open(temp, "wb") as f:
                 f.write(encode_header(b"S", generation))
-                for namespace, rows in _blocks_of(records):
-                    f.write(encode_frame(encode_block(namespace, rows)))
+                for namespace, rows in blocks_of(records, _SNAPSHOT_BLOCK_BYTES):
+                    payload = encode_block(namespace, rows)
+                    f.write(frame_head(payload))  # not joined: a block holds 256 MB
+                    f.write(payload)
                 f.flush()
                 _fsync(f.fileno())
             os.replace(temp, final)
@@ -577,24 +585,6 @@ class FileJournal:
             for source in self.sources:
                 source.close()
             self.sources.clear()
-
-
-def _blocks_of(
-    records: Iterable[tuple[str, str, int, tuple[str, ...], bytes]],
-) -> Iterator[tuple[str, list[tuple[str, int, tuple[str, ...], bytes]]]]:
-    """Group records into per-namespace blocks of bounded size."""
-    namespace = ""
-    rows: list[tuple[str, int, tuple[str, ...], bytes]] = []
-    size = 0
-    for ns, key, revision, terms, value in records:
-        if rows and (ns != namespace or size >= _SNAPSHOT_BLOCK_BYTES):
-            yield namespace, rows
-            rows, size = [], 0
-        namespace = ns
-        rows.append((key, revision, terms, value))
-        size += len(value)
-    if rows:
-        yield namespace, rows
 
 
 def _offset_in(message: str) -> int:

@@ -315,18 +315,23 @@ class FileStore(Store, OrderingStore):
             journal = self._journal
             committed = journal.committed_value
             decoded: dict[str, set[str]] = {}  # kept decoded: note where the snapshot has them
-            for namespace, repo in self._repositories.items():
-                kept = decoded[namespace] = set()
-                for key, value in repo.stored_items():
-                    if type(value) in _LAZY:  # copied as stored, never decoded
-                        revision, terms, raw = repo.raw_record(value)
-                        records.append((namespace, key, revision, terms, raw))
-                    else:  # the bytes the files hold of it, where they do, else encoded
-                        terms = repo._terms_of_entity(value)
-                        revision = value.revision
-                        raw = committed(namespace, key, revision) or _encode(value)
-                        records.append((namespace, key, revision, terms, raw))
-                        kept.add(key)
+            mapped = journal.mapped()  # the values written since the last snapshot
+            try:
+                for namespace, repo in self._repositories.items():
+                    kept = decoded[namespace] = set()
+                    for key, value in repo.stored_items():
+                        if type(value) in _LAZY:  # copied as stored, never decoded
+                            revision, terms, raw = repo.raw_record(value)
+                            records.append((namespace, key, revision, terms, raw))
+                        else:  # the bytes the files hold of it, where they do, else encoded
+                            terms = repo._terms_of_entity(value)
+                            revision = value.revision
+                            raw = committed(namespace, key, revision, mapped) or _encode(value)
+                            records.append((namespace, key, revision, terms, raw))
+                            kept.add(key)
+            finally:
+                if mapped is not None:
+                    mapped.close()
             blocks = journal.write_snapshot(records)
             for block in blocks:
                 journal.note_snapshot_values(block, decoded.get(block.namespace, set()))
