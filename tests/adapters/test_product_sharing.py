@@ -10,6 +10,7 @@ from hypothesis import given
 import etomkit as ek
 from etomkit import tmf
 from etomkit.adapters import memory_sharing
+from etomkit.adapters.memory import InMemoryProductRepository
 from etomkit.adapters.memory_sharing import ProductParts
 from etomkit.model._copy import replace
 from etomkit.testing.strategies import products
@@ -95,3 +96,39 @@ def test_every_product_reads_back_as_given(given_products: list[ek.Product]) -> 
         assert repr(stored) == repr(expected)
         assert tmf.to_json(stored) == tmf.to_json(expected)
         assert repr(store.products.get(stored.id or "")) == repr(expected)
+
+
+class _Text(str):
+    """A str subclass: equal to its text, but no store keeps it."""
+
+
+def test_purchases_reuse_the_stored_party_and_offering_ref() -> None:
+    store = ek.InMemoryStore()
+    inv = ek.ProductOfferingInventory(store)
+    offer = inv.create_offering(ek.ProductOffering(name="Fibre"))
+    for status in ("In design", "In test", "Active"):
+        offer = inv.transition_offering(offer.id, status)
+    first = inv.record_purchase(
+        customer=ek.PartyRef(id="c-1"),
+        offering_id=offer.id,
+        order_item=ek.OrderItemRef(order_id="o-1", item_id="1"),
+    )
+    second = inv.record_purchase(
+        customer=ek.PartyRef(id="c-1"),
+        offering_id=offer.id,
+        order_item=ek.OrderItemRef(order_id="o-2", item_id="1"),
+    )
+    assert second.related_party is first.related_party
+    assert second.product_offering is first.product_offering
+    assert inv.get_product(second.id) == second
+
+
+def test_the_party_sharer_never_makes_a_refused_party_storable() -> None:
+    repo = InMemoryProductRepository()
+    stored = repo.add(_product(1))
+    share = repo.party_sharer()
+    party = stored.related_party[0]
+    assert share(replace(party)) is stored.related_party
+    odd = replace(party, name=None, role=_Text("customer"))
+    assert share(odd) == (odd,) and share(odd)[0] is odd
+    assert share(replace(party, extras={"x-tag": 1})) != stored.related_party

@@ -53,6 +53,7 @@ from etomkit.model.queries import (
 )
 from etomkit.model.resource_order import ResourceOrder, ResourceOrderFilter, resource_order_terms
 from etomkit.model.resource_spec import ResourceSpecification
+from etomkit.model.values import RelatedParty
 from etomkit.ports import (
     AuditRunRepository,
     ClientRepository,
@@ -113,6 +114,12 @@ class InMemoryProductRepository(_DictRepository[Product, ProductFilter], Product
     def _stored_new(self, entity: Product) -> Product:
         # equal offering refs, parties and plain characteristics: one copy in the store
         return self._parts.stored(entity, len(self._data))
+
+    def party_sharer(self) -> Callable[[RelatedParty], tuple[RelatedParty, ...]]:
+        """``share(party)``: the ``related_party`` tuple to build a product with, the one
+        stored products of an equal customer hold if there is one (the inventory's
+        purchases use it, so that storing the product copies nothing)."""
+        return self._parts.parties_of
 
     def customer_reader(self) -> Callable[[str], list[Product]]:
         """``read(customer_id)``: the customer's products in insertion order, as

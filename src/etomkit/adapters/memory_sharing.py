@@ -19,6 +19,7 @@ from typing import Any
 
 from etomkit.model._copy import replacer
 from etomkit.model.product import Product
+from etomkit.model.values import NO_EXTRAS, RelatedParty
 
 __all__ = ["ProductParts"]
 
@@ -41,12 +42,27 @@ class ProductParts:
     not kept for long); products already stored keep what they share.
     """
 
-    __slots__ = ("_chars", "_parties", "_refs")
+    __slots__ = ("_chars", "_last_ref", "_parties", "_refs")
 
     def __init__(self) -> None:
         self._refs: dict[tuple[Any, ...], Any] = {}  # EntityRef fields -> a stored EntityRef
         self._parties: dict[str, Any] = {}  # first party's id -> a stored related_party
         self._chars: dict[str, Any] = {}  # first name -> a stored product_characteristic
+        self._last_ref: Any = None  # the offering ref stored last (purchases repeat it)
+
+    def parties_of(self, party: RelatedParty) -> tuple[RelatedParty, ...]:
+        """``(party,)``, or the stored equal tuple when ``party`` is of exactly the
+        types a store keeps (so sharing never makes a refused party storable)."""
+        if type(party) is RelatedParty and type(party.id) is str:
+            found = self._parties.get(party.id)
+            if (
+                found is not None
+                and _party_fields(found[0]) == _party_fields(party)
+                and _TEXT_KINDS.issuperset(map(type, _party_text(party)))
+                and (party.extras is NO_EXTRAS or type(party.extras) is dict)
+            ):
+                return found  # type: ignore[no-any-return]
+        return (party,)
 
     def stored(self, p: Product, live: int) -> Product:
         """``p`` at revision 1, its parts replaced by equal stored ones (``p`` itself
@@ -58,8 +74,8 @@ class ProductParts:
             parties_memo.clear()
             chars_memo.clear()
         offering = p.product_offering
-        if not offering.extras:
-            offering = refs.setdefault(_ref_fields(offering), offering)
+        if offering is not self._last_ref and not offering.extras:
+            offering = self._last_ref = refs.setdefault(_ref_fields(offering), offering)
         spec = p.product_specification
         if spec is not None and not spec.extras:
             spec = refs.setdefault(_ref_fields(spec), spec)
@@ -113,9 +129,10 @@ _stored_copy = replacer(
 )
 _REF = ("id", "href", "name", "version", "referred_type", "type", "base_type", "schema_location")
 _ref_fields = operator.attrgetter(*_REF)
-_party_fields = operator.attrgetter(
-    "id", "role", "name", "href", "referred_type", "type", "base_type", "schema_location", "extras"
-)
+_PARTY = ("id", "role", "name", "href", "referred_type", "type", "base_type", "schema_location")
+_party_text = operator.attrgetter(*_PARTY)
+_party_fields = operator.attrgetter(*_PARTY, "extras")
+_TEXT_KINDS = frozenset({str, type(None)})
 _char_fields = operator.attrgetter(
     "name", "value", "value_type", "type", "base_type", "schema_location", "extras"
 )
