@@ -149,7 +149,7 @@ class _DictRepository(Generic[T, F]):
         if type(entity) is not self.entity_class or not self._storable(entity):
             self._refuse_unstorable(entity)
         entity_id = self._check_id(entity.id)
-        stored = entity if entity.revision == 1 else replace(entity, revision=1)
+        stored = self._stored_new(entity)
         terms = self._terms_of_entity(stored)
         unit = self._unit
         with unit.lock:  # the checks and the write are one step
@@ -168,6 +168,11 @@ class _DictRepository(Generic[T, F]):
             else:
                 unit.committed(1)
         return stored
+
+    def _stored_new(self, entity: T) -> T:
+        """What :meth:`add` stores for a checked ``entity``: it at revision 1 (a
+        repository may also share its equal parts with stored entities)."""
+        return entity if entity.revision == 1 else replace(entity, revision=1)
 
     def _check_id(self, entity_id: object) -> str:
         """``entity_id`` if it can be stored, else ValidationError."""
@@ -223,7 +228,7 @@ class _DictRepository(Generic[T, F]):
                 raise DuplicateKeyError(self.entity_name, "id", entity_id, entity_id)
             seen.add(entity_id)
             ids.append(entity_id)
-            stored.append(entity if entity.revision == 1 else replace(entity, revision=1))
+            stored.append(self._stored_new(entity))
         if not stored:
             return stored
         all_terms = self._terms_many(stored)

@@ -17,6 +17,7 @@ from etomkit.adapters.dict_repository import _DictRepository as _DictRepository
 from etomkit.adapters.dict_repository import _Entities as _Entities
 from etomkit.adapters.dict_repository import _Entity as _Entity
 from etomkit.adapters.dict_repository import _Filter as _Filter
+from etomkit.adapters.memory_sharing import ProductParts
 from etomkit.adapters.unit import Journal as Journal  # re-exported: durable stores use them
 from etomkit.adapters.unit import Write as Write
 from etomkit.adapters.unit import _UnitOfWork as _UnitOfWork
@@ -52,6 +53,7 @@ from etomkit.model.queries import (
 )
 from etomkit.model.resource_order import ResourceOrder, ResourceOrderFilter, resource_order_terms
 from etomkit.model.resource_spec import ResourceSpecification
+from etomkit.model.values import RelatedParty
 from etomkit.ports import (
     AuditRunRepository,
     ClientRepository,
@@ -102,8 +104,22 @@ class InMemoryProductRepository(_DictRepository[Product, ProductFilter], Product
     namespace = "product"
     unique_terms = ((ORDER_ITEM_PREFIX, "product_order_item"),)
 
+    def __init__(self, unit: _UnitOfWork | None = None) -> None:
+        super().__init__(unit)
+        self._parts = ProductParts()
+
     def _terms_of_entity(self, entity: Product) -> tuple[str, ...]:
         return product_terms(entity)
+
+    def _stored_new(self, entity: Product) -> Product:
+        # equal offering refs, parties and plain characteristics: one copy in the store
+        return self._parts.stored(entity, len(self._data))
+
+    def party_sharer(self) -> Callable[[RelatedParty], tuple[RelatedParty, ...]]:
+        """``share(party)``: the ``related_party`` tuple to build a product with, the one
+        stored products of an equal customer hold if there is one (the inventory's
+        purchases use it, so that storing the product copies nothing)."""
+        return self._parts.parties_of
 
     def customer_reader(self) -> Callable[[str], list[Product]]:
         """``read(customer_id)``: the customer's products in insertion order, as

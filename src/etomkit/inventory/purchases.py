@@ -10,7 +10,7 @@ else gets the full checks, which alone word the problems.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -110,6 +110,10 @@ class Purchases(InventoryRules):
     """``record_purchase`` and the product status moves (a base class of the inventory)."""
 
     purchasable: frozenset[str]
+    # the stored offering last bought and the reference its products hold: one
+    # object for all of them (the product repository stores equal parts once)
+    _bought: tuple[ProductOffering, EntityRef] | None = None
+    _share_party: Callable[[RelatedParty], tuple[RelatedParty, ...]] | None = None
 
     def record_purchase(
         self,
@@ -175,16 +179,23 @@ class Purchases(InventoryRules):
             if isinstance(customer, RelatedParty)
             else customer.as_related_party("customer")
         )
-        product = Product(
-            id=self._ids.new_id("Product"),
-            name=name or offering.name,
-            product_offering=EntityRef(
+        share_party = self._share_party
+        bought = self._bought
+        if bought is not None and bought[0] is offering and type(offering_id) is str:
+            offering_ref = bought[1]  # the same offering (object), so an equal reference
+        else:
+            offering_ref = EntityRef(
                 id=offering_id,
                 name=offering.name,
                 href=offering.href,
                 referred_type="ProductOffering",
-            ),
-            related_party=(party,),
+            )
+            self._bought = (offering, offering_ref)
+        product = Product(
+            id=self._ids.new_id("Product"),
+            name=name or offering.name,
+            product_offering=offering_ref,
+            related_party=(party,) if share_party is None else share_party(party),
             product_order_item=(order_item,),
             product_characteristic=tuple(characteristics),
             product_specification=offering.product_specification,

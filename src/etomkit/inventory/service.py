@@ -101,6 +101,8 @@ class ProductOfferingInventory(AccessHost, Purchases):
         self._of_customer: Callable[[str], list[Product]] | None = getattr(
             store.products, "customer_reader", lambda: None
         )()
+        # a store's shared customer parties for new products (memory), if it has them
+        self._share_party = getattr(store.products, "party_sharer", lambda: None)()
         self._clock = clock or SystemClock()
         self._ids = ids or RandomIdFactory()
         self._events = EventPublisher(events, self._clock)

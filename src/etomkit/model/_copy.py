@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import attrs
 
-__all__ = ["replace"]
+__all__ = ["replace", "replacer"]
 
 T = TypeVar("T")
 _Replacer = Callable[..., Any]
@@ -23,17 +24,42 @@ def _make_replacer(cls: type, changed: tuple[str, ...]) -> _Replacer:
     plain = all(a.validator is None and a.converter is None and a.init for a in fields)
     if not plain or hasattr(cls, "__attrs_post_init__"):
         return lambda inst, **changes: attrs.evolve(inst, **changes)
-    # The same statements attrs generates for a frozen slotted __init__.
+    # What attrs generates for a frozen slotted __init__, through the slots' own
+    # setters where the class has them (half the time of object.__setattr__).
     args = ", ".join(changed)
     lines = [f"def replace(inst, {args}):", "    new = _new(_cls)"]
-    for a in fields:
-        value = a.name if a.name in changed else f"inst.{a.name}"
-        lines.append(f"    _set(new, {a.name!r}, {value})")
-    lines.append("    return new")
     namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_set": object.__setattr__}
+    for i, a in enumerate(fields):
+        value = a.name if a.name in changed else f"inst.{a.name}"
+        slot = _slot(cls, a.name)
+        if slot is None:
+            lines.append(f"    _set(new, {a.name!r}, {value})")
+        else:
+            namespace[f"_s{i}"] = slot.__set__
+            lines.append(f"    _s{i}(new, {value})")
+    lines.append("    return new")
     exec("\n".join(lines), namespace)
     replacer: _Replacer = namespace["replace"]
     return replacer
+
+
+def _slot(cls: type, name: str) -> Any:
+    """The slot descriptor that holds attribute ``name`` of ``cls`` (None if none does)."""
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            found = klass.__dict__[name]
+            return found if isinstance(found, types.MemberDescriptorType) else None
+    return None
+
+
+def replacer(cls: type, *names: str) -> _Replacer:
+    """The compiled ``replace`` of ``cls`` for ``names``: ``fn(inst, *values)`` takes
+    the new values positionally, in that order (no keyword handling on the hot path)."""
+    key = (cls, names)
+    found = _REPLACERS.get(key)
+    if found is None:
+        found = _REPLACERS[key] = _make_replacer(cls, names)
+    return found
 
 
 def replace(inst: T, **changes: Any) -> T:

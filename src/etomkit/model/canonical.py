@@ -52,7 +52,7 @@ from etomkit.model.resource_order import (
     ResourceOrderItem,
     ResourceRefOrValue,
 )
-from etomkit.model.values import GivenEmpty, OrderItemRef
+from etomkit.model.values import NO_EXTRAS, GivenEmpty, OrderItemRef
 
 __all__ = [
     "MAX_INT_DIGITS",
@@ -488,8 +488,9 @@ def _emit(
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is Mapping:
         reserved = _const(_reserved(owner) if name == "extras" else frozenset())
-        return [f"{pad}if type({v}) is not dict or ({v} and not _mapping_ok({v}, {reserved})): "
-                "return False"]  # fmt: skip
+        none = _const(NO_EXTRAS)  # the shared empty extras (a dict subclass)
+        return [f"{pad}if {v} is not {none} and (type({v}) is not dict or ({v} and not "
+                f"_mapping_ok({v}, {reserved}))): return False"]  # fmt: skip
     if origin in (tuple, frozenset):
         kind = "tuple" if origin is tuple else "frozenset"
         x = f"x{len(pad)}"

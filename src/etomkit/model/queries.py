@@ -70,6 +70,38 @@ def offering_terms(offering: ProductOffering) -> tuple[str, ...]:
 
 def product_terms(product: Product) -> tuple[str, ...]:
     """Index terms of a product: status, offering, customer and order items."""
+    parties, items = product.related_party, product.product_order_item
+    if len(parties) == 1 and len(items) == 1:  # the usual shape, its values checked at once
+        status, offering, party, item = (
+            product.status,
+            product.product_offering.id,
+            *parties,
+            *items,
+        )
+        role, customer = getattr(party, "role", None), getattr(party, "id", None)
+        order, line = item.order_id, item.item_id
+        if (
+            type(status) is str
+            and type(offering) is str
+            and type(role) is str
+            and type(customer) is str
+            and type(order) is str
+            and type(line) is str
+        ):
+            joined = f"{status}{offering}{customer}{order}{line}"
+            if "\\" not in joined and _STORE_SEP not in joined and _SEP not in joined:
+                if role.lower() != "customer":
+                    return (
+                        f"status={status}",
+                        f"offering={offering}",
+                        f"{ORDER_ITEM_PREFIX}{order}{_SEP}{line}",
+                    )
+                return (
+                    f"status={status}",
+                    f"offering={offering}",
+                    f"customer={customer}",
+                    f"{ORDER_ITEM_PREFIX}{order}{_SEP}{line}",
+                )
     terms = [f"status={_t(product.status)}", f"offering={_t(product.product_offering.id)}"]
     for party in product.related_party:
         role = getattr(party, "role", None)

@@ -19,12 +19,39 @@ __all__ = [
     "TimePeriod",
 ]
 
-_NO_EXTRAS: Mapping[str, Any] = {}
+
+class _NoExtras(dict[str, Any]):
+    """The ``extras`` of every entity made without any: one shared empty dict that
+    refuses changes (an entity is immutable), so empty extras cost no memory."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("an entity's extras cannot be changed: replace the entity instead")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    setdefault = update = pop = popitem = clear = _refuse
+
+    def __copy__(self) -> _NoExtras:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> _NoExtras:
+        return self
+
+    def __reduce__(self) -> str:
+        return "NO_EXTRAS"  # pickled by name: unpickles to the same object
+
+    def __repr__(self) -> str:
+        return "{}"
+
+
+#: The shared empty ``extras`` (equal to ``{}``; see ``_NoExtras``).
+NO_EXTRAS: Mapping[str, Any] = _NoExtras()
 
 
 def _extras() -> Any:
     """The ``extras`` field: TMF attributes etomkit does not model, kept verbatim."""
-    return attrs.field(factory=dict, hash=False, repr=lambda e: repr(e) if e else "{}")
+    return attrs.field(default=NO_EXTRAS, hash=False, repr=lambda e: repr(e) if e else "{}")
 
 
 @attrs.frozen(kw_only=True)
