@@ -203,8 +203,7 @@ class _DictRepository(Generic[T, F]):
         entry, index terms computed once per distinct entity shape. ``checked``: the
         caller vouches that the entities pass the storable check (it is skipped)."""
         unit = self._unit
-        if self.unique_terms or type(self).add is not _DictRepository.add:
-            # one at a time: each entity's unique keys against those before it
+        if type(self).add is not _DictRepository.add:  # a subclass's own add: one at a time
             with unit.transaction():
                 return [self.add(entity) for entity in entities]
         with unit.lock:
@@ -220,6 +219,9 @@ class _DictRepository(Generic[T, F]):
         stored: list[T] = []
         ids: list[str] = []
         seen: set[str] = set()
+        unique = self.unique_terms
+        all_terms: list[tuple[str, ...]] = []
+        claimed: dict[str, str] = {}  # unique term: the entity of the batch holding it
         for entity in entities:
             if not checked and (type(entity) is not cls or not storable(entity)):
                 self._refuse_unstorable(entity)
@@ -228,10 +230,16 @@ class _DictRepository(Generic[T, F]):
                 raise DuplicateKeyError(self.entity_name, "id", entity_id, entity_id)
             seen.add(entity_id)
             ids.append(entity_id)
-            stored.append(self._stored_new(entity))
+            new = self._stored_new(entity)
+            stored.append(new)
+            if unique:  # checked entity by entity, as adding them one by one would
+                terms = self._terms_of_entity(new)
+                self._check_unique(entity_id, terms, claimed)
+                all_terms.append(terms)
         if not stored:
             return stored
-        all_terms = self._terms_many(stored)
+        if not unique:
+            all_terms = self._terms_many(stored)
         data.update(zip(ids, stored, strict=True))
         start = self._next_seq
         self._seq.update(zip(ids, range(start, start + len(ids)), strict=True))
@@ -293,21 +301,28 @@ class _DictRepository(Generic[T, F]):
                 unit.written((self.namespace, entity_id, None, ()), lambda: self._restore(old, seq))
         return old
 
-    def _check_unique(self, entity_id: str, terms: tuple[str, ...]) -> None:
-        """DuplicateKeyError if another entity carries one of the unique ``terms``.
-        Called under the lock, just before the write."""
+    def _check_unique(
+        self, entity_id: str, terms: tuple[str, ...], claimed: dict[str, str] | None = None
+    ) -> None:
+        """DuplicateKeyError if another entity carries one of the unique ``terms``
+        (stored, or in ``claimed``: the unique terms of a batch's earlier entities,
+        to which ``entity_id``'s are then added). Called under the lock, just
+        before the write."""
         by_term = self._by_term
         for prefix, key in self.unique_terms:
             for term in terms:
                 if not term.startswith(prefix):
                     continue
-                holders = by_term.get(term)
-                if holders is None:
-                    continue
-                holder = holders if type(holders) is str else next(iter(holders))
-                if holder != entity_id:
+                holder = None if claimed is None else claimed.get(term)
+                if holder is None:
+                    holders = by_term.get(term)
+                    if holders is not None:
+                        holder = holders if type(holders) is str else next(iter(holders))
+                if holder is not None and holder != entity_id:
                     value = term[len(prefix) :].replace(TERM_SEP, "/")
                     raise DuplicateKeyError(self.entity_name, key, value, holder)
+                if claimed is not None:
+                    claimed[term] = entity_id
 
     # ------------------------------------------------------------------ loading (durable stores)
 
