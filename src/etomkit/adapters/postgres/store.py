@@ -417,11 +417,12 @@ class PostgresStore(Store, OrderingStore):
             (cast(PostgresRepository[Any, Any], self.resource_orders), orders),
             (cast(PostgresRepository[Any, Any], self.issuance_records), records),
         )
-        groups = [(repo, [repo._prepared(e, True) for e in entities]) for repo, entities in pairs]
-        if len(orders) < COPY_FROM and len(records) < COPY_FROM:
-            insert_together(self, groups)
-        else:
-            copy_together(self, groups)
+        streamed = len(orders) >= COPY_FROM or len(records) >= COPY_FROM  # encoded as sent
+        groups = [
+            (repo, [repo._prepared(e, True, not streamed) for e in entities])
+            for repo, entities in pairs
+        ]
+        (copy_together if streamed else insert_together)(self, groups)
         return [p[0] for p in groups[0][1]]
 
     def transaction(self) -> AbstractContextManager[None]:
