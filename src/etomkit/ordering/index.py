@@ -89,7 +89,6 @@ class CompiledRule:
         "plain",
         "priority",
         "ref",
-        "refs",
         "requires_feasibility",
         "rule",
         "special",
@@ -102,7 +101,6 @@ class CompiledRule:
         self.rule = rule
         self.id = rule.id
         self.ref = RuleRef(rule.id, rule.version)
-        self.refs = (self.ref,)
         self.priority = rule.priority
         self.version = rule.specification_version
         self.test: Test | None = None if rule.when is None else rule.when.compile()
