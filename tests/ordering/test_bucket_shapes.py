@@ -78,7 +78,7 @@ def test_buckets_of_one_shape_issue_what_the_general_path_issues(
     adds = RuleSet(rules).index.adds
     if "s0" in adds:
         assert adds["s1"][0] is adds["s0"][0]  # one shape
-        assert adds["s1"][1] == tuple(RuleRef(f"s1-{r.id}", "2") for r in adds["s0"][1])
+        assert adds["s1"][1] == tuple((RuleRef(f"s1-{r.id}", "2"),) for (r,) in adds["s0"][1])
 
 
 def test_predicates_share_a_key_only_when_they_test_alike() -> None:
@@ -124,7 +124,7 @@ def test_only_buckets_alike_but_for_their_refs_share_a_shape() -> None:
     shapes = [index.adds[f"s{n}"][0] for n in range(7)]
     assert shapes[1] is shapes[0]
     assert len({id(s) for s in shapes}) == 6 == len(index.shapes)
-    assert index.adds["s1"][1] == (RuleRef("b", "7"),)
+    assert index.adds["s1"][1] == ((RuleRef("b", "7"),),)
 
 
 @mock.patch.object(fastpath, "COMPILE_AFTER", 1)
@@ -142,3 +142,21 @@ def test_a_shared_plan_names_the_rules_of_the_item_it_issues() -> None:
     assert second.orders[0].order_item[0].characteristics == {"x": "q"}
     with pytest.raises(ek.ValidationError, match=r"rule b@7 has no mapping"):
         issuer.issue(one(3, "s1", "z"))
+    again = issuer.issue(one(4, "s1", "p"))
+    assert again.record.items[0].rules is second.record.items[0].rules  # one tuple kept
+
+
+def test_interpreted_buckets_keep_one_tuple_of_refs_per_rule_too() -> None:
+    issuer = _issuer([_rule("s0", "a")], generated=True)
+    first, second = (
+        issuer.issue(
+            InitiatingRequest(
+                kind="serviceOrder",
+                id=f"SO-{n}",
+                items=(request_item("1", "add", "s0", {"a": "p", "c": True}),),
+            )
+        )
+        for n in (1, 2)
+    )
+    assert issuer._planner._codes[0].checks is None  # type: ignore[union-attr]  # interpreted
+    assert first.record.items[0].rules is second.record.items[0].rules

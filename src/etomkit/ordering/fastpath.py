@@ -76,8 +76,9 @@ class Bucket:
     ``plan(values, chars, version, checks, found, refs)`` returns None (not for this
     path), STALE (a check in ``spec_ids`` is not in ``checks`` yet, or is not the one
     the generated code is bound to) or ``(items, rule refs)``; ``found`` gets the
-    problems; ``refs`` are the refs of the specification's rules (``rules`` are its
-    shape's: alike but for them).
+    problems; ``refs`` holds each of the specification's rules' ref as a 1-tuple
+    (``rules`` are its shape's: alike but for them), the one returned (shared, as
+    the records keep it) when that rule alone matches.
     """
 
     __slots__ = ("builders", "checks", "plan", "rules", "spec_ids", "uses")
@@ -106,7 +107,7 @@ class Bucket:
         version: str | None,
         checks: Mapping[str, SpecificationCheck | None],
         found: list[Problem],
-        refs: Sequence[RuleRef],
+        refs: Sequence[tuple[RuleRef]],
     ) -> Any:
         for spec_id in self.spec_ids:
             if spec_id not in checks:
@@ -132,7 +133,7 @@ class Bucket:
         builders = self.builders
         items: list[ResourceOrderItem] = []
         for n in matched:
-            rule, ref = rules[n], refs[n]
+            rule, ref = rules[n], refs[n][0]
             for template in rule.templates:
                 check = checks[template.spec_id]
                 builder = builders.get(template)
@@ -144,7 +145,9 @@ class Bucket:
                 if built is None:
                     built = builder.build(position, "add", values, chars, found, ref)
                 items.append(built)
-        return tuple(items), tuple([refs[n] for n in matched])
+        if len(matched) == 1:
+            return tuple(items), refs[matched[0]]
+        return tuple(items), tuple([refs[n][0] for n in matched])
 
     def _compile(self, checks: Mapping[str, SpecificationCheck | None]) -> None:
         bound = tuple(checks[s] for s in self.spec_ids)
@@ -177,8 +180,8 @@ def compile_bucket(
 
     ``checks`` holds the check of every plain rule template's specification; the
     code is bound to them (it returns STALE for a request whose checks differ). The
-    rules' refs are not in the code: it takes them (``refs``, one per rule), so the
-    buckets of one shape share it.
+    rules' refs are not in the code: it takes them (``r``, a 1-tuple per rule), so
+    the buckets of one shape share it.
     """
     templates = sum(len(r.templates) for r in rules if r.plain)
     if len(rules) > _MAX_RULES or templates > len(POSITIONS):
@@ -221,10 +224,12 @@ def compile_bucket(
             if not rule.plain:
                 continue
             src.add(1, f"if {flag}:")
-            src.add(2, f"refs.append(r[{n}])")
+            src.add(2, f"refs.append({n})")
             for template in rule.templates:
-                _produce(src, used[template], f"r[{n}]", P, templates)
-        src.add(1, "return tuple(items), tuple(refs)")
+                _produce(src, used[template], f"r[{n}][0]", P, templates)
+        src.add(1, "if len(refs) == 1:")
+        src.add(2, "return tuple(items), r[refs[0]]")
+        src.add(1, "return tuple(items), tuple([r[n][0] for n in refs])")
     names = ", ".join(f"c{n}" for n in range(len(src.values)))
     body = "\n".join(src.lines)
     text = (

@@ -174,8 +174,9 @@ class RuleIndex:
             key: tuple(sorted(found, key=order)) for key, found in buckets.items()
         }
         self.by_spec = {key: tuple(sorted(v, key=order)) for key, v in by_spec.items()}
-        #: The standard path's 'add' buckets: specification id -> (shape, the rules' refs).
-        self.adds: dict[str, tuple[BucketShape, tuple[RuleRef, ...]]] = {}
+        #: The standard path's 'add' buckets: specification id -> (shape, each rule's ref
+        #: as a 1-tuple: a record's rules when that rule alone matches, shared).
+        self.adds: dict[str, tuple[BucketShape, tuple[tuple[RuleRef], ...]]] = {}
         self.shapes: list[BucketShape] = []
         known: dict[object, BucketShape] = {}
         for (spec_id, action), bucket in self.buckets.items():
@@ -186,7 +187,7 @@ class RuleIndex:
             if shape is None:
                 shape = known[key] = BucketShape(len(self.shapes), bucket)
                 self.shapes.append(shape)
-            self.adds[spec_id] = (shape, tuple(c.ref for c in bucket))
+            self.adds[spec_id] = (shape, tuple((c.ref,) for c in bucket))
 
     def candidates(self, specification: str, action: str) -> tuple[CompiledRule, ...]:
         """The rules that could match, best first (empty if none)."""
