@@ -426,7 +426,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         control = "no baseline to control for"
     log("building rules and requests ...")
     specs = make_specs()
-    rule_sets = {n: RuleSet(make_rules(n)) for n in RULE_COUNTS}
+    rule_sets: dict[int, RuleSet] = {}
+    built: list[str] = []
+    for n in RULE_COUNTS:
+        written = make_rules(n)
+        start = time.perf_counter()
+        rule_sets[n] = RuleSet(written)
+        took = time.perf_counter() - start
+        shapes = len(rule_sets[n].index.shapes)
+        built.append(f"{n:,} rules {took:.2f} s ({shapes} bucket shape(s))")
     requests = {n: make_requests(n, items) for n in RULE_COUNTS}
     reference = issuer_for(rule_sets[1_000])
     log(f"built them ({time.perf_counter() - began:.0f} s); a reference run ...")
@@ -516,6 +524,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     if isinstance(baseline, str):
         run.notes.append(f"old issue() ({args.baseline}): left out, {baseline}")
+    run.notes.append(
+        "building the RuleSet (validating, indexing, grouping the 'add' buckets by shape), "
+        f"gc on, once before the rounds: {'; '.join(built)}"
+    )
     if floor_differs:
         run.notes.append(f"the floor does not build exactly what the issuer does: {floor_differs}")
     command = "python bench/issuing.py" + " --quick" * args.quick

@@ -236,7 +236,8 @@ def test_a_changed_specification_rebinds_the_generated_code() -> None:
     issuer = _issuer(rules, generated=True)
     req = InitiatingRequest(kind="serviceOrder", id="SO-1", items=(request_item("1", "add", "s0"),))
     assert issuer.issue(req).orders[0].order_item[0].characteristics == {"x": "p"}
-    bucket = issuer._planner._codes["s0"]
+    shape, _ = issuer.rules.index.adds["s0"]
+    bucket = issuer._planner._codes[shape.number]
     assert bucket is not None
     assert bucket.checks is not None  # compiled, bound to the check of 'r0' as it was
     specs = issuer.store.resource_specifications

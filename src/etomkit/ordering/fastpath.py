@@ -1,8 +1,10 @@
 """The issuer's standard path: match and produce for one rule bucket, generated code.
 
-A :class:`Bucket` (the 'add' rules of one service specification) runs its
-rules as data until it has been used :data:`COMPILE_AFTER` times, then as
-code that :func:`compile_bucket` generated for it. :func:`compile_bucket`
+A :class:`Bucket` (the 'add' rules of the service specifications of one
+:class:`~etomkit.ordering.index.BucketShape`: alike but for their refs, which
+each call passes) runs its rules as data until it has been used
+:data:`COMPILE_AFTER` times, then as code that :func:`compile_bucket`
+generated for it. :func:`compile_bucket`
 writes one function that tests the rules in order (stopping at a final one)
 and builds the items of the matching plain rules, with the common template
 shapes inlined: constant templates by position, one mapped characteristic
@@ -24,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from etomkit.errors import Problem
+from etomkit.model.issuance import RuleRef
 from etomkit.model.resource_order import ResourceOrderItem
 from etomkit.model.resource_spec import SpecificationCheck
 from etomkit.model.values import Characteristic
@@ -70,9 +73,12 @@ class Bucket:
     """A bucket's rules for the standard path: interpreted (rules as data) until used
     :data:`COMPILE_AFTER` times, then as generated code bound to the request's checks.
 
-    ``plan(values, chars, version, checks, found)`` returns None (not for this path),
-    STALE (a check in ``spec_ids`` is not in ``checks`` yet, or is not the one the
-    generated code is bound to) or ``(items, rule refs)``; ``found`` gets the problems.
+    ``plan(values, chars, version, checks, found, refs)`` returns None (not for this
+    path), STALE (a check in ``spec_ids`` is not in ``checks`` yet, or is not the one
+    the generated code is bound to) or ``(items, rule refs)``; ``found`` gets the
+    problems; ``refs`` holds each of the specification's rules' ref as a 1-tuple
+    (``rules`` are its shape's: alike but for them), the one returned (shared, as
+    the records keep it) when that rule alone matches.
     """
 
     __slots__ = ("builders", "checks", "plan", "rules", "spec_ids", "uses")
@@ -101,6 +107,7 @@ class Bucket:
         version: str | None,
         checks: Mapping[str, SpecificationCheck | None],
         found: list[Problem],
+        refs: Sequence[tuple[RuleRef]],
     ) -> Any:
         for spec_id in self.spec_ids:
             if spec_id not in checks:
@@ -108,8 +115,9 @@ class Bucket:
         self.uses += 1
         if self.uses == COMPILE_AFTER:
             self._compile(checks)
-        matched: list[CompiledRule] = []
-        for rule in self.rules:
+        matched: list[int] = []
+        rules = self.rules
+        for n, rule in enumerate(rules):
             if rule.version is not None and rule.version != version:
                 continue
             test = rule.test
@@ -117,14 +125,15 @@ class Bucket:
                 continue
             if not rule.plain:
                 return None
-            matched.append(rule)
+            matched.append(n)
             if rule.final:
                 break
         if not matched:
             return None
         builders = self.builders
         items: list[ResourceOrderItem] = []
-        for rule in matched:
+        for n in matched:
+            rule, ref = rules[n], refs[n][0]
             for template in rule.templates:
                 check = checks[template.spec_id]
                 builder = builders.get(template)
@@ -134,10 +143,11 @@ class Bucket:
                 added = builder.added
                 built = None if added is None else added.get(position)
                 if built is None:
-                    built = builder.build(position, "add", values, chars, found, rule.ref)
+                    built = builder.build(position, "add", values, chars, found, ref)
                 items.append(built)
-        refs = matched[0].refs if len(matched) == 1 else tuple(rule.ref for rule in matched)
-        return tuple(items), refs
+        if len(matched) == 1:
+            return tuple(items), refs[matched[0]]
+        return tuple(items), tuple([refs[n][0] for n in matched])
 
     def _compile(self, checks: Mapping[str, SpecificationCheck | None]) -> None:
         bound = tuple(checks[s] for s in self.spec_ids)
@@ -169,7 +179,9 @@ def compile_bucket(
     """The generated ``plan`` for ``rules`` (one bucket, best first); None if too large.
 
     ``checks`` holds the check of every plain rule template's specification; the
-    code is bound to them (it returns STALE for a request whose checks differ).
+    code is bound to them (it returns STALE for a request whose checks differ). The
+    rules' refs are not in the code: it takes them (``r``, a 1-tuple per rule), so
+    the buckets of one shape share it.
     """
     templates = sum(len(r.templates) for r in rules if r.plain)
     if len(rules) > _MAX_RULES or templates > len(POSITIONS):
@@ -208,19 +220,21 @@ def compile_bucket(
         src.add(1, "items = []")
         src.add(1, "ap = items.append")
         src.add(1, "refs = []")
-        for flag, rule in zip(flags, rules, strict=True):
+        for n, (flag, rule) in enumerate(zip(flags, rules, strict=True)):
             if not rule.plain:
                 continue
             src.add(1, f"if {flag}:")
-            src.add(2, f"refs.append({src.const(rule.ref)})")
+            src.add(2, f"refs.append({n})")
             for template in rule.templates:
-                _produce(src, used[template], src.const(rule.ref), P, templates)
-        src.add(1, "return tuple(items), tuple(refs)")
+                _produce(src, used[template], f"r[{n}][0]", P, templates)
+        src.add(1, "if len(refs) == 1:")
+        src.add(2, "return tuple(items), r[refs[0]]")
+        src.add(1, "return tuple(items), tuple([r[n][0] for n in refs])")
     names = ", ".join(f"c{n}" for n in range(len(src.values)))
     body = "\n".join(src.lines)
     text = (
         f"def make({names}):\n"
-        "    def plan(values, chars, version, checks, found):\n"
+        "    def plan(values, chars, version, checks, found, r):\n"
         f"{_indent(body)}\n"
         "    return plan\n"
     )

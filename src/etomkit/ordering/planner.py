@@ -4,7 +4,7 @@ The Planner reads the repositories (earlier orders, feasibility assessments,
 resource specifications) and writes nothing; :class:`ResourceOrderIssuer`
 stores what it decides. Plain ``add`` items that the rules map to a standard
 set take the standard path (:class:`etomkit.ordering.fastpath.Bucket`: each
-rule bucket interpreted, then compiled once used often); everything else goes
+bucket shape interpreted, then compiled once used often); everything else goes
 through the general one. Modify and delete items are in ``earlier.py``.
 """
 
@@ -33,7 +33,7 @@ from etomkit.model.values import Characteristic, EntityRef
 from etomkit.ordering._fast import factory
 from etomkit.ordering.earlier import check_items, current_orders, position, produce_changes
 from etomkit.ordering.fastpath import STALE, Bucket, bound_builder
-from etomkit.ordering.index import CompiledRule
+from etomkit.ordering.index import BucketShape, CompiledRule
 from etomkit.ordering.ports import FeasibilityChecker, OrderingStore
 from etomkit.ordering.produce import CompiledTemplate, TemplateBuilder
 from etomkit.ordering.rules import RuleSet
@@ -134,7 +134,8 @@ class Planner:
         self._checks: dict[str, SpecificationCheck] = {}
         self._builders: dict[CompiledTemplate, TemplateBuilder] = {}
         self._proto = ResourceOrder(revision=1, state=lifecycle.initial)
-        self._codes: dict[str, Bucket | None] = {}
+        # The standard path's code per bucket shape (RuleIndex.shapes), made when first used.
+        self._codes: list[Bucket | None] = [_UNSEEN] * len(rules.index.shapes)
         # A standard order: the planner's constants and the request's shared fields.
         self._make_order = factory(
             self._proto,
@@ -177,6 +178,7 @@ class Planner:
         # (fastpath.py); anything else (or anything odd) goes through _plan_checked,
         # which validates and decides.
         codes = self._codes
+        adds = self.rules.index.adds
         checks = run.checks
         seen = run.seen
         entries = run.entries
@@ -212,9 +214,14 @@ class Planner:
                 self._plan_checked(run, index, item)
                 continue
             spec_id = spec.id
-            code = codes.get(spec_id, _UNSEEN)
+            bucket = adds.get(spec_id)
+            if bucket is None:  # no 'add' rules for it
+                self._plan_checked(run, index, item)
+                continue
+            shape, rule_refs = bucket
+            code = codes[shape.number]
             if code is _UNSEEN:
-                code = self._bucket(spec_id)
+                code = self._bucket(shape)
             if code is None:
                 self._plan_checked(run, index, item)
                 continue
@@ -223,10 +230,10 @@ class Planner:
             except AttributeError:  # not a Characteristic: let validation say so
                 self._plan_checked(run, index, item)
                 continue
-            planned = code.plan(values, chars, spec.version, checks, found)
+            planned = code.plan(values, chars, spec.version, checks, found, rule_refs)
             if planned is STALE:
                 self._rebind(run, code)
-                planned = code.plan(values, chars, spec.version, checks, found)
+                planned = code.plan(values, chars, spec.version, checks, found, rule_refs)
             if planned is None:
                 self._plan_checked(run, index, item)
                 continue
@@ -254,11 +261,10 @@ class Planner:
                 )
         return run
 
-    def _bucket(self, spec_id: str) -> Bucket | None:
-        """The standard path's code for the 'add' rules of ``spec_id`` (None: no rules)."""
-        rules = self.rules.index.candidates(spec_id, "add")
-        bucket = Bucket(rules, self._builders) if rules and self.generated else None
-        self._codes[spec_id] = bucket
+    def _bucket(self, shape: BucketShape) -> Bucket | None:
+        """The standard path's code for the 'add' buckets of ``shape`` (None: off)."""
+        bucket = Bucket(shape.rules, self._builders) if self.generated else None
+        self._codes[shape.number] = bucket
         return bucket
 
     def _rebind(self, run: _Run, bucket: Bucket) -> None:
