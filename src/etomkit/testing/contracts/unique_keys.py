@@ -110,14 +110,14 @@ class UniqueKeyContract:
     ) -> None:
         store.products.add(_product("p-1", ("ord-1", "1")))
         within = [_product("p-2", ("ord-2", "1")), _product("p-3", ("ord-3", "1"), ("ord-2", "1"))]
-        with pytest.raises(DuplicateKeyError) as refused:
+        with pytest.raises(DuplicateKeyError) as refused, store.transaction():
             store.products.add_all([*within, _product("p-1", ("ord-9", "1"))])
         assert (refused.value.key, refused.value.existing_id) == ("product_order_item", "p-2")
-        with pytest.raises(DuplicateKeyError) as refused:
+        with pytest.raises(DuplicateKeyError) as refused, store.transaction():
             store.products.add_all([_product("p-4", ("ord-4", "1"), ("ord-1", "1"))])
         assert refused.value.existing_id == "p-1"
-        with pytest.raises(DuplicateKeyError) as refused:  # the id clash comes first here
-            store.products.add_all([_product("p-1", ("ord-5", "1")), *within])
+        with pytest.raises(DuplicateKeyError) as refused, store.transaction():
+            store.products.add_all([_product("p-1", ("ord-5", "1")), *within])  # id first
         assert (refused.value.key, refused.value.existing_id) == ("id", "p-1")
         assert [store.products.find(f"p-{n}") for n in (2, 3, 4)] == [None, None, None]
         added = store.products.add_all([_product("p-5", ("ord-5", "1")), within[0]])
