@@ -294,3 +294,46 @@ def test_an_unstorable_assessment_fails_its_request_only_and_asks_once() -> None
         "serviceOrder:SO-3",
     ]
     assert _contents(many) == _contents(one)
+
+
+class _HintlessRepository:
+    """A repository of an adapter written before the port's optional steps:
+    it forwards the port's methods and has no ``expect_*`` hint."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("expect_"):
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+    def __contains__(self, entity_id: object) -> bool:
+        return entity_id in self._inner
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+
+class _DuckStore:
+    """An OrderingStore by duck typing (no ABC, so no ``add_issued``)."""
+
+    def __init__(self) -> None:
+        inner = InMemoryOrderingStore()
+        self.transaction = inner.transaction
+        self.resource_orders = _HintlessRepository(inner.resource_orders)
+        self.issuance_records = _HintlessRepository(inner.issuance_records)
+        self.feasibility_assessments = _HintlessRepository(inner.feasibility_assessments)
+        self.resource_specifications = _HintlessRepository(inner.resource_specifications)
+
+
+def test_a_store_without_the_ports_optional_steps_still_issues() -> None:
+    store = _DuckStore()
+    store.resource_specifications.add_all(fibre_specs())
+    issuer = ResourceOrderIssuer(store, RuleSet(fibre_rules()), clock=ek.ManualClock())  # type: ignore[arg-type]
+    first = issuer.issue(request(request_id="SO-1"))
+    outcomes = issuer.issue_many([request(request_id="SO-2"), request(request_id="SO-1")])
+    assert first.orders and not first.replayed
+    assert [type(o).__name__ for o in outcomes] == ["IssuanceResult", "IssuanceResult"]
+    assert outcomes[1].replayed and not outcomes[0].replayed  # type: ignore[union-attr]
+    assert len(store.issuance_records) == 2

@@ -115,9 +115,9 @@ def issue_batch(
     written (a repeated key, a modify of a service added earlier in the batch)
     first flushes, then takes the per-request path. In the caller's unit of work."""
     keys = [r.key for r in batch if isinstance(r, InitiatingRequest)]
-    issuer.store.resource_specifications.expect_lookups()  # read with the records
+    issuer._expect_lookups()  # read with the records
     found = issuer._records.find_many(keys)
-    issuer._assessments.expect_requests(k for k in keys if k not in found)
+    issuer._expect_requests(k for k in keys if k not in found)
     outcomes: list[Any] = [None] * len(batch)
     pending = _Pending()
     issued: set[str] = set()  # keys issued in this batch (pending or written)
@@ -172,7 +172,7 @@ def _flush(
         return
     planned = pending.planned
     try:
-        orders = issuer.store.add_issued(pending.orders, pending.records)
+        orders = issuer._add_issued(pending.orders, pending.records)
     except (ConflictError, ValidationError):
         for n, request, _, _ in planned:
             try:

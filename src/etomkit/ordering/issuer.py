@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import attrs
@@ -61,6 +62,10 @@ from etomkit.ports import Clock, EventSink, IdFactory
 from etomkit.publishing import EventPublisher
 
 __all__ = ["IssuanceResult", "ResourceOrderIssuer"]
+
+
+def _no_hint(*_args: object) -> None:
+    """A port hint the store does not take (it predates it): nothing to do."""
 
 
 class ResourceOrderIssuer:
@@ -105,6 +110,12 @@ class ResourceOrderIssuer:
         self._orders = store.resource_orders
         self._records = store.issuance_records
         self._assessments = store.feasibility_assessments
+        # the port's optional steps, as a store or repository that predates them lacks them
+        self._add_issued = getattr(store, "add_issued", None) or partial(
+            OrderingStore.add_issued, store
+        )
+        self._expect_lookups = getattr(store.resource_specifications, "expect_lookups", _no_hint)
+        self._expect_requests = getattr(self._assessments, "expect_requests", _no_hint)
         self._clock = clock or SystemClock()
         self._ids = ids
         self._events = EventPublisher(events, self._clock)
@@ -200,13 +211,13 @@ class ResourceOrderIssuer:
             now = self._clock.now()
         try:
             with self.store.transaction():
-                self.store.resource_specifications.expect_lookups()
+                self._expect_lookups()
                 if key in self._records:  # issued meanwhile by another thread
                     raise ConflictError(key)
                 run, record = planned_record(self._planner.plan, request, now)
                 for assessment in run.assessments:
                     self._assessments.add(assessment)
-                orders = self.store.add_issued(run.orders, (record,))
+                orders = self._add_issued(run.orders, (record,))
         except ConflictError:
             existing = self._records.find(key)
             if existing is None:
