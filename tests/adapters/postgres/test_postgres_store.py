@@ -343,6 +343,20 @@ def test_an_unchanged_specification_is_the_same_object_in_every_unit_and_a_chang
         assert specs.get("ont").name == "c" and specs.get("ont").revision == 2
 
 
+def _counted_runs(store: PostgresStore) -> list[str]:
+    """What each ``store.run`` call from now on says it does, in order (one entry
+    per call: a round trip, or one unit-of-work step sent with others)."""
+    runs: list[str] = []
+    run = store.run
+
+    def counted(what: str, *args: object, **kwargs: object) -> object:
+        runs.append(what)
+        return run(what, *args, **kwargs)  # type: ignore[arg-type]
+
+    store.run = counted  # type: ignore[assignment,method-assign]
+    return runs
+
+
 def test_assessments_of_the_requests_a_batch_expects_are_read_together_and_never_stale(
     make_postgres_store: Callable[..., PostgresStore],
 ) -> None:
@@ -355,14 +369,7 @@ def test_assessments_of_the_requests_a_batch_expects_are_read_together_and_never
             FeasibilityAssessment(id="fa-3", request_id="SO-2", item_id="1", feasible=False),
         ]
     )
-    reads: list[str] = []
-    run = store.run
-
-    def counted(what: str, *args: object, **kwargs: object) -> object:
-        reads.append(what)
-        return run(what, *args, **kwargs)  # type: ignore[arg-type]
-
-    store.run = counted  # type: ignore[assignment,method-assign]
+    reads = _counted_runs(store)
     keys = ["serviceOrder:SO-1", "serviceOrder:SO-2", "serviceOrder:SO-3"]
     with store.transaction():
         assessments.expect_requests(keys)
@@ -389,14 +396,7 @@ def test_an_expected_catalogue_goes_with_the_units_next_read_and_is_never_stale(
             ek.ResourceSpecification(id="vlan", name="v"),
         ]
     )
-    runs: list[str] = []
-    run = store.run
-
-    def counted(what: str, *args: object, **kwargs: object) -> object:
-        runs.append(what)
-        return run(what, *args, **kwargs)  # type: ignore[arg-type]
-
-    store.run = counted  # type: ignore[assignment,method-assign]
+    runs = _counted_runs(store)
     with store.transaction():
         specs.expect_lookups()
         assert store.issuance_records.find_many(["serviceOrder:SO-1"]) == {}
@@ -425,14 +425,7 @@ def test_issued_orders_and_records_go_in_one_step_all_or_none(
     orders = [resource_order(f"ro-{n}", request=f"serviceOrder:so-{n}") for n in range(requests)]
     records = [issuance_record(f"serviceOrder:so-{n}") for n in range(requests)]
     store.issuance_records.add(records[-1])  # the last request was issued meanwhile
-    runs: list[str] = []
-    run = store.run
-
-    def counted(what: str, *args: object, **kwargs: object) -> object:
-        runs.append(what)
-        return run(what, *args, **kwargs)  # type: ignore[arg-type]
-
-    store.run = counted  # type: ignore[assignment,method-assign]
+    runs = _counted_runs(store)
     with store.transaction():
         with pytest.raises(ek.DuplicateKeyError) as refused:
             store.add_issued(orders, records)
