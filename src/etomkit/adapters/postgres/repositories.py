@@ -500,6 +500,7 @@ class PostgresResourceSpecificationRepository(_ForgetsOnWrite, ResourceSpecifica
         self._whole = sql.SQL(
             "SELECT revision, doc, id FROM {} WHERE ns = %s ORDER BY seq LIMIT %s"
         ).format(self._entity)
+        self._whole_params = (self._ns, self.PREFETCH + 1)  # one row more: is it all?
 
     def _decode(self, row: tuple[Any, ...]) -> Any:
         revision, doc, raw_id = row[0], bytes(row[1]), row[2]
@@ -517,7 +518,7 @@ class PostgresResourceSpecificationRepository(_ForgetsOnWrite, ResourceSpecifica
         cache = self._store.unit_cache
         if cache is None or not self._prefetch or "" in cache:
             return
-        if self._store.prefetch(self._whole, (self._ns, self.PREFETCH + 1), self._whole_read):
+        if self._store.prefetch(self._whole, self._whole_params, self._whole_read):
             cache[""] = False  # asked for in this unit (True: read)
 
     def _whole_read(self, rows: list[Any]) -> None:
@@ -546,7 +547,7 @@ class PostgresResourceSpecificationRepository(_ForgetsOnWrite, ResourceSpecifica
                 self._whole_read(
                     self._store.run(
                         "read resource specifications",
-                        lambda c: c.execute(self._whole, (self._ns, self.PREFETCH + 1)).fetchall(),
+                        lambda c: c.execute(self._whole, self._whole_params).fetchall(),
                         read=True,
                     )
                 )
