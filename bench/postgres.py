@@ -12,7 +12,11 @@ one run, the same records, rounds interleaved (the tables show medians).
    FileStore (``durability="batch"``: one fsync per transaction; no compaction in the
    run, which would re-encode every stored record) and sqlite3
    writing the same issued orders and records with their index terms (serialised
-   in the loop; no planning, so sqlite's figure is an upper bound for an issuer).
+   in the loop; no planning, so sqlite's figure is an upper bound for an issuer);
+   beside them two floors by raw psycopg on pre-encoded rows: the fewest round
+   trips an issuer needs (the reads, then the rows and their terms), and the bare
+   rows alone (no reads, no terms, one index: what storing the documents costs
+   the driver and the server at all).
 5. ``issue_many`` (100 per transaction) from 1, 2 and 4 worker processes against
    one schema, disjoint request streams: aggregate items/s.
 
@@ -134,6 +138,15 @@ class DriverFloor:
             " JOIN e ON e.ns = x.n AND e.id = x.i RETURNING 1) SELECT count(*) FROM e"
         )
         self.copy_rows = f"COPY {q}.entity (ns, id, revision, doc) FROM STDIN (FORMAT BINARY)"
+        self.bare = (
+            f"INSERT INTO {q}.bare (ns, id, revision, doc)"
+            " SELECT n, i, 1, d FROM unnest(%s::text[], %s::text[], %s::bytea[]) AS x(n, i, d)"
+        )
+        self.copy_bare = f"COPY {q}.bare (ns, id, revision, doc) FROM STDIN (FORMAT BINARY)"
+        self.conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {q}.bare (ns text, id text, revision int, doc bytea,"
+            " PRIMARY KEY (ns, id))"
+        )
         self.copy_terms = f"COPY {q}.term (ns, term, id, uniq, seq) FROM STDIN (FORMAT BINARY)"
 
     @staticmethod
@@ -147,6 +160,22 @@ class DriverFloor:
             if isinstance(entity, ek.IssuanceRecord):
                 keys.append(entity.id)
         return rows, terms, keys
+
+    def write_bare(self, prepared: tuple[list[Any], list[Any], list[str]]) -> None:
+        """The rows alone, one transaction: no reads, no terms, one index (the key):
+        what the server and driver take to store the documents at all."""
+        rows = prepared[0]
+        if len(rows) < 64:
+            self.conn.execute(self.bare, [list(c) for c in zip(*rows, strict=True)])
+            return
+        with (
+            self.conn.transaction(),
+            self.conn.cursor() as cur,
+            cur.copy(self.copy_bare) as stream,
+        ):
+            stream.set_types(["text", "text", "int4", "bytea"])
+            for ns, entity_id, doc in rows:
+                stream.write_row((ns, entity_id, 1, doc))
 
     def write(self, prepared: tuple[list[Any], list[Any], list[str]]) -> None:
         rows, terms, keys = prepared
@@ -351,10 +380,10 @@ def issuing_table(conninfo: str, schema: str, counts: dict[int, int], rounds: in
         issuers["FileStore"] = ResourceOrderIssuer(files, rules)
         print(
             "| requests per transaction | PostgresStore | FileStore | sqlite3 (writes only) "
-            "| psycopg floor (pre-encoded) | Postgres / FileStore | Postgres / sqlite "
-            "| floor / sqlite |"
+            "| psycopg floor (pre-encoded) | bare rows (no terms, no reads) "
+            "| Postgres / FileStore | Postgres / sqlite | floor / sqlite |"
         )
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         try:
             for per_tx, count in counts.items():
                 rates: dict[str, list[float]] = {
@@ -362,6 +391,7 @@ def issuing_table(conninfo: str, schema: str, counts: dict[int, int], rounds: in
                     "FileStore": [],
                     "sqlite3": [],
                     "floor": [],
+                    "bare": [],
                 }
                 for r in range(rounds):
                     for name, issuer in issuers.items():
@@ -382,10 +412,12 @@ def issuing_table(conninfo: str, schema: str, counts: dict[int, int], rounds: in
                     ]
                     elapsed = sum(timed(partial(floor.write, b)) for b in ready)
                     rates["floor"].append(10 * count / elapsed)
+                    elapsed = sum(timed(partial(floor.write_bare, b)) for b in ready)
+                    rates["bare"].append(10 * count / elapsed)
                 m = {k: statistics.median(v) for k, v in rates.items()}
                 print(
                     f"| {per_tx} | {m['PostgresStore']:,.0f} | {m['FileStore']:,.0f} "
-                    f"| {m['sqlite3']:,.0f} | {m['floor']:,.0f} "
+                    f"| {m['sqlite3']:,.0f} | {m['floor']:,.0f} | {m['bare']:,.0f} "
                     f"| {m['PostgresStore'] / m['FileStore']:.2f}x "
                     f"| {m['PostgresStore'] / m['sqlite3']:.2f}x "
                     f"| {m['floor'] / m['sqlite3']:.2f}x |"

@@ -350,6 +350,13 @@ class OrderingStore(ABC):
             self.issuance_records.add_all(records, checked=True)
         return stored
 
+    def expect_last_write(self) -> None:  # noqa: B027 - optional hint, ignored by default
+        """A hint from the issuer: the caller's unit of work writes nothing after
+        its next write. An adapter may then commit the unit with that write, in
+        its round trip (a write after it may be refused with StorageError); if
+        that write is refused, nothing of it is stored and the unit goes on. The
+        default ignores it."""
+
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
         """Release resources; the store is unusable afterwards."""
 

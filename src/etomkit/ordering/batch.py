@@ -155,6 +155,7 @@ def issue_batch(
             raise  # the store failed, not the request: the batch stores nothing
         except EtomkitError as e:
             outcomes[n] = e
+    issuer._expect_last_write()  # the batch's unit writes nothing after this flush
     _flush(issuer, pending, outcomes, now, handoffs)
     return outcomes
 

@@ -116,6 +116,7 @@ class ResourceOrderIssuer:
         )
         self._expect_lookups = getattr(store.resource_specifications, "expect_lookups", _no_hint)
         self._expect_requests = getattr(self._assessments, "expect_requests", _no_hint)
+        self._expect_last_write = getattr(store, "expect_last_write", _no_hint)
         self._clock = clock or SystemClock()
         self._ids = ids
         self._events = EventPublisher(events, self._clock)
@@ -217,6 +218,7 @@ class ResourceOrderIssuer:
                 run, record = planned_record(self._planner.plan, request, now)
                 for assessment in run.assessments:
                     self._assessments.add(assessment)
+                self._expect_last_write()
                 orders = self._add_issued(run.orders, (record,))
         except ConflictError:
             existing = self._records.find(key)
@@ -230,7 +232,9 @@ class ResourceOrderIssuer:
         conflict = replay_conflict(record, request)
         if conflict is not None:
             raise ConflictError(conflict)
-        orders = tuple(self._orders.get(order_id) for order_id in record.resource_order_ids)
+        ids = record.resource_order_ids
+        found = self._orders.find_many(ids)  # one read; get() raises for a missing one
+        orders = tuple(found[i] if i in found else self._orders.get(i) for i in ids)
         return IssuanceResult(record, orders, replayed=True)
 
     def _after_commit(

@@ -59,6 +59,7 @@ __all__ = [
     "Statements",
     "copy_together",
     "insert",
+    "insert_alone",
     "insert_together",
     "replace_terms",
     "text",
@@ -96,6 +97,18 @@ class Statements:
         self.tally = tally
         counts = bool(tally.kinds)
         by_values = sql.SQL(", c AS ({})").format(tally.from_values) if counts else sql.SQL("")
+        # the strict CTEs under names of their own, to join other repositories' in
+        # one statement (insert_alone): e, t and c become e0, t0, c0 …
+        self._strict_ctes = (
+            "e{k} AS ("
+            + rows
+            + " RETURNING id, seq), t{k} AS ("
+            + terms.replace("JOIN e ON e.id", "JOIN e{k} AS e ON e.id")
+            + " RETURNING 1)"
+        )
+        self._strict_names = names
+        self._by_values = tally.from_values if counts else None
+        self._joined: dict[tuple[Statements, ...], sql.Composed] = {}
         added = sql.SQL(", c AS ({})").format(tally.from_rows("t", "")) if counts else sql.SQL("")
         gone = sql.SQL(", c AS ({})").format(tally.from_rows("d", "-")) if counts else sql.SQL("")
         self.strict = sql.SQL(
@@ -145,6 +158,26 @@ class Statements:
         self.holders = sql.SQL(
             "SELECT term, id FROM {term} WHERE ns = %s AND uniq AND term = ANY(%s)"
         ).format(**names)
+
+    def ctes(self, k: int) -> sql.Composed:
+        """``strict``'s CTEs named ``e{k}``, ``t{k}`` (and ``c{k}``), same parameters."""
+        text_of = self._strict_ctes.replace("{k}", str(k))
+        ctes = sql.SQL(text_of).format(**self._strict_names)
+        if self._by_values is None:
+            return ctes
+        return sql.Composed([ctes, sql.SQL(f", c{k} AS ("), self._by_values, sql.SQL(")")])
+
+    def joined(self, others: tuple[Statements, ...]) -> sql.Composed:
+        """One statement of this repository's strict insert and the others', in
+        order (built once per combination)."""
+        statement = self._joined.get(others)
+        if statement is None:
+            ctes = [q.ctes(k) for k, q in enumerate((self, *others))]
+            statement = sql.Composed(
+                [sql.SQL("WITH "), sql.SQL(", ").join(ctes), sql.SQL(" SELECT 1")]
+            )
+            self._joined[others] = statement
+        return statement
 
     def counts(self, ns: str, prepared: Sequence[Prepared]) -> list[Any]:
         """The parameters of ``Tally.from_values`` for the terms of ``prepared``
@@ -242,6 +275,34 @@ def copy_together(store: PostgresStore, groups: Groups) -> None:
 
     what = "add " + " and ".join(repo.entity_name for repo, _ in groups)
     store.run(what, copy, single=True, copy=True)
+
+
+def insert_alone(store: PostgresStore, groups: Groups) -> None:
+    """Inside a unit of work that has written nothing, insert each group's prepared
+    entities (fewer than ``COPY_FROM``) by one statement of every group's strict
+    CTEs, sent alone: it commits by itself (the unit's last write, see
+    ``PostgresStore.expect_last_write``). All or none: a taken id or unique key
+    fails the statement whole, nothing is stored, and the refusal adding the
+    groups in order would meet is raised (the unit goes on, still unwritten)."""
+    groups = [(repo, prepared) for repo, prepared in groups if prepared]
+    if not groups:
+        return
+    params: list[Any] = []
+    for repo, prepared in groups:
+        ids = [text(p[1]) for p in prepared]
+        params += _statement_params(repo, prepared, ids)[0]
+        params += repo._batch.counts(repo._ns, prepared)
+    first, *others = (repo._batch for repo, _ in groups)
+    statement = first.joined(tuple(others))
+
+    def alone(conn: Conn) -> None:
+        try:
+            conn.execute(statement, params)
+        except pg_errors.UniqueViolation:
+            errors = [refusal(repo, conn, prepared) for repo, prepared in groups]
+            raise next((e for e in errors if isinstance(e, DuplicateKeyError)), errors[0]) from None
+
+    store.run_alone("add " + " and ".join(repo.entity_name for repo, _ in groups), alone)
 
 
 def _statement_params(

@@ -20,7 +20,12 @@ from psycopg import errors as pg_errors
 from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from etomkit.adapters.postgres.batch import COPY_FROM, copy_together, insert_together
+from etomkit.adapters.postgres.batch import (
+    COPY_FROM,
+    copy_together,
+    insert_alone,
+    insert_together,
+)
 from etomkit.adapters.postgres.repositories import (
     PostgresAuditRunRepository,
     PostgresClientRepository,
@@ -80,12 +85,18 @@ def _idle_and_alive(conn: psycopg.Connection[Any]) -> bool:
 
 class _Local(threading.local):
     """The calling thread's unit of work: its connection, the commands not sent
-    yet (BEGIN, SAVEPOINT, RELEASE: they go with the next statement, in one
-    round trip), how often they were sent, and the read cache."""
+    yet (BEGIN, SAVEPOINT, RELEASE: they go with the next write, in one round
+    trip), how often they were sent (``begun_at``: how often before the unit
+    began; more means it has written), whether its next write is its last
+    (``last_write``) or its last write committed it (``committed``), and the
+    read cache."""
 
     conn: psycopg.Connection[Any] | None = None
     depth = 0
     flushes = 0
+    begun_at = 0
+    last_write = False
+    committed = False
     pending: list[str]
     prefetch: list[Prefetch]
     cache: dict[Any, Any] | None = None
@@ -325,15 +336,26 @@ class PostgresStore(Store, OrderingStore):
         conn = local.conn
         if conn is not None:
             with translated(what):
+                if read and local.flushes == local.begun_at:
+                    # nothing written yet: the read needs no transaction (in READ
+                    # COMMITTED every statement reads its own snapshot anyway), so
+                    # BEGIN waits for the first write
+                    return self._with_prefetch(local, conn, work, begin=False)
                 if read and local.prefetch:
                     return self._with_prefetch(local, conn, work)
+                if not read:
+                    local.last_write = False
+                    if local.committed:
+                        raise StorageError(
+                            f"PostgresStore: {what}: the unit of work was committed by"
+                            " the write expect_last_write() announced as its last"
+                        )
                 if not local.pending:
                     return work(conn)
                 commands, local.pending = local.pending, []
                 local.flushes += 1
-                if copy:  # COPY cannot run in pipeline mode
-                    for command in commands:
-                        conn.execute(command.encode())
+                if copy:  # COPY cannot run in pipeline mode: the commands as one query
+                    conn.execute("; ".join(commands).encode())
                     return work(conn)
                 with conn.pipeline():  # the deferred commands and the work: one round trip
                     for command in commands:
@@ -387,12 +409,21 @@ class PostgresStore(Store, OrderingStore):
             self.run(what, lambda _conn: None, read=True)
 
     def _with_prefetch(
-        self, local: _Local, conn: psycopg.Connection[Any], work: Callable[..., R]
+        self,
+        local: _Local,
+        conn: psycopg.Connection[Any],
+        work: Callable[..., R],
+        *,
+        begin: bool = True,
     ) -> R:
-        """The deferred commands, the queued prefetches and the read ``work``: one
-        round trip."""
-        commands, local.pending = local.pending, []
+        """The deferred commands (unless not ``begin``), the queued prefetches and
+        the read ``work``: one round trip."""
         prefetched, local.prefetch = local.prefetch, []
+        if not prefetched and not begin:
+            return work(conn)
+        commands: list[str] = []
+        if begin:
+            commands, local.pending = local.pending, []
         if commands:
             local.flushes += 1
         with conn.pipeline():
@@ -405,14 +436,40 @@ class PostgresStore(Store, OrderingStore):
             done(fetched)
         return result
 
+    def expect_last_write(self) -> None:
+        """Inside the outermost unit of work, while it has written nothing: its next
+        write, if an ``add_issued`` below ``COPY_FROM`` of each, is sent as one
+        statement that commits by itself (batch.insert_alone: one round trip, no
+        BEGIN or COMMIT). A write after it raises StorageError; if it is refused,
+        nothing is stored and the unit goes on as before."""
+        local = self._local
+        if local.conn is not None and local.depth == 0 and local.flushes == local.begun_at:
+            local.last_write = True
+
+    def run_alone(self, what: str, work: Callable[[psycopg.Connection[Any]], R]) -> R:
+        """Run the single-statement write ``work(conn)`` on the unit's connection
+        outside any transaction (it commits by itself); the unit is then
+        committed: it takes no more writes."""
+        conn = self._local.conn
+        if conn is None:  # pragma: no cover - only called inside a unit
+            raise StorageError(f"PostgresStore: {what}: not inside a unit of work")
+        with translated(what):
+            result = work(conn)
+        self._local.committed = True
+        return result
+
     def add_issued(
         self, orders: Sequence[ResourceOrder], records: Sequence[IssuanceRecord]
     ) -> list[ResourceOrder]:
         """Inside a unit of work: below ``COPY_FROM`` of each, both in one round trip
-        without a savepoint (batch.insert_together), else by one pair of COPY
-        streams (batch.copy_together); outside one, as the port says."""
+        without a savepoint (batch.insert_together; announced as the unit's last
+        write, one statement committing by itself: batch.insert_alone), else by
+        one pair of COPY streams (batch.copy_together); outside one, as the port
+        says."""
         if not self.in_unit:
             return super().add_issued(orders, records)
+        local = self._local
+        last, local.last_write = local.last_write, False
         pairs: tuple[tuple[PostgresRepository[Any, Any], Sequence[Any]], ...] = (
             (cast(PostgresRepository[Any, Any], self.resource_orders), orders),
             (cast(PostgresRepository[Any, Any], self.issuance_records), records),
@@ -422,7 +479,12 @@ class PostgresStore(Store, OrderingStore):
             (repo, [repo._prepared(e, True, not streamed) for e in entities])
             for repo, entities in pairs
         ]
-        (copy_together if streamed else insert_together)(self, groups)
+        if streamed:
+            copy_together(self, groups)
+        elif last and local.flushes == local.begun_at:
+            insert_alone(self, groups)
+        else:
+            insert_together(self, groups)
         return [p[0] for p in groups[0][1]]
 
     def transaction(self) -> AbstractContextManager[None]:
@@ -441,8 +503,8 @@ class PostgresStore(Store, OrderingStore):
             raise StorageError("PostgresStore: transaction: the store is closed")
         with translated("transaction"), self._connection() as conn:
             local.conn, local.cache, local.pending, local.depth = conn, {}, ["BEGIN"], 0
-            local.prefetch = []
-            flushes = local.flushes
+            local.prefetch, local.last_write, local.committed = [], False, False
+            flushes = local.begun_at = local.flushes
             try:
                 yield
             except BaseException:
@@ -464,6 +526,7 @@ class PostgresStore(Store, OrderingStore):
             finally:
                 local.conn = local.cache = None
                 local.pending, local.prefetch = [], []
+                local.last_write = local.committed = False
 
     def _nested(self, local: _Local) -> Iterator[None]:
         """A savepoint, sent with the next statement; released with the one after."""

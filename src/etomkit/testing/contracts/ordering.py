@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -213,6 +214,33 @@ class IssuanceRecordRepositoryContract(RepositoryContract[IssuanceRecord, Issuan
         assert orders.find_many(["ro-3", "ro-4"]) == {} and records.find("so:4") is None
         assert orders.find("ro-5") is not None and records.find("so:5") is not None
         assert store.add_issued([], [issuance_record("so:6")]) == []
+
+    def test_a_last_write_announced_commits_with_its_unit_or_leaves_it_going(
+        self, store: Any
+    ) -> None:
+        orders, records = store.resource_orders, store.issuance_records
+        store.add_issued([resource_order("ro-1")], [issuance_record("so:1")])
+        with store.transaction():
+            assert records.find_many(["so:1", "so:2"]).keys() == {"so:1"}  # reads first
+            store.expect_last_write()
+            with pytest.raises(DuplicateKeyError):  # refused: nothing of it, the unit goes on
+                store.add_issued([resource_order("ro-2")], [issuance_record("so:1")])
+            store.expect_last_write()
+            store.add_issued([resource_order("ro-3")], [issuance_record("so:3")])
+        assert orders.find("ro-2") is None and orders.get("ro-3").revision == 1
+        assert records.get("so:3").revision == 1
+        with contextlib.suppress(_RollbackError), store.transaction():
+            with store.transaction():  # announced in a nested unit: the outer one decides
+                store.expect_last_write()
+                store.add_issued([resource_order("ro-4")], [issuance_record("so:4")])
+            raise _RollbackError
+        with contextlib.suppress(_RollbackError), store.transaction():
+            store.add_issued([resource_order("ro-5")], [issuance_record("so:5")])
+            store.expect_last_write()  # after a write: the unit still commits as one
+            store.add_issued([resource_order("ro-6")], [issuance_record("so:6")])
+            raise _RollbackError
+        assert orders.find_many(["ro-4", "ro-5", "ro-6"]) == {}
+        assert records.find_many(["so:4", "so:5", "so:6"]) == {}
 
     def test_query_by_service_and_outcome(
         self, repo: Repository[IssuanceRecord, IssuanceRecordFilter]
