@@ -160,3 +160,44 @@ def test_interpreted_buckets_keep_one_tuple_of_refs_per_rule_too() -> None:
     )
     assert issuer._planner._codes[0].checks is None  # type: ignore[union-attr]  # interpreted
     assert first.record.items[0].rules is second.record.items[0].rules
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        (FromService("a", map={"p": 1}), FromService("a", map={"p": True})),
+        (FromService("a", map={"p": 1}), FromService("a", map={"p": 1.0})),
+        (FromService("a", default=0), FromService("a", default=False)),
+        (FromService("a", map={1: "q"}), FromService("a", map={True: "r"})),
+    ],
+)
+@pytest.mark.parametrize("generated", [False, True])
+def test_templates_whose_values_differ_only_in_type_are_never_shared(
+    one: FromService, other: FromService, generated: bool
+) -> None:
+    """``1 == True == 1.0`` in Python: a template key blind to types let the second
+    rule issue the first rule's value (r2 constrains no characteristic)."""
+
+    def rule(spec: str, rule_id: str, source: FromService) -> Rule:
+        template = ItemTemplate(resource_specification="r2", characteristics={"x": source})
+        return _rule(spec, rule_id, produces=[template])
+
+    issuer = _issuer([rule("s0", "a", one), rule("s1", "b", other)], generated=generated)
+    service_value = {"a": 1} if 1 in (one.map or {}) else {"a": "p"} if one.map else {}
+    issued = []
+    for n, spec in enumerate(["s0", "s1"] * 3):
+        item = request_item("1", "add", spec, {**service_value, "c": True})
+        request = InitiatingRequest(kind="serviceOrder", id=f"SO-{n}", items=(item,))
+        with mock.patch.object(fastpath, "COMPILE_AFTER", 1):
+            orders = issuer.issue(request).orders
+        chars = [c for o in orders for i in o.order_item for c in i.characteristic if c.name == "x"]
+        issued.append([(type(c.value), c.value) for c in chars])
+    key = next(iter(service_value.values()), None)
+    wanted = [
+        [(type(v), v)]
+        for v in (
+            (source.map or {}).get(key, source.default) if source.map else source.default
+            for source in (one, other)
+        )
+    ]
+    assert issued == wanted * 3

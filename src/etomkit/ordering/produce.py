@@ -36,8 +36,17 @@ CONST, MAPPED, COPY = 0, 1, 2
 Entry = tuple[Characteristic, str | None]  # a prepared characteristic and its problem
 
 
+def _typed(value: Any) -> Hashable:
+    """``value`` with its type, and its items' (``1``, ``True`` and ``1.0`` are equal
+    in Python and hash alike, yet issue different TMF values)."""
+    if isinstance(value, tuple):
+        return (type(value), tuple(_typed(v) for v in value))
+    return (type(value), value)
+
+
 def template_key(template: ItemTemplate) -> Hashable | None:
-    """What makes two templates build the same items (None: not hashable, never shared)."""
+    """What makes two templates build the same items, compared with the types of
+    their values (None: not hashable, never shared)."""
     action = template.action
     chars = tuple(
         (
@@ -45,18 +54,20 @@ def template_key(template: ItemTemplate) -> Hashable | None:
             (
                 "from",
                 source.characteristic,
-                None if source.map is None else tuple(source.map.items()),
-                source.default,
+                None
+                if source.map is None
+                else tuple((_typed(k), _typed(v)) for k, v in source.map.items()),
+                _typed(source.default),
             ),
         )
         if isinstance(source, FromService)
-        else (name, ("value", type(source), source))
+        else (name, ("value", _typed(source)))
         for name, source in template.characteristics.items()
     )
     key = (
         template.resource_specification,
         action if action is None or isinstance(action, str) else tuple(action.items()),
-        template.quantity,
+        _typed(template.quantity),
         chars,
     )
     try:
