@@ -202,28 +202,26 @@ class ResourceOrderIssuer:
         unstorable = storable_problems(request)
         if unstorable:
             raise ValidationError(f"InitiatingRequest {key}", unstorable)
-        existing = self._records.find(key)
-        if existing is not None:
-            return self._replay(existing, request)
-        invalid = request_problems(request, items=False)
-        if invalid:
-            raise ValidationError(f"InitiatingRequest {key}", invalid)
-        if now is None:
-            now = self._clock.now()
         try:
-            with self.store.transaction():
+            with self.store.transaction():  # the record read with the catalogue
                 self._expect_lookups()
-                if key in self._records:  # issued meanwhile by another thread
-                    raise ConflictError(key)
-                run, record = planned_record(self._planner.plan, request, now)
-                for assessment in run.assessments:
-                    self._assessments.add(assessment)
-                self._expect_last_write()
-                orders = self._add_issued(run.orders, (record,))
-        except ConflictError:
+                existing = self._records.find(key)
+                if existing is None:
+                    invalid = request_problems(request, items=False)
+                    if invalid:
+                        raise ValidationError(f"InitiatingRequest {key}", invalid)
+                    if now is None:
+                        now = self._clock.now()
+                    run, record = planned_record(self._planner.plan, request, now)
+                    for assessment in run.assessments:
+                        self._assessments.add(assessment)
+                    self._expect_last_write()
+                    orders = self._add_issued(run.orders, (record,))
+        except ConflictError:  # issued meanwhile by another thread or host
             existing = self._records.find(key)
             if existing is None:
                 raise
+        if existing is not None:
             return self._replay(existing, request)
         handoffs.extend(run.handoffs)
         return IssuanceResult(record, tuple(orders))
