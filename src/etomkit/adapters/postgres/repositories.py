@@ -104,6 +104,11 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         kinds = {p: p in self.single_valued for n, p in TALLIED if n == self._ns}
         self._tally = Tally(self._ns, store.qualified("term_tally"), kinds)
         self._batch = Statements(self._entity, self._term, self._tally)
+        reads = "SELECT revision, doc, id FROM {} WHERE ns = %s AND id = "
+        self._select_one = sql.SQL(reads + "%s").format(self._entity).as_bytes(None)
+        self._select_many = (
+            sql.SQL(reads + "ANY(" + TEXTS + ")").format(self._entity).as_bytes(None)
+        )
 
     # ------------------------------------------------------------------ helpers
 
@@ -119,12 +124,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         return entity
 
     def _select(self, conn: Conn, entity_id: str) -> tuple[Any, ...] | None:
-        return conn.execute(
-            sql.SQL("SELECT revision, doc, id FROM {} WHERE ns = %s AND id = %s").format(
-                self._entity
-            ),
-            (self._ns, _text(entity_id)),
-        ).fetchone()
+        return conn.execute(self._select_one, (self._ns, _text(entity_id))).fetchone()
 
     def _duplicate(self, conn: Conn, terms: list[tuple[str, bool]], entity_id: str) -> Exception:
         """The DuplicateKeyError for the first unique term another entity holds."""
@@ -185,9 +185,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         keys = [i for i in dict.fromkeys(ids) if type(i) is str]
         if not keys:
             return {}
-        select = sql.SQL(
-            "SELECT revision, doc, id FROM {} WHERE ns = %s AND id = ANY(" + TEXTS + ")"
-        ).format(self._entity)
+        select = self._select_many
         packed = texts([_text(k) for k in keys])
         rows = self._store.run(
             f"read {self.entity_name}",
@@ -283,7 +281,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
 
         def write(conn: Conn) -> None:  # the entity keeps its seq, so its place in order
             row = conn.execute(
-                self._batch.update, (doc, self._ns, _text(entity_id), expected, self._ns)
+                self._batch.update_b, (doc, self._ns, _text(entity_id), expected, self._ns)
             ).fetchone()
             if row is None:
                 current = conn.execute(
@@ -325,7 +323,7 @@ class PostgresRepository(Repository[T, F], Generic[T, F]):
         def write(conn: Conn) -> tuple[Any, ...]:
             stored = _text(key)
             row = conn.execute(
-                self._batch.remove,
+                self._batch.remove_b,
                 (self._ns, stored, expected_revision, expected_revision, self._ns, *tallied),
             ).fetchone()
             if row is not None:
@@ -497,9 +495,11 @@ class PostgresResourceSpecificationRepository(_ForgetsOnWrite, ResourceSpecifica
         super().__init__(store)
         self._prefetch = True  # until a catalogue larger than PREFETCH is seen
         self._decoded: dict[str, tuple[int, bytes, Any]] = {}  # id: (revision, doc, entity)
-        self._whole = sql.SQL(
-            "SELECT revision, doc, id FROM {} WHERE ns = %s ORDER BY seq LIMIT %s"
-        ).format(self._entity)
+        self._whole = (
+            sql.SQL("SELECT revision, doc, id FROM {} WHERE ns = %s ORDER BY seq LIMIT %s")
+            .format(self._entity)
+            .as_bytes(None)
+        )
         self._whole_params = (self._ns, self.PREFETCH + 1)  # one row more: is it all?
 
     def _decode(self, row: tuple[Any, ...]) -> Any:

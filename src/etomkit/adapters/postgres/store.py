@@ -108,7 +108,7 @@ class _Local(threading.local):
 
 #: ``(statement, parameters, what to do with its rows)``: a read a repository asked
 #: the unit to send with its next read (:meth:`PostgresStore.prefetch`).
-Prefetch = tuple[sql.SQL | sql.Composed, tuple[Any, ...], Callable[[list[Any]], None]]
+Prefetch = tuple[sql.SQL | sql.Composed | bytes, tuple[Any, ...], Callable[[list[Any]], None]]
 
 
 class PostgresStore(Store, OrderingStore):
@@ -389,7 +389,7 @@ class PostgresStore(Store, OrderingStore):
 
     def prefetch(
         self,
-        statement: sql.SQL | sql.Composed,
+        statement: sql.SQL | sql.Composed | bytes,
         params: tuple[Any, ...],
         done: Callable[[list[Any]], None],
     ) -> bool:
