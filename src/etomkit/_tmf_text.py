@@ -40,7 +40,7 @@ from cattrs.fns import identity
 from etomkit._tmf_flat import UnsupportedShapeError, _in, _Rules, _Writer
 from etomkit._tmf_speed import MEMO_SIZES, PLAIN
 from etomkit.model.canonical import _ALWAYS_WRITTEN, json_names
-from etomkit.model.issuance import InitiatingRequest
+from etomkit.model.issuance import InitiatingRequest, RuleRef
 from etomkit.model.values import GivenEmpty
 
 __all__ = ["TEXT_KEPT", "StoredText", "Unusual", "json_text", "stored_text", "text_hooks"]
@@ -77,8 +77,10 @@ _enc: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring", None) 
     json.encoder.py_encode_basestring
 )
 
-#: Texts remembered per class: the request of a record is met again when it is rewritten.
-TEXT_KEPT: dict[type, int] = {**MEMO_SIZES, InitiatingRequest: 256}
+#: Texts remembered per class, by identity: the documents tmf remembers, a record's
+#: request (met again when the record is rewritten) and a rule's reference (every
+#: record of the rule's items names it).
+TEXT_KEPT: dict[type, int] = {**MEMO_SIZES, InitiatingRequest: 256, RuleRef: 4096}
 
 
 class Unusual(Exception):  # noqa: N818 - a signal, not an error
@@ -88,9 +90,14 @@ class Unusual(Exception):  # noqa: N818 - a signal, not an error
 def _any(value: Any) -> str:
     """An ``Any`` attribute's text: a JSON value's (its document is a copy of it); a
     value the encoder cannot spell as it is goes by its document."""
-    if type(value) is str:
+    kind = type(value)
+    if kind is str:
         return _enc(value)
-    if type(value) in _JSON:
+    if kind is int:
+        return int.__repr__(value)  # what the encoder writes
+    if kind is bool:
+        return "true" if value else "false"
+    if kind in _JSON:
         try:
             return json_text(value)
         except (TypeError, ValueError):  # not a JSON value all through: cattrs decides
@@ -154,7 +161,9 @@ class _Text:
                 item, texts = self.w.var("e"), self.w.var("l")
                 pre, expr = self.call(element, item)
                 if not pre:
-                    return [], f"('[' + ','.join([{expr} for {item} in {arg}]) + ']')"
+                    one = self.call(element, f"{arg}[0]")[1]  # most arrays hold one element
+                    many = f"','.join([{expr} for {item} in {arg}])"
+                    return [], f"('[' + ({one} if len({arg}) == 1 else {many}) + ']')"
                 loop = [*pre, f"{texts}.append({expr})"]
                 lines = [f"{texts} = []", f"for {item} in {arg}:", *_in(loop)]
                 return lines, f"('[' + ','.join({texts}) + ']')"
@@ -175,6 +184,21 @@ def text_body(t: _Text, cls: type, obj: str, res: str) -> list[str]:
     lines: list[str] = []
     if "extras" in fields:
         lines.append(f"if {obj}.extras: raise _Unusual")
+    # Text joined as it goes when the first key is always written (then every other key
+    # follows a comma), else pieces joined at the end (and for the nested class's fix).
+    first = next((a for a in attrs.fields(cls) if a.name not in ("extras", "revision")), None)
+    joined = not nested and first is not None and first.default is attrs.NOTHING
+    opened = False
+
+    def add(key: str, expr: str) -> str:
+        nonlocal opened
+        if not joined:
+            return f"{pieces}.append({_head(key)} + {expr})"
+        if not opened:
+            opened = True
+            return f"{res} = {'{' + _enc(key) + ':'!r} + {expr}"
+        return f"{res} += {_head(key, ',')} + {expr}"
+
     literal: list[str] = []
     later: list[str] = []
     written: dict[str, str] = {}  # key -> an expression: True if the key was written
@@ -213,12 +237,12 @@ def text_body(t: _Text, cls: type, obj: str, res: str) -> list[str]:
             write = [*pre, f"{resource} = len({pieces})", f"{pieces}.append({_head(key)} + {expr})"]
             written[key] = f"{resource} is not None"
         else:
-            write = [*pre, f"{pieces}.append({_head(key)} + {expr})"]
+            write = [*pre, add(key, expr)]
         if a.default is attrs.NOTHING or always:
             if always:  # written even at its default, but never as null
                 flag, text = w.var("w"), w.var("t")
                 literal += [f"{flag} = False", *pre, f"{text} = {expr}", f"if {text} != 'null':"]
-                literal += [f"    {pieces}.append({_head(key)} + {text})", f"    {flag} = True"]
+                literal += [f"    {add(key, text)}", f"    {flag} = True"]
                 written[key] = flag
             else:
                 literal += write
@@ -232,12 +256,13 @@ def text_body(t: _Text, cls: type, obj: str, res: str) -> list[str]:
             lines.append(f"{flag} = False")
             later.append(f"    {flag} = True")
             written[key] = flag
-    lines += [f"{pieces} = []", *literal, *later]
+    lines += [] if joined else [f"{pieces} = []"]
+    lines += [*literal, *later]
     for name in rules.always.get(cls, ()):  # tmf._wrap_ordering_hooks: the raw value
         value = w.var("a")
         lines += [f"{value} = {obj}.{name}"]
         lines += [f"if {value} is not None and not ({written.get(name, 'False')}):"]
-        lines += [f"    {pieces}.append({_head(name)} + _scalar({value}))"]
+        lines += [f"    {add(name, f'_scalar({value})')}"]
     if chars:
         inner = '"resourceCharacteristic":'
         lines += [f"if {chars} is not None:", f"    if {resource} is None:"]
@@ -245,13 +270,13 @@ def text_body(t: _Text, cls: type, obj: str, res: str) -> list[str]:
         lines += ["    else:", f"        r = {pieces}[{resource}]"]
         lines += [f"        r = r[:-1] + ('' if r.endswith('{{}}') else ',') + '{inner}'"]
         lines += [f"        {pieces}[{resource}] = r + {chars} + '}}'"]
-    lines.append(f"{res} = '{{' + ','.join({pieces}) + '}}'")
+    lines.append(f"{res} += '}}'" if joined else f"{res} = '{{' + ','.join({pieces}) + '}}'")
     return lines
 
 
-def _head(key: str) -> str:
-    """The Python literal of a key's text and its colon."""
-    return repr(_enc(key) + ":")
+def _head(key: str, comma: str = "") -> str:
+    """The Python literal of a key's text and its colon (after ``comma``)."""
+    return repr(comma + _enc(key) + ":")
 
 
 def _resource_class(cls: type) -> type:
