@@ -21,9 +21,12 @@ set it, from the same attrs fields, the same omission rules and the same fixes
   scalar. The function raises :class:`Unusual` and the store builds the
   document instead (:class:`StoredText` returns None).
 
-The classes :data:`~etomkit._tmf_speed.MEMO_SIZES` names are remembered by
-identity, as text (an issuer's shared items are encoded once; a record rewritten
-with the same request reuses the request's text).
+The classes :data:`TEXT_KEPT` names are remembered by identity, as text: an
+issuer's shared order items, external references and rule references, a
+product's shared offering reference and characteristics are encoded once; a
+record rewritten with the same request reuses the request's text. The bytes are
+those of the document path whichever way a value is written (differential
+tests in ``tests/adapters/test_file_text.py``).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from etomkit._tmf_flat import UnsupportedShapeError, _in, _Rules, _Writer
 from etomkit._tmf_speed import MEMO_SIZES, PLAIN
 from etomkit.model.canonical import _ALWAYS_WRITTEN, json_names
 from etomkit.model.issuance import InitiatingRequest, RuleRef
-from etomkit.model.values import GivenEmpty
+from etomkit.model.values import Characteristic, EntityRef, GivenEmpty
 
 __all__ = ["TEXT_KEPT", "StoredText", "Unusual", "json_text", "stored_text", "text_hooks"]
 
@@ -80,7 +83,13 @@ _enc: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring", None) 
 #: Texts remembered per class, by identity: the documents tmf remembers, a record's
 #: request (met again when the record is rewritten) and a rule's reference (every
 #: record of the rule's items names it).
-TEXT_KEPT: dict[type, int] = {**MEMO_SIZES, InitiatingRequest: 256, RuleRef: 4096}
+TEXT_KEPT: dict[type, int] = {
+    **MEMO_SIZES,
+    InitiatingRequest: 256,
+    RuleRef: 4096,
+    EntityRef: 4096,
+    Characteristic: 4096,
+}
 
 
 class Unusual(Exception):  # noqa: N818 - a signal, not an error

@@ -8,7 +8,8 @@ refuses integers beyond 64 bits, so a document that may hold a float (the caller
 says: ``floats=True``, the default) or that orjson refuses is encoded by the
 standard library. The environment variable
 ``ETOMKIT_JSON=stdlib`` (read at import) or :func:`use_backend` selects the
-standard library alone.
+standard library alone; the FileStore then writes most values as text straight
+from the entity (:mod:`etomkit._tmf_text`), the same bytes without a document.
 """
 
 from __future__ import annotations
