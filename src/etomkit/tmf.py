@@ -88,6 +88,7 @@ T = TypeVar("T")
 
 #: TMF637 v4 spells one status with a trailing space; etomkit writes it that way.
 _PRODUCT_STATUS_SPELLING = {"aborted": "aborted "}
+_STATUS_SPELLINGS = {Product: ("status", _PRODUCT_STATUS_SPELLING)}
 
 
 def camel(name: str) -> str:
@@ -488,6 +489,8 @@ def _wrap_ordering_hooks(
 
 _converter: cattrs.Converter | None = None
 _FLAT: dict[type, Callable[[Any], Any]] = {}  # _tmf_flat's functions: the same documents
+# What the flat (and _tmf_text's) functions add to the fields: tmf's fixes (_ALWAYS fills later).
+_FLAT_RULES = (COVERED, _ALWAYS, ResourceOrderItem, _TMF652_ACTION_SPELLING, _STATUS_SPELLINGS)
 
 
 def _stored_doc(obj: Any) -> tuple[Any, bool]:
@@ -510,8 +513,7 @@ def _built() -> cattrs.Converter:
     global _converter
     if _converter is None:
         conv = _make_converter(memo=True)
-        status, spelling = {Product: ("status", _PRODUCT_STATUS_SPELLING)}, _TMF652_ACTION_SPELLING
-        _FLAT.update(flat_hooks(conv, COVERED, _ALWAYS, ResourceOrderItem, spelling, status))
+        _FLAT.update(flat_hooks(conv, *_FLAT_RULES))
         _converter = conv
     return _converter
 

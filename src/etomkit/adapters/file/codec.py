@@ -8,54 +8,32 @@ refuses integers beyond 64 bits, so a document that may hold a float (the caller
 says: ``floats=True``, the default) or that orjson refuses is encoded by the
 standard library. The environment variable
 ``ETOMKIT_JSON=stdlib`` (read at import) or :func:`use_backend` selects the
-standard library alone.
+standard library alone; the FileStore then writes most values as text straight
+from the entity (:mod:`etomkit._tmf_text`), the same bytes without a document.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from typing import Any
+
+from etomkit._tmf_text import json_text
 
 __all__ = ["BACKENDS", "backend", "dumps", "stdlib_dumps", "use_backend"]
 
 BACKENDS = ("stdlib", "orjson")
 
-# One encoder for every record (json.dumps with options builds one per call). No
-# circularity check: repositories store only entities whose values are JSON values
-# nested at most MAX_JSON_DEPTH deep (model/canonical.py), so no cycle reaches here.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
-_TO_TEXT = _ENCODER.encode
-
-
-def _c_encoder() -> Callable[[Any, int], list[str]] | None:
-    """The C encoder ``_ENCODER.encode`` builds on every call, built once (``encode``
-    and ``iterencode`` cost two Python frames and a new encoder object per record):
-    the same options, so the same text. None where there is no C encoder."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    basestring = getattr(json.encoder, "c_encode_basestring", None)
-    if make is None or basestring is None:  # pragma: no cover - CPython has both
-        return None
-    e = _ENCODER
-    encoder: Callable[[Any, int], list[str]] = make(
-        None, e.default, basestring, None, e.key_separator, e.item_separator,
-        e.sort_keys, e.skipkeys, e.allow_nan,
-    )  # fmt: skip
-    return encoder
-
-
-_C_ENCODE = _c_encoder()
-_JOIN = "".join
+# json_text: the standard library's C encoder, built once (no circularity check:
+# repositories store only entities whose values are JSON values nested at most
+# MAX_JSON_DEPTH deep, model/canonical.py, so no cycle reaches here).
 
 
 def stdlib_dumps(doc: Any, floats: bool = True) -> bytes:  # noqa: ARG001
     """The standard library's bytes of ``doc``: the on-disk spelling.
 
     ``floats=False`` promises ``doc`` holds no float (a fast backend may then run)."""
-    if _C_ENCODE is None:  # pragma: no cover
-        return _TO_TEXT(doc).encode()
-    return _JOIN(_C_ENCODE(doc, 0)).encode()
+    return json_text(doc).encode()
 
 
 try:  # the optional fast encoder (etomkit[fast])

@@ -352,12 +352,19 @@ class FileJournal:
         durability = self.durability
         at = self._size  # where the frame lands
         self._append(frame, sync=durability == "always" or (explicit and durability == "batch"))
-        note, written = self._note, self._written
+        written, namespace = self._written, None
+        where: dict[str, int] = {}
         for end, (ns, key, rev, _, value) in zip(ends, writes, strict=True):
-            if value is not None:
-                note(ns, key, at + end - len(value), len(value), rev)
+            if ns is not namespace:  # a frame's writes run namespace by namespace
+                namespace, where = ns, written.setdefault(ns, {})
+            if value is None:
+                where.pop(key, None)
+                continue
+            length = len(value)  # what _note packs, without a call per record
+            if 0 <= rev < 1 << 32 and length < 1 << 32:
+                where[key] = (at + end - length) << 65 | length << 32 | rev
             else:
-                written.get(ns, {}).pop(key, None)
+                where.pop(key, None)
 
     def _note(
         self,

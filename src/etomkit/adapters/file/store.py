@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from etomkit import tmf
+from etomkit._tmf_text import stored_text
 from etomkit.adapters.file import codec
 from etomkit.adapters.file.journal import (
     DURABILITIES,
@@ -80,6 +81,10 @@ def _make_decoder(namespace: str, source: Source) -> _Decoder:
 
 def _encode(entity: Any) -> bytes:
     """An entity's stored value: its TMF JSON bytes (see :mod:`.codec`)."""
+    if codec.dumps is codec.stdlib_dumps:
+        value = stored_text(entity)  # the same bytes, written without a document
+        if value is not None:
+            return value
     if type(entity) is IssuanceRecord:
         return _encode_record(entity)
     doc, floats = tmf._stored_doc(entity)
