@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from tests.ordering.helpers import request
 
 import etomkit as ek
+from etomkit.model.orders import service_order_state_problem
 from etomkit.model.resource_order import (
     RESOURCE_ORDER_LIFECYCLE,
     ResourceOrder,
@@ -127,3 +128,28 @@ def test_a_transition_based_on_a_stale_revision_is_a_conflict(
 def test_transitioning_an_unknown_order_is_not_found(issuer: ResourceOrderIssuer) -> None:
     with pytest.raises(ek.NotFoundError):
         issuer.transition("ro-404", "inProgress")
+
+
+class _NoRepr:
+    def __repr__(self) -> str:
+        raise TypeError("no repr")
+
+
+def _deep_list(depth: int) -> list[object]:
+    value: list[object] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("state", "shown"),
+    [(_deep_list(3000), "<list>"), (_NoRepr(), "<_NoRepr>"), ("shipped", "'shipped'")],
+)
+def test_a_service_order_state_that_cannot_be_shown_is_named_by_its_type(
+    state: object, shown: str
+) -> None:
+    """A 3000-deep list's repr raised RecursionError out of the library (found by the
+    fuzz test of service orders built in Python)."""
+    problem = service_order_state_problem(state)
+    assert problem is not None and problem.startswith(f"unknown state {shown}; allowed: ")

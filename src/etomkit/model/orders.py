@@ -90,7 +90,7 @@ def service_order_state_problem(state: object) -> str | None:
         return None
     try:
         shown = repr(state)
-    except ValueError:  # an integer past Python's digit limit
+    except Exception:  # showing it must not fail: a huge integer, a deep list, a bad __repr__
         shown = f"<{type(state).__name__}>"
     shown = shown if len(shown) <= 80 else shown[:80] + "…"
     return f"unknown state {shown}; allowed: {_ALLOWED_STATES}"
