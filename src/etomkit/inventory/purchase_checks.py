@@ -115,11 +115,6 @@ _build = replacer(
 )
 
 
-def _no_extras(extras: object) -> bool:
-    """Empty extras as both checks want them: the shared empty ones or an empty dict."""
-    return extras is NO_EXTRAS or (type(extras) is dict and not extras)
-
-
 class PurchaseMold:
     """The products of one offering in one initial status: ``build`` them from a
     prototype, and ``plain(product)`` checks only the parts a purchase set.
@@ -192,13 +187,18 @@ class PurchaseMold:
         party, item = parties[0], items[0]
         if type(party) is not RelatedParty or type(item) is not OrderItemRef:
             return False
-        v = party.role
+        v = party.extras  # empty, as both checks want it: the shared one or an empty dict
+        if v is not NO_EXTRAS and (type(v) is not dict or v):
+            return False
+        v = item.extras
+        if v is not NO_EXTRAS and (type(v) is not dict or v):
+            return False
+        v, role = party.id, party.role
         return (
             type(v) is str
-            and v.lower() == CUSTOMER_ROLE
-            and _text(party.id)
-            and _no_extras(party.extras)
-            and _no_extras(item.extras)
+            and bool(v.strip())
+            and type(role) is str
+            and role.lower() == CUSTOMER_ROLE
             and _storable_party(party)
             and _storable_item(item)
         )

@@ -72,26 +72,6 @@ class Purchases(InventoryRules):
         existing = self._products.find_by_order_item(order_item.order_id, order_item.item_id)
         if existing is not None:  # the common replay, without building a product
             return self._same_purchase(existing, customer, offering_id, order_item)
-        try:
-            return self._create_purchase(
-                customer, offering_id, order_item, characteristics, name, status, billing_account
-            )
-        except DuplicateKeyError as e:  # another caller created it meanwhile
-            if e.key != "product_order_item":
-                raise
-            existing = self._products.get(e.existing_id)
-            return self._same_purchase(existing, customer, offering_id, order_item)
-
-    def _create_purchase(
-        self,
-        customer: PartyRef | RelatedParty,
-        offering_id: str,
-        order_item: OrderItemRef,
-        characteristics: Sequence[Characteristic],
-        name: str | None,
-        status: str | None,
-        billing_account: EntityRef | None,
-    ) -> Product:
         offering = self._offerings.get(offering_id)
         now = self._clock.now()
         self._check_purchasable(offering, now)
@@ -145,22 +125,28 @@ class Purchases(InventoryRules):
             problems.extend(self._product_gaps(product, offering))
         if problems:
             raise ValidationError(f"Product for order item {order_item.key}", problems)
-        if target == initial:
-            if plain:  # the port's way to say the storable check is done
-                stored = self._products.add_all((product,), checked=True)[0]
-            else:
+        try:
+            if target == initial:
+                if plain:  # the port's way to say the storable check is done
+                    stored = self._products.add_all((product,), checked=True)[0]
+                else:
+                    stored = self._products.add(product)
+                self._events.publish("ProductCreateEvent", stored, now=now)
+                return stored
+            self._check_entering(
+                self._moved(product, target, now, now), f"for order item {order_item.key}",
+                target, offering,
+            )  # fmt: skip
+            with self._store.transaction():  # created and moved on together, or not at all
                 stored = self._products.add(product)
-            self._events.publish("ProductCreateEvent", stored, now=now)
-            return stored
-        self._check_entering(
-            self._moved(product, target, now, now), f"for order item {order_item.key}", target,
-            offering,
-        )  # fmt: skip
-        with self._store.transaction():  # created and moved on together, or not at all
-            stored = self._products.add(product)
-            moved = self._products.replace(
-                self._moved(stored, target, now, now), expected_revision=stored.revision
-            )
+                moved = self._products.replace(
+                    self._moved(stored, target, now, now), expected_revision=stored.revision
+                )
+        except DuplicateKeyError as e:  # another caller created it meanwhile
+            if e.key != "product_order_item":
+                raise
+            existing = self._products.get(e.existing_id)
+            return self._same_purchase(existing, customer, offering_id, order_item)
         self._events.publish("ProductCreateEvent", stored, now=now)
         self._events.publish("ProductStateChangeEvent", moved, "status", now=now)
         return moved
