@@ -109,8 +109,8 @@ class InMemoryProductRepository(_DictRepository[Product, ProductFilter], Product
         super().__init__(unit)
         self._parts = ProductParts()
 
-    # no frame of its own: writes are hot
-    _terms_of_entity = staticmethod(product_terms)  # type: ignore[assignment]
+    def _terms_of_entity(self, entity: Product) -> tuple[str, ...]:
+        return product_terms(entity)
 
     def _stored_new(self, entity: Product) -> Product:
         # equal offering refs, parties and plain characteristics: one copy in the store
