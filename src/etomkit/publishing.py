@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from etomkit.adapters.runtime import RandomIdFactory
+from etomkit.model._copy import replacer
 from etomkit.model.events import Event
 from etomkit.ports import Clock, EventSink
 from etomkit.tmf import _json_names
@@ -18,6 +19,8 @@ __all__ = ["EventPublisher", "changed_attributes"]
 #: Set by every change (bookkeeping, not what the change was about): never named.
 _BOOKKEEPING = frozenset({"revision", "last_update"})
 _NAMES: dict[type, dict[str, str]] = {}
+_event = replacer(Event, "event_id", "event_time", "event_type", "entity", "field_path")
+_PROTO = Event(event_id="", event_time=datetime.min, event_type="", entity=None)  # type: ignore[arg-type]
 
 
 def changed_attributes(before: Any, after: Any) -> str | None:
@@ -64,13 +67,15 @@ class EventPublisher:
         now: datetime | None = None,
     ) -> None:
         """Publish ``event_type`` about ``entity`` (as it is after the change)."""
-        if self.sink is not None:
-            self.sink.publish(
-                Event(
-                    event_id=f"{self._prefix}{next(self._counter)}",
-                    event_time=now or self._clock.now(),
-                    event_type=event_type,
-                    entity=entity,
-                    field_path=field_path,
+        sink = self.sink
+        if sink is not None:  # Event(...) with these fields, built without keywords
+            sink.publish(
+                _event(
+                    _PROTO,
+                    f"{self._prefix}{next(self._counter)}",
+                    now or self._clock.now(),
+                    event_type,
+                    entity,
+                    field_path,
                 )
             )

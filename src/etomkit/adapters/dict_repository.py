@@ -83,6 +83,7 @@ class _DictRepository(Generic[T, F]):
         self._unordered: set[str] = set()
         self._next_seq = 0
         self._storable = storable_test(self.entity_class)
+        self._unique_prefixes = tuple(prefix for prefix, _ in self.unique_terms)
 
     # ------------------------------------------------------------------ reads
 
@@ -148,19 +149,33 @@ class _DictRepository(Generic[T, F]):
     def add(self, entity: T) -> T:
         if type(entity) is not self.entity_class or not self._storable(entity):
             self._refuse_unstorable(entity)
-        entity_id = self._check_id(entity.id)
+        return self._add_one(entity)
+
+    def _add_one(self, entity: T) -> T:
+        """:meth:`add` for an entity that passed the storable check."""
+        entity_id = entity.id
+        if type(entity_id) is not str or not entity_id or "\x1e" in entity_id:
+            entity_id = self._check_id(entity_id)  # refused, or a str subclass
         stored = self._stored_new(entity)
         terms = self._terms_of_entity(stored)
-        unit = self._unit
+        unit, data, by_term = self._unit, self._data, self._by_term
         with unit.lock:  # the checks and the write are one step
-            if entity_id in self._data:
+            if entity_id in data:
                 raise DuplicateKeyError(self.entity_name, "id", entity_id, entity_id)
-            if self.unique_terms:
+            if self._unique_prefixes:
                 self._check_unique(entity_id, terms)
-            self._data[entity_id] = stored
+            data[entity_id] = stored
             self._seq[entity_id] = self._next_seq
             self._next_seq += 1
-            self._index(entity_id, terms)
+            for term in terms:  # _index for the newest entity: every posting stays in order
+                ids = by_term.get(term)
+                if ids is None:
+                    by_term[term] = entity_id
+                elif type(ids) is str:
+                    if ids != entity_id:
+                        by_term[term] = {ids: None, entity_id: None}
+                else:
+                    ids[entity_id] = None  # type: ignore[index]
             if unit.depth or unit.journal is not None:
                 unit.written(
                     (self.namespace, entity_id, stored, terms), partial(self._drop, entity_id)
@@ -206,6 +221,13 @@ class _DictRepository(Generic[T, F]):
         if type(self).add is not _DictRepository.add:  # a subclass's own add: one at a time
             with unit.transaction():
                 return [self.add(entity) for entity in entities]
+        if len(entities) == 1:  # one entity (a purchase): what add does, without the batch
+            (entity,) = entities
+            if not checked and (
+                type(entity) is not self.entity_class or not self._storable(entity)
+            ):
+                self._refuse_unstorable(entity)
+            return [self._add_one(entity)]
         with unit.lock:
             if not unit.depth:  # a write of its own: committed as one block
                 with unit.transaction():
@@ -309,6 +331,13 @@ class _DictRepository(Generic[T, F]):
         to which ``entity_id``'s are then added). Called under the lock, just
         before the write."""
         by_term = self._by_term
+        if claimed is None:  # only a unique term some entity holds needs a closer look
+            prefixes = self._unique_prefixes
+            for term in terms:
+                if term in by_term and term.startswith(prefixes):
+                    break
+            else:
+                return
         for prefix, key in self.unique_terms:
             for term in terms:
                 if not term.startswith(prefix):

@@ -45,6 +45,7 @@ from etomkit.model.offering import ProductOffering
 from etomkit.model.product import Product
 from etomkit.model.queries import (
     ORDER_ITEM_PREFIX,
+    TERM_SEP,
     OfferingFilter,
     ProductFilter,
     offering_terms,
@@ -127,6 +128,13 @@ class InMemoryProductRepository(_DictRepository[Product, ProductFilter], Product
         return self.term_reader("customer=")
 
     def find_by_order_item(self, order_id: str, item_id: str) -> Product | None:
+        if type(order_id) is str and type(item_id) is str:
+            both = order_id + item_id
+            # the term as order_item_term spells it when nothing needs escaping
+            if "\\" not in both and "\x1e" not in both and TERM_SEP not in both:
+                held = self._by_term.get(f"{ORDER_ITEM_PREFIX}{order_id}{TERM_SEP}{item_id}")
+                if held is None:  # the usual case: a new order item
+                    return None
         ids = self._ids_with(order_item_term(order_id, item_id))
         return None if not ids else self.find(next(iter(ids)))
 

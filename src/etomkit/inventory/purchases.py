@@ -2,25 +2,26 @@
 order items, and the status moves of a product (a base class of the inventory).
 
 A purchase builds its product from the stored offering and a few caller
-arguments. :func:`plainly_valid` recognises the usual case (plain references,
-scalar characteristics with distinct names) in a few attribute reads; anything
-else gets the full checks, which alone word the problems.
+arguments, on a mold per offering (inventory/purchase_checks.py) that checks
+the usual case (plain references, scalar characteristics with distinct names)
+in a few attribute reads; anything else gets the full checks, which alone word
+the problems.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from etomkit.errors import ConflictError, DuplicateKeyError, TransitionError, ValidationError
-from etomkit.inputs import MAX_INTEGER_BITS, value_limit_problems
+from etomkit.inputs import value_limit_problems
 from etomkit.inventory.helpers import _purchase_argument_problems
+from etomkit.inventory.purchase_checks import PurchaseMold, plainly_valid
 from etomkit.inventory.rules import InventoryRules
 from etomkit.model._copy import replace
 from etomkit.model.offering import ProductOffering
-from etomkit.model.product import CUSTOMER_ROLE, Product, product_problems
+from etomkit.model.product import Product, product_problems
 from etomkit.model.values import (
     Characteristic,
     EntityRef,
@@ -31,88 +32,16 @@ from etomkit.model.values import (
 
 __all__ = ["Purchases", "plainly_valid"]
 
-_SCALARS = frozenset({str, bool, type(None)})
-
-
-def _text(value: object) -> bool:
-    """A non-blank ``str``."""
-    return type(value) is str and bool(value.strip())
-
-
-def _plain_ref(ref: object, cls: type) -> bool:
-    return type(ref) is cls and _text(ref.id) and not ref.extras  # type: ignore[attr-defined]
-
-
-def _plain_value(value: object) -> bool:
-    kind = type(value)
-    if kind in _SCALARS:
-        return True
-    if kind is int:
-        return value.bit_length() <= MAX_INTEGER_BITS  # type: ignore[attr-defined,no-any-return]
-    return kind is float and math.isfinite(value)  # type: ignore[arg-type]
-
-
-def plainly_valid(product: Product) -> bool:
-    """True only if ``product_problems`` and ``value_limit_problems`` find nothing in a
-    product built by :meth:`Purchases.record_purchase` (False: run them to find out)."""
-    p = product
-    if not (
-        type(p.id) is str
-        and (p.name is None or type(p.name) is str)
-        and _text(p.status)
-        and type(p.order_date) is datetime
-        and p.order_date.tzinfo is not None
-        and not p.extras
-        and _plain_ref(p.product_offering, EntityRef)
-        and (p.product_specification is None or _plain_ref(p.product_specification, EntityRef))
-        and (p.billing_account is None or _plain_ref(p.billing_account, EntityRef))
-    ):
-        return False
-    parties, items, chars = p.related_party, p.product_order_item, p.product_characteristic
-    if len(parties) != 1 or len(items) != 1 or type(items[0]) is not OrderItemRef:
-        return False
-    party = parties[0]
-    role = party.role
-    if (
-        not _plain_ref(party, RelatedParty)
-        or type(role) is not str
-        or role.lower() != CUSTOMER_ROLE
-        or items[0].extras
-    ):
-        return False
-    if chars:
-        names = set()
-        for c in chars:
-            if (
-                type(c) is not Characteristic
-                or type(c.name) is not str
-                or c.extras
-                or not _plain_value(c.value)
-            ):
-                return False
-            names.add(c.name)
-        if len(names) != len(chars):
-            return False
-    return (
-        p.start_date is None
-        and p.termination_date is None
-        and p.href is None
-        and p.description is None
-        and p.product_serial_number is None
-        and p.is_bundle is None
-        and p.is_customer_visible is None
-        and p.realizing_service == ()
-        and p.realizing_resource == ()
-    )
+_CUSTOMER_KINDS = (PartyRef, RelatedParty)  # a tuple: ``A | B`` is built on every call
 
 
 class Purchases(InventoryRules):
     """``record_purchase`` and the product status moves (a base class of the inventory)."""
 
     purchasable: frozenset[str]
-    # the stored offering last bought and the reference its products hold: one
-    # object for all of them (the product repository stores equal parts once)
-    _bought: tuple[ProductOffering, EntityRef] | None = None
+    # the stored offering last bought and the mold of its products: one offering
+    # reference for all of them (the product repository stores equal parts once)
+    _bought: tuple[ProductOffering, PurchaseMold] | None = None
     _share_party: Callable[[RelatedParty], tuple[RelatedParty, ...]] | None = None
 
     def record_purchase(
@@ -136,33 +65,13 @@ class Purchases(InventoryRules):
         """
         if (
             not isinstance(order_item, OrderItemRef)
-            or not isinstance(customer, PartyRef | RelatedParty)
+            or not isinstance(customer, _CUSTOMER_KINDS)
             or not isinstance(offering_id, str)
         ):
             raise ValidationError("purchase", _purchase_argument_problems(locals()))
         existing = self._products.find_by_order_item(order_item.order_id, order_item.item_id)
         if existing is not None:  # the common replay, without building a product
             return self._same_purchase(existing, customer, offering_id, order_item)
-        try:
-            return self._create_purchase(
-                customer, offering_id, order_item, characteristics, name, status, billing_account
-            )
-        except DuplicateKeyError as e:  # another caller created it meanwhile
-            if e.key != "product_order_item":
-                raise
-            existing = self._products.get(e.existing_id)
-            return self._same_purchase(existing, customer, offering_id, order_item)
-
-    def _create_purchase(
-        self,
-        customer: PartyRef | RelatedParty,
-        offering_id: str,
-        order_item: OrderItemRef,
-        characteristics: Sequence[Characteristic],
-        name: str | None,
-        status: str | None,
-        billing_account: EntityRef | None,
-    ) -> Product:
         offering = self._offerings.get(offering_id)
         now = self._clock.now()
         self._check_purchasable(offering, now)
@@ -180,9 +89,15 @@ class Purchases(InventoryRules):
             else customer.as_related_party("customer")
         )
         share_party = self._share_party
+        parties = (party,) if share_party is None else share_party(party)
         bought = self._bought
-        if bought is not None and bought[0] is offering and type(offering_id) is str:
-            offering_ref = bought[1]  # the same offering (object), so an equal reference
+        if (
+            bought is not None
+            and bought[0] is offering
+            and type(offering_id) is str
+            and bought[1].key[2] == initial
+        ):
+            mold = bought[1]  # the same offering (object), so an equal reference
         else:
             offering_ref = EntityRef(
                 id=offering_id,
@@ -190,22 +105,15 @@ class Purchases(InventoryRules):
                 href=offering.href,
                 referred_type="ProductOffering",
             )
-            self._bought = (offering, offering_ref)
-        product = Product(
-            id=self._ids.new_id("Product"),
-            name=name or offering.name,
-            product_offering=offering_ref,
-            related_party=(party,) if share_party is None else share_party(party),
-            product_order_item=(order_item,),
-            product_characteristic=tuple(characteristics),
-            product_specification=offering.product_specification,
-            billing_account=billing_account,
-            status=initial,
-            order_date=now,
-            last_update=now,
-            revision=1,
-        )
-        if not plainly_valid(product):  # the full checks word what is wrong
+            mold = PurchaseMold(offering_ref, offering.product_specification, initial)
+            self._bought = (offering, mold)
+        product = mold.build(
+            self._ids.new_id("Product"), name or offering.name, parties, (order_item,),
+            tuple(characteristics), billing_account, now,
+        )  # fmt: skip
+        # plain: passes the full checks and the stores' storable test (see the mold)
+        plain = mold.usable and mold.plain(product)
+        if not plain and not plainly_valid(product):  # the full checks word what is wrong
             label = f"Product for order item {order_item.key}"
             problems = value_limit_problems(product)
             if problems:
@@ -217,19 +125,28 @@ class Purchases(InventoryRules):
             problems.extend(self._product_gaps(product, offering))
         if problems:
             raise ValidationError(f"Product for order item {order_item.key}", problems)
-        if target == initial:
-            stored = self._products.add(product)
-            self._events.publish("ProductCreateEvent", stored, now=now)
-            return stored
-        self._check_entering(
-            self._moved(product, target, now, now), f"for order item {order_item.key}", target,
-            offering,
-        )  # fmt: skip
-        with self._store.transaction():  # created and moved on together, or not at all
-            stored = self._products.add(product)
-            moved = self._products.replace(
-                self._moved(stored, target, now, now), expected_revision=stored.revision
-            )
+        try:
+            if target == initial:
+                if plain:  # the port's way to say the storable check is done
+                    stored = self._products.add_all((product,), checked=True)[0]
+                else:
+                    stored = self._products.add(product)
+                self._events.publish("ProductCreateEvent", stored, now=now)
+                return stored
+            self._check_entering(
+                self._moved(product, target, now, now), f"for order item {order_item.key}",
+                target, offering,
+            )  # fmt: skip
+            with self._store.transaction():  # created and moved on together, or not at all
+                stored = self._products.add(product)
+                moved = self._products.replace(
+                    self._moved(stored, target, now, now), expected_revision=stored.revision
+                )
+        except DuplicateKeyError as e:  # another caller created it meanwhile
+            if e.key != "product_order_item":
+                raise
+            existing = self._products.get(e.existing_id)
+            return self._same_purchase(existing, customer, offering_id, order_item)
         self._events.publish("ProductCreateEvent", stored, now=now)
         self._events.publish("ProductStateChangeEvent", moved, "status", now=now)
         return moved
