@@ -81,11 +81,15 @@ def _make_decoder(namespace: str, source: Source) -> _Decoder:
 
 def _encode(entity: Any) -> bytes:
     """An entity's stored value: its TMF JSON bytes (see :mod:`.codec`)."""
-    if codec.dumps is codec.stdlib_dumps:
-        value = stored_text(entity)  # the same bytes, written without a document
+    record = type(entity) is IssuanceRecord
+    # the same bytes, written without a document: faster than the standard library's
+    # encoder always, and than orjson's but for a record (whose request orjson
+    # encodes once and splices in)
+    if not record or codec.dumps is codec.stdlib_dumps:
+        value = stored_text(entity)
         if value is not None:
             return value
-    if type(entity) is IssuanceRecord:
+    if record:
         return _encode_record(entity)
     doc, floats = tmf._stored_doc(entity)
     return codec.dumps(doc, floats)
