@@ -326,22 +326,43 @@ class _Rules:
     status_spelling: Mapping[Any, tuple[str, Mapping[str, str]]]
 
 
+#: ``start(classes)``: ``({class: function name}, the source's globals, the body of a
+#: class's function)`` for the classes a source is written for.
+Start = Callable[
+    [tuple[type, ...]], tuple[dict[type, str], dict[str, Any], Callable[[type], list[str]]]
+]
+
+
+def generated_source(
+    covered: tuple[type, ...], start: Start
+) -> tuple[str, dict[str, Any], dict[type, str]]:
+    """``(source, globals, {class: function name})`` of one function per class of
+    ``covered`` whose body ``start`` writes; a class it cannot write is left out and
+    the others written again without it (their calls then name its own hook)."""
+    fn, names, body_of = start(covered)
+    written: dict[type, list[str]] = {}
+    for cls in covered:
+        try:
+            lines = body_of(cls)
+        except UnsupportedShapeError:
+            continue
+        written[cls] = [f"def {fn[cls]}(o):", *_in([*lines, "return res"])]
+    if len(written) < len(covered):
+        return generated_source(tuple(written), start)
+    source = "\n\n".join("\n".join(lines) for lines in written.values()) + "\n"
+    return source, names, {cls: fn[cls] for cls in written}
+
+
 def flat_source(
     conv: cattrs.Converter, covered: tuple[type, ...], rules: _Rules
 ) -> tuple[str, dict[str, Any], dict[type, str]]:
     """``(source, globals, {class: function name})`` for the classes it reproduces."""
-    w = _Writer(conv, covered, rules)
-    written: dict[type, list[str]] = {}
-    for cls in covered:
-        try:
-            lines = body(w, cls, "o", "res")
-        except UnsupportedShapeError:
-            continue
-        written[cls] = [f"def {w.fn[cls]}(o):", *_in([*lines, "return res"])]
-    if len(written) < len(covered):  # calls name the left-out class's own hook instead
-        return flat_source(conv, tuple(written), rules)
-    source = "\n\n".join("\n".join(lines) for lines in written.values()) + "\n"
-    return source, w.names, {cls: w.fn[cls] for cls in written}
+
+    def start(classes: tuple[type, ...]) -> Any:
+        w = _Writer(conv, classes, rules)
+        return w.fn, w.names, lambda cls: body(w, cls, "o", "res")
+
+    return generated_source(covered, start)
 
 
 def flat_hooks(

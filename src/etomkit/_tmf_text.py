@@ -40,7 +40,7 @@ import attrs
 import cattrs
 from cattrs.fns import identity
 
-from etomkit._tmf_flat import UnsupportedShapeError, _in, _Rules, _Writer
+from etomkit._tmf_flat import UnsupportedShapeError, _in, _Rules, _Writer, generated_source
 from etomkit._tmf_speed import MEMO_SIZES, PLAIN
 from etomkit.model.canonical import _ALWAYS_WRITTEN, json_names
 from etomkit.model.issuance import InitiatingRequest, RuleRef
@@ -316,18 +316,12 @@ def text_source(
     conv: cattrs.Converter, covered: tuple[type, ...], rules: _Rules
 ) -> tuple[str, dict[str, Any], dict[type, str]]:
     """``(source, globals, {class: function name})`` for the classes it reproduces."""
-    t = _Text(conv, covered, rules)
-    written: dict[type, list[str]] = {}
-    for cls in covered:
-        try:
-            lines = text_body(t, cls, "o", "res")
-        except UnsupportedShapeError:
-            continue
-        written[cls] = [f"def {t.fn[cls]}(o):", *_in([*lines, "return res"])]
-    if len(written) < len(covered):  # calls name the left-out class's own hook instead
-        return text_source(conv, tuple(written), rules)
-    source = "\n\n".join("\n".join(lines) for lines in written.values()) + "\n"
-    return source, t.w.names, {cls: t.fn[cls] for cls in written}
+
+    def start(classes: tuple[type, ...]) -> Any:
+        t = _Text(conv, classes, rules)
+        return t.fn, t.w.names, lambda cls: text_body(t, cls, "o", "res")
+
+    return generated_source(covered, start)
 
 
 def text_hooks(

@@ -3,7 +3,6 @@ queries, and full passes that do not keep what a FileStore decodes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -65,15 +64,6 @@ def _fill(inv: ek.ProductOfferingInventory, store: Any) -> None:
 def _generic(inv: ek.ProductOfferingInventory, customer: str) -> list[ek.Product]:
     """The customer's products by the filter, the way every store answers it."""
     return [p for p in inv.iter_products() if p.customer_id == customer]
-
-
-@pytest.fixture(params=["memory", "file"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    if request.param == "memory":
-        yield ek.InMemoryStore()
-        return
-    with ek.FileStore(tmp_path / "store", durability="none") as s:
-        yield s
 
 
 def test_products_of_customer_is_the_filtered_list_in_insertion_order(store: Any) -> None:

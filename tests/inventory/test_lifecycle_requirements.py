@@ -3,8 +3,6 @@ transition into the state, in every store, and reported by the audit."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,15 +30,6 @@ required_fields = ["billing_account"]
 
 SPEC = ek.EntityRef(id="spec-fibre")
 PRICE = (ek.EntityRef(id="price-fibre"),)
-
-
-@pytest.fixture(params=["memory", "file"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    if request.param == "memory":
-        yield ek.InMemoryStore()
-    else:
-        with ek.FileStore(tmp_path / "store", durability="none") as file_store:
-            yield file_store
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ checks and every store's storable test would find nothing, so the fast path of
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -201,15 +199,6 @@ def test_whatever_the_mold_vouches_for_passes_every_check(
         assert plainly_valid(product)
         assert storable(product)
         assert _full(product)
-
-
-@pytest.fixture(params=["memory", "file"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    if request.param == "memory":
-        yield ek.InMemoryStore()
-        return
-    with ek.FileStore(tmp_path / "store", durability="none") as s:
-        yield s
 
 
 def _launched(store: Any, clock: Any = None) -> tuple[ek.ProductOfferingInventory, str]:
