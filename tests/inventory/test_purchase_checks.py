@@ -58,7 +58,11 @@ def _product(mold: PurchaseMold, **changes: Any) -> ek.Product:
         "now": NOW,
     }
     fields.update(changes)
-    return mold.build(**fields)
+    f = fields
+    return mold.build(
+        f["product_id"], f["name"], f["parties"], f["items"], f["characteristics"],
+        f["billing_account"], f["now"], f["now"],
+    )  # fmt: skip
 
 
 def test_a_mold_builds_what_the_product_constructor_builds() -> None:

@@ -153,16 +153,21 @@ class _DictRepository(Generic[T, F]):
 
     def _add_one(self, entity: T) -> T:
         """:meth:`add` for an entity that passed the storable check."""
-        entity_id = entity.id
+        stored = self._stored_new(entity)
+        return self._insert(stored, self._terms_of_entity(stored), None)
+
+    def _insert(self, stored: T, terms: tuple[str, ...], unique: str | None) -> T:
+        """Store ``stored`` (checked, as :meth:`_stored_new` gives it) under its index
+        ``terms``; ``unique``: the one of them under a unique key, if the caller
+        knows it (else all are looked at)."""
+        entity_id = stored.id
         if type(entity_id) is not str or not entity_id or "\x1e" in entity_id:
             entity_id = self._check_id(entity_id)  # refused, or a str subclass
-        stored = self._stored_new(entity)
-        terms = self._terms_of_entity(stored)
         unit, data, by_term = self._unit, self._data, self._by_term
         with unit.lock:  # the checks and the write are one step
             if entity_id in data:
                 raise DuplicateKeyError(self.entity_name, "id", entity_id, entity_id)
-            if self._unique_prefixes:
+            if self._unique_prefixes and (unique is None or unique in by_term):
                 self._check_unique(entity_id, terms)
             data[entity_id] = stored
             self._seq[entity_id] = self._next_seq

@@ -122,6 +122,24 @@ class InMemoryProductRepository(_DictRepository[Product, ProductFilter], Product
         purchases use it, so that storing the product copies nothing)."""
         return self._parts.parties_of
 
+    def purchase_writer(
+        self,
+    ) -> tuple[Callable[[str], bool], Callable[[Product, tuple[str, ...], str], Product]] | None:
+        """``(held, add)`` for the inventory's purchases: ``held(item_term)`` is True if a
+        stored product holds that order item's index term; ``add(product, terms,
+        item_term)`` is ``add_all((product,), checked=True)[0]`` for a purchase's
+        product (revision 1, its parties from :meth:`party_sharer`, its offering
+        reference one object per offering) whose index terms the caller spelled as
+        ``product_terms`` does, ``item_term`` among them. None when a subclass
+        writes its own way."""
+        if type(self).add is not _DictRepository.add:
+            return None
+        return self._by_term.__contains__, self._add_purchase
+
+    def _add_purchase(self, product: Product, terms: tuple[str, ...], item_term: str) -> Product:
+        self._parts.keep_parties(product.related_party, len(self._data))
+        return self._insert(product, terms, item_term)
+
     def customer_reader(self) -> Callable[[str], list[Product]]:
         """``read(customer_id)``: the customer's products in insertion order, as
         ``list(iterate(ProductFilter(customer_id=...)))`` gives them."""

@@ -64,6 +64,17 @@ class ProductParts:
                 return found  # type: ignore[no-any-return]
         return (party,)
 
+    def keep_parties(self, parties: tuple[RelatedParty, ...], live: int) -> None:
+        """What :meth:`stored` remembers of a purchase's product, whose parties come
+        from :meth:`parties_of` (and its offering reference from the purchase's
+        mold, one per offering): a new customer's ``parties``, for the next equal one."""
+        memo = self._parties
+        if len(memo) > 2 * live + _MIN_LIMIT:
+            memo.clear()
+        party = parties[0]
+        if memo.get(party.id) is not parties and not party.extras:
+            memo[party.id] = parties
+
     def stored(self, p: Product, live: int) -> Product:
         """``p`` at revision 1, its parts replaced by equal stored ones (``p`` itself
         if nothing changes); ``live`` is the number of products stored."""

@@ -13,17 +13,26 @@ full checks, which alone word the problems.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from etomkit.inputs import MAX_INTEGER_BITS
 from etomkit.model._copy import replacer
 from etomkit.model.canonical import _text_ok, storable_test
 from etomkit.model.product import CUSTOMER_ROLE, Product
+from etomkit.model.queries import TERM_SEP
 from etomkit.model.values import NO_EXTRAS, Characteristic, EntityRef, OrderItemRef, RelatedParty
 
-__all__ = ["PurchaseMold", "plainly_valid"]
+__all__ = ["PurchaseMold", "plain_term_part", "plainly_valid", "storable_item"]
 
 _SCALARS = frozenset({str, bool, type(None)})
+
+
+def plain_term_part(text: str) -> bool:
+    """True if ``text`` is ASCII and an index term spells it as it is (``queries._t``
+    escapes nothing in it)."""
+    return text.isascii() and "\\" not in text and "\x1e" not in text and TERM_SEP not in text
 
 
 def _text(value: object) -> bool:
@@ -100,7 +109,7 @@ def plainly_valid(product: Product) -> bool:
 
 _storable_product = storable_test(Product)
 _storable_party = storable_test(RelatedParty)
-_storable_item = storable_test(OrderItemRef)
+storable_item = storable_test(OrderItemRef)
 # what a purchase sets, in this order; the other fields come from the prototype
 _build = replacer(
     Product,
@@ -117,13 +126,14 @@ _build = replacer(
 
 class PurchaseMold:
     """The products of one offering in one initial status: ``build`` them from a
-    prototype, and ``plain(product)`` checks only the parts a purchase set.
+    prototype (a partial: no call of ours), and ``plain(product)`` checks only the
+    parts a purchase set.
 
     ``usable`` is False when the prototype's own parts would not pass (the mold
     then must not be used: the full checks word what is wrong).
     """
 
-    __slots__ = ("_proto", "key", "usable")
+    __slots__ = ("_proto", "build", "head", "key", "usable")
 
     def __init__(self, offering_ref: EntityRef, spec: EntityRef | None, status: str) -> None:
         self.key = (offering_ref, spec, status)
@@ -134,31 +144,28 @@ class PurchaseMold:
             status=status,
             revision=1,
         )
+        # build(id, name, parties, items, characteristics, billing_account, order_date,
+        # last_update): the product (revision 1), as Product(...) with them would be
+        self.build: Callable[..., Product] = partial(_build, self._proto)
         now = datetime(2025, 1, 1, tzinfo=UTC)
         sample = self.build(
             "p", None, (RelatedParty(id="c", role=CUSTOMER_ROLE),),
-            (OrderItemRef(order_id="o", item_id="i"),), (), None, now,
+            (OrderItemRef(order_id="o", item_id="i"),), (), None, now, now,
         )  # fmt: skip
         # both checks are conjunctions over the fields: a prototype that passes with
         # plain parts of its own passes with any parts that pass ``plain``
         self.usable = plainly_valid(sample) and _storable_product(sample)
-
-    def build(
-        self,
-        product_id: str,
-        name: str | None,
-        parties: tuple[RelatedParty, ...],
-        items: tuple[OrderItemRef, ...],
-        characteristics: tuple[Characteristic, ...],
-        billing_account: EntityRef | None,
-        now: datetime,
-    ) -> Product:
-        """The product (revision 1), as ``Product(...)`` with these fields would be."""
-        product: Product = _build(
-            self._proto, product_id, name, parties, items, characteristics,
-            billing_account, now, now,
-        )  # fmt: skip
-        return product
+        # its products' status and offering index terms, spelled as product_terms
+        # spells them; None if the mold is not usable or a part would be escaped
+        offering_id = offering_ref.id
+        self.head: tuple[str, str] | None = None
+        if (
+            self.usable
+            and type(status) is str
+            and type(offering_id) is str
+            and plain_term_part(status + offering_id)
+        ):
+            self.head = (f"status={status}", f"offering={offering_id}")
 
     @staticmethod
     def plain(p: Product) -> bool:
@@ -200,5 +207,5 @@ class PurchaseMold:
             and type(role) is str
             and role.lower() == CUSTOMER_ROLE
             and _storable_party(party)
-            and _storable_item(item)
+            and storable_item(item)
         )

@@ -11,18 +11,25 @@ the problems.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from etomkit.errors import ConflictError, DuplicateKeyError, TransitionError, ValidationError
 from etomkit.inputs import value_limit_problems
 from etomkit.inventory.helpers import _purchase_argument_problems
-from etomkit.inventory.purchase_checks import PurchaseMold, plainly_valid
+from etomkit.inventory.purchase_checks import (
+    PurchaseMold,
+    plain_term_part,
+    plainly_valid,
+    storable_item,
+)
 from etomkit.inventory.rules import InventoryRules
-from etomkit.model._copy import replace
+from etomkit.model._copy import replace, replacer
 from etomkit.model.offering import ProductOffering
-from etomkit.model.product import Product, product_problems
+from etomkit.model.product import CUSTOMER_ROLE, Product, product_problems
+from etomkit.model.queries import ORDER_ITEM_PREFIX, TERM_SEP
 from etomkit.model.values import (
+    NO_EXTRAS,
     Characteristic,
     EntityRef,
     OrderItemRef,
@@ -33,16 +40,24 @@ from etomkit.model.values import (
 __all__ = ["Purchases", "plainly_valid"]
 
 _CUSTOMER_KINDS = (PartyRef, RelatedParty)  # a tuple: ``A | B`` is built on every call
+_PARTY = RelatedParty(id="")
+_MOLDS = 1024  # offerings whose molds are kept (all of them are forgotten past it)
+_as_party = replacer(RelatedParty, "id", "role", "name", "href", "referred_type")
 
 
 class Purchases(InventoryRules):
     """``record_purchase`` and the product status moves (a base class of the inventory)."""
 
     purchasable: frozenset[str]
-    # the stored offering last bought and the mold of its products: one offering
-    # reference for all of them (the product repository stores equal parts once)
-    _bought: tuple[ProductOffering, PurchaseMold] | None = None
+    # offering id: the stored offering bought and the mold of its products (one
+    # offering reference for all of them: the product repository stores equal parts
+    # once), for the offerings bought lately (set by the inventory)
+    _molds: dict[str, tuple[ProductOffering, PurchaseMold]]
     _share_party: Callable[[RelatedParty], tuple[RelatedParty, ...]] | None = None
+    _purchase_writer: (
+        tuple[Callable[[str], bool], Callable[[Product, tuple[str, ...], str], Product]] | None
+    ) = None
+    _now: Callable[[], datetime] | None = None
 
     def record_purchase(
         self,
@@ -64,6 +79,19 @@ class Purchases(InventoryRules):
         product; the same item for another customer or offering is a ConflictError.
         """
         if (
+            type(order_item) is OrderItemRef
+            and type(customer) is PartyRef
+            and type(offering_id) is str
+            and type(characteristics) is tuple
+            and not characteristics
+            and name is None
+            and status is None
+            and billing_account is None
+        ):  # the usual purchase: the same product, checks and events in fewer steps
+            made = self._plain_purchase(customer, offering_id, order_item)
+            if made is not None:
+                return made
+        if (
             not isinstance(order_item, OrderItemRef)
             or not isinstance(customer, _CUSTOMER_KINDS)
             or not isinstance(offering_id, str)
@@ -83,14 +111,16 @@ class Purchases(InventoryRules):
                 raise TransitionError(
                     "Product", None, initial, target, lifecycle.allowed_from(initial)
                 )
-        party = (
-            customer
-            if isinstance(customer, RelatedParty)
-            else customer.as_related_party("customer")
-        )
+        if type(customer) is PartyRef:  # customer.as_related_party("customer"), by slots
+            c = customer
+            party = _as_party(_PARTY, c.id, "customer", c.name, c.href, c.referred_type)
+        elif isinstance(customer, RelatedParty):
+            party = customer
+        else:
+            party = customer.as_related_party("customer")
         share_party = self._share_party
         parties = (party,) if share_party is None else share_party(party)
-        bought = self._bought
+        bought = self._molds.get(offering_id)
         if (
             bought is not None
             and bought[0] is offering
@@ -106,13 +136,33 @@ class Purchases(InventoryRules):
                 referred_type="ProductOffering",
             )
             mold = PurchaseMold(offering_ref, offering.product_specification, initial)
-            self._bought = (offering, mold)
+            if type(offering_id) is str:
+                if len(self._molds) >= _MOLDS:
+                    self._molds.clear()
+                self._molds[offering_id] = (offering, mold)
         product = mold.build(
             self._ids.new_id("Product"), name or offering.name, parties, (order_item,),
-            tuple(characteristics), billing_account, now,
+            tuple(characteristics), billing_account, now, now,
         )  # fmt: skip
+        return self._checked_purchase(
+            product, mold.usable, offering, customer, offering_id, order_item, target, now
+        )
+
+    def _checked_purchase(
+        self,
+        product: Product,
+        moldable: bool,
+        offering: ProductOffering,
+        customer: PartyRef | RelatedParty,
+        offering_id: str,
+        order_item: OrderItemRef,
+        target: str,
+        now: datetime,
+    ) -> Product:
+        """The rest of ``record_purchase`` for a ``product`` built on a mold (usable if
+        ``moldable``): its checks, the write, the events (and the move to ``target``)."""
         # plain: passes the full checks and the stores' storable test (see the mold)
-        plain = mold.usable and mold.plain(product)
+        plain = moldable and PurchaseMold.plain(product)
         if not plain and not plainly_valid(product):  # the full checks word what is wrong
             label = f"Product for order item {order_item.key}"
             problems = value_limit_problems(product)
@@ -126,7 +176,7 @@ class Purchases(InventoryRules):
         if problems:
             raise ValidationError(f"Product for order item {order_item.key}", problems)
         try:
-            if target == initial:
+            if target == product.status:
                 if plain:  # the port's way to say the storable check is done
                     stored = self._products.add_all((product,), checked=True)[0]
                 else:
@@ -150,6 +200,64 @@ class Purchases(InventoryRules):
         self._events.publish("ProductCreateEvent", stored, now=now)
         self._events.publish("ProductStateChangeEvent", moved, "status", now=now)
         return moved
+
+    def _plain_purchase(
+        self, customer: PartyRef, offering_id: str, item: OrderItemRef
+    ) -> Product | None:
+        """``record_purchase`` of a plain customer and order item on the offering last
+        bought, with nothing else given, on a store that takes index terms: None
+        (before anything is read from the clock or the id factory) when the general
+        path must decide, which alone words problems, replays and conflicts."""
+        writer, bought = self._purchase_writer, self._molds.get(offering_id)
+        if writer is None or bought is None or self.requirements is not None:
+            return None
+        offering, mold = bought
+        head = mold.head  # None unless the mold is usable
+        if head is None or mold.key[2] != self.product_lifecycle.initial:
+            return None
+        cid, order, line, label = customer.id, item.order_id, item.item_id, offering.name
+        kind = customer.referred_type  # a customer of only an id (and the default kind)
+        if customer.name is not None or customer.href is not None:
+            return None
+        if not (type(cid) is type(order) is type(line) is type(kind) is type(label) is str):
+            return None
+        if not plain_term_part(cid + order + line + kind + label) or not cid.strip():
+            return None
+        if item.extras is not NO_EXTRAS or not storable_item(item):
+            return None
+        held, add = writer
+        item_term = f"{ORDER_ITEM_PREFIX}{order}{TERM_SEP}{line}"
+        if held(item_term) or self._offerings.get(offering_id) is not offering:
+            return None  # a replay or a conflict; another offering
+        now = (self._now or self._clock.now)()
+        self._check_purchasable(offering, now)
+        party = _as_party(_PARTY, cid, CUSTOMER_ROLE, None, None, kind)
+        share = self._share_party
+        parties = (party,) if share is None else share(party)
+        product = mold.build(
+            self._ids.new_id("Product"), label, parties, (item,), (), None, now, now
+        )
+        pid = product.id
+        terms = (*head, f"customer={cid}", item_term)
+        if (
+            type(pid) is not str
+            or not pid.isascii()
+            or type(now) is not datetime
+            or (now.tzinfo is not UTC and (now.tzinfo is None or now.utcoffset() is None))
+        ):  # an id factory's or a clock's own values: the full checks
+            return self._checked_purchase(
+                product, True, offering, customer, offering_id, item, product.status, now
+            )
+        try:
+            stored = add(product, terms, item_term)
+        except DuplicateKeyError as e:  # another caller created it meanwhile
+            if e.key != "product_order_item":
+                raise
+            return self._same_purchase(
+                self._products.get(e.existing_id), customer, offering_id, item
+            )
+        self._events.publish("ProductCreateEvent", stored, now=now)
+        return stored
 
     @staticmethod
     def _moved(product: Product, status: str, now: datetime, moment: datetime) -> Product:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import attrs
@@ -103,7 +104,12 @@ class ProductOfferingInventory(AccessHost, Purchases):
         )()
         # a store's shared customer parties for new products (memory), if it has them
         self._share_party = getattr(store.products, "party_sharer", lambda: None)()
+        self._molds = {}
+        # its look-up and write of a purchase's product by index terms (memory)
+        self._purchase_writer = getattr(store.products, "purchase_writer", lambda: None)()
         self._clock = clock or SystemClock()
+        # the machine's clock read without a call of ours (the purchases read it)
+        self._now = partial(datetime.now, UTC) if type(self._clock) is SystemClock else None
         self._ids = ids or RandomIdFactory()
         self._events = EventPublisher(events, self._clock)
         self.offering_lifecycle = offering_lifecycle
