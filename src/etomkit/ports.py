@@ -31,6 +31,7 @@ from etomkit.model.queries import OfferingFilter, Page, ProductFilter
 from etomkit.model.resource_order import ResourceOrder, ResourceOrderFilter, ResourceOrderItem
 from etomkit.model.resource_spec import ResourceSpecification
 from etomkit.model.usage import TechnicalShortcoming, UsageRecord, UsageRow, usage_record
+from etomkit.model.values import RelatedParty
 
 __all__ = [
     "AuditRunRepository",
@@ -46,6 +47,7 @@ __all__ = [
     "OrderingStore",
     "ProductRepository",
     "ProvisioningTracker",
+    "PurchaseWriter",
     "Repository",
     "ResourceOrderRepository",
     "ResourceDevelopmentSink",
@@ -193,6 +195,16 @@ class ProductRepository(Repository[Product, ProductFilter]):
     @abstractmethod
     def find_by_order_item(self, order_id: str, item_id: str) -> Product | None:
         """The product created by that Order Handling order item, or None."""
+
+
+PurchaseWriter = tuple[
+    Callable[[str], bool],
+    Callable[[str, str], tuple[RelatedParty, ...]],
+    Callable[[Product, tuple[str, ...], str], Product],
+]
+"""An optional hint of a product repository: what its ``purchase_writer()`` gives the
+inventory's purchases, to write the usual purchase with the index terms its
+offering's mold spells (``InMemoryProductRepository.purchase_writer``)."""
 
 
 class Store(ABC):

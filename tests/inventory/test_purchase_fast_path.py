@@ -111,14 +111,14 @@ def test_the_usual_purchase_takes_the_short_path() -> None:
     inv, sink = _inventory(True, timedelta(0), UTC)
     offering = inv.list_offerings().items[0]
     writes: list[tuple[str, ...]] = []
-    held, add = inv._purchase_writer
+    held, parties, add = inv._purchase_writer
 
     def spy(product: ek.Product, terms: tuple[str, ...], item_term: str) -> ek.Product:
         writes.append(terms)
         stored: ek.Product = add(product, terms, item_term)
         return stored
 
-    inv._purchase_writer = (held, spy)
+    inv._purchase_writer = (held, parties, spy)
     first = inv.record_purchase(  # the offering's first: the general path makes its mold
         customer=ek.PartyRef(id="c-0"),
         offering_id=offering.id,
@@ -166,3 +166,24 @@ def test_a_store_of_its_own_write_keeps_the_general_path() -> None:
         order_item=ek.OrderItemRef(order_id="po-1", item_id="1"),
     )
     assert added == [p.id]
+
+
+def test_a_customer_s_products_share_one_party_tuple_of_their_kind() -> None:
+    """The short path's parties are shared per customer, and only when equal."""
+    inv, _ = _inventory(True, timedelta(0), UTC)
+    offering_id = inv.list_offerings().items[0].id
+
+    def buy(n: int, customer: ek.PartyRef) -> ek.Product:
+        item = ek.OrderItemRef(order_id=f"po-{n}", item_id="1")
+        p: ek.Product = inv.record_purchase(
+            customer=customer, offering_id=offering_id, order_item=item
+        )
+        return p
+
+    first, second, third = (buy(n, ek.PartyRef(id="c-1")) for n in range(3))
+    other_kind = buy(3, ek.PartyRef(id="c-1", referred_type="Individual"))
+    assert second.related_party is third.related_party  # both by the short path
+    assert first.related_party == second.related_party
+    assert other_kind.related_party != third.related_party
+    assert other_kind.related_party[0].referred_type == "Individual"
+    assert buy(4, ek.PartyRef(id="c-1")).related_party[0].referred_type == "Customer"

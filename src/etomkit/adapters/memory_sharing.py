@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import operator
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from etomkit.model._copy import replacer
-from etomkit.model.product import Product
+from etomkit.model.product import CUSTOMER_ROLE, Product
 from etomkit.model.values import NO_EXTRAS, RelatedParty
 
 __all__ = ["ProductParts"]
@@ -42,9 +43,10 @@ class ProductParts:
     not kept for long); products already stored keep what they share.
     """
 
-    __slots__ = ("_chars", "_last_ref", "_parties", "_refs")
+    __slots__ = ("_chars", "_last_ref", "_live", "_parties", "_refs")
 
-    def __init__(self) -> None:
+    def __init__(self, live: Callable[[], int] = int) -> None:
+        self._live = live  # the number of products stored (for customer_parties)
         self._refs: dict[tuple[Any, ...], Any] = {}  # EntityRef fields -> a stored EntityRef
         self._parties: dict[str, Any] = {}  # first party's id -> a stored related_party
         self._chars: dict[str, Any] = {}  # first name -> a stored product_characteristic
@@ -64,16 +66,20 @@ class ProductParts:
                 return found  # type: ignore[no-any-return]
         return (party,)
 
-    def keep_parties(self, parties: tuple[RelatedParty, ...], live: int) -> None:
-        """What :meth:`stored` remembers of a purchase's product, whose parties come
-        from :meth:`parties_of` (and its offering reference from the purchase's
-        mold, one per offering): a new customer's ``parties``, for the next equal one."""
+    def customer_parties(self, customer_id: str, kind: str) -> tuple[RelatedParty, ...]:
+        """The ``related_party`` of a purchase's customer of only an id and a kind
+        (``str`` both): the stored tuple of an equal party, else a new one,
+        remembered for the next product of that customer."""
         memo = self._parties
-        if len(memo) > 2 * live + _MIN_LIMIT:
+        found = memo.get(customer_id)
+        if found is not None and _party_fields(found[0]) == (
+            customer_id, CUSTOMER_ROLE, None, None, kind, None, None, None, NO_EXTRAS,
+        ):  # fmt: skip
+            return found  # type: ignore[no-any-return]
+        if len(memo) > 2 * self._live() + _MIN_LIMIT:
             memo.clear()
-        party = parties[0]
-        if memo.get(party.id) is not parties and not party.extras:
-            memo[party.id] = parties
+        parties = memo[customer_id] = (_customer(_CUSTOMER, customer_id, kind),)
+        return parties
 
     def stored(self, p: Product, live: int) -> Product:
         """``p`` at revision 1, its parts replaced by equal stored ones (``p`` itself
@@ -128,6 +134,8 @@ class ProductParts:
 
 
 _at_revision = replacer(Product, "revision")
+_CUSTOMER = RelatedParty(id="", role=CUSTOMER_ROLE)
+_customer = replacer(RelatedParty, "id", "referred_type")
 _stored_copy = replacer(
     Product,
     "product_offering",

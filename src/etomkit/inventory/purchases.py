@@ -26,7 +26,7 @@ from etomkit.inventory.purchase_checks import (
 from etomkit.inventory.rules import InventoryRules
 from etomkit.model._copy import replace, replacer
 from etomkit.model.offering import ProductOffering
-from etomkit.model.product import CUSTOMER_ROLE, Product, product_problems
+from etomkit.model.product import Product, product_problems
 from etomkit.model.queries import ORDER_ITEM_PREFIX, TERM_SEP
 from etomkit.model.values import (
     NO_EXTRAS,
@@ -36,6 +36,7 @@ from etomkit.model.values import (
     PartyRef,
     RelatedParty,
 )
+from etomkit.ports import PurchaseWriter
 
 __all__ = ["Purchases", "plainly_valid"]
 
@@ -54,9 +55,7 @@ class Purchases(InventoryRules):
     # once), for the offerings bought lately (set by the inventory)
     _molds: dict[str, tuple[ProductOffering, PurchaseMold]]
     _share_party: Callable[[RelatedParty], tuple[RelatedParty, ...]] | None = None
-    _purchase_writer: (
-        tuple[Callable[[str], bool], Callable[[Product, tuple[str, ...], str], Product]] | None
-    ) = None
+    _purchase_writer: PurchaseWriter | None = None
     _now: Callable[[], datetime] | None = None
 
     def record_purchase(
@@ -225,17 +224,15 @@ class Purchases(InventoryRules):
             return None
         if item.extras is not NO_EXTRAS or not storable_item(item):
             return None
-        held, add = writer
+        held, parties_of, add = writer
         item_term = f"{ORDER_ITEM_PREFIX}{order}{TERM_SEP}{line}"
         if held(item_term) or self._offerings.get(offering_id) is not offering:
             return None  # a replay or a conflict; another offering
         now = (self._now or self._clock.now)()
-        self._check_purchasable(offering, now)
-        party = _as_party(_PARTY, cid, CUSTOMER_ROLE, None, None, kind)
-        share = self._share_party
-        parties = (party,) if share is None else share(party)
+        if offering.valid_for is not None or offering.lifecycle_status not in self.purchasable:
+            self._check_purchasable(offering, now)
         product = mold.build(
-            self._ids.new_id("Product"), label, parties, (item,), (), None, now, now
+            self._ids.new_id("Product"), label, parties_of(cid, kind), (item,), (), None, now, now
         )
         pid = product.id
         terms = (*head, f"customer={cid}", item_term)
