@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -187,3 +188,47 @@ def test_a_customer_s_products_share_one_party_tuple_of_their_kind() -> None:
     assert other_kind.related_party != third.related_party
     assert other_kind.related_party[0].referred_type == "Individual"
     assert buy(4, ek.PartyRef(id="c-1")).related_party[0].referred_type == "Customer"
+
+
+def _deep_list(depth: int) -> list[Any]:
+    deep: list[Any] = []
+    inner = deep
+    for _ in range(depth):
+        inner.append([])
+        inner = inner[0]
+    return deep
+
+
+@pytest.mark.parametrize(
+    ("characteristics", "shown"),
+    [(5, "not int 5"), (None, "not NoneType None"), ("ab", "not str 'ab'"), (b"x", "bytes")],
+)
+def test_characteristics_that_are_no_sequence_are_refused_by_name(
+    characteristics: Any, shown: str
+) -> None:
+    """Not a bare TypeError from ``tuple(5)``, and a text is not a list of letters."""
+    inv, _ = _inventory(True, timedelta(0), UTC)
+    offering_id = inv.list_offerings().items[0].id
+    with pytest.raises(ek.ValidationError) as caught:
+        inv.record_purchase(
+            customer=ek.PartyRef(id="c-1"),
+            offering_id=offering_id,
+            order_item=ek.OrderItemRef(order_id="po-1", item_id="1"),
+            characteristics=characteristics,
+        )
+    assert caught.value.problems[0][0] == "characteristics"
+    assert shown in caught.value.problems[0][1]
+    assert list(inv.iter_products()) == []
+
+
+def test_an_argument_that_cannot_be_shown_is_named_by_its_type() -> None:
+    inv, _ = _inventory(True, timedelta(0), UTC)
+    with pytest.raises(ek.ValidationError) as caught:
+        inv.record_purchase(
+            customer=_deep_list(100_000),
+            offering_id=inv.list_offerings().items[0].id,
+            order_item=ek.OrderItemRef(order_id="po-1", item_id="1"),
+        )
+    assert caught.value.problems == (
+        ("customer", "must be a PartyRef or RelatedParty (ek.PartyRef(id=...)), not list <list>"),
+    )

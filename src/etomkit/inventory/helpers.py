@@ -4,7 +4,7 @@ changes, import results, conflict messages and downloads."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, TextIO, TypeVar
 
 import attrs
@@ -126,5 +126,34 @@ def _purchase_argument_problems(arguments: Mapping[str, Any]) -> list[tuple[str,
     for name, kinds, what in expected:
         value = arguments[name]
         if not isinstance(value, kinds):
-            problems.append((name, f"must be {what}, not {type(value).__name__} {value!r}"))
+            problems.append((name, f"must be {what}, not {type(value).__name__} {_shown(value)}"))
+    value = arguments["characteristics"]
+    if not characteristics_sequence(value):
+        problems.append(
+            (
+                "characteristics",
+                f"must be a list or tuple of Characteristic, not {type(value).__name__} "
+                f"{_shown(value)}",
+            )
+        )
     return problems
+
+
+_TEXTS = (str, bytes, bytearray)
+
+
+def characteristics_sequence(value: object) -> bool:
+    """True if ``value`` can be a purchase's characteristics: a sequence, not text."""
+    kind = type(value)
+    if kind is tuple or kind is list:
+        return True
+    return isinstance(value, Sequence) and not isinstance(value, _TEXTS)
+
+
+def _shown(value: object) -> str:
+    """``repr(value)``, shortened; the type alone if it cannot be shown."""
+    try:
+        shown = repr(value)
+    except Exception:  # a deep list, a huge integer, a bad __repr__: showing must not fail
+        return f"<{type(value).__name__}>"
+    return shown if len(shown) <= 80 else f"{shown[:77]}..."

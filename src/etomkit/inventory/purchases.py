@@ -16,7 +16,7 @@ from typing import Any
 
 from etomkit.errors import ConflictError, DuplicateKeyError, TransitionError, ValidationError
 from etomkit.inputs import value_limit_problems
-from etomkit.inventory.helpers import _purchase_argument_problems
+from etomkit.inventory.helpers import _purchase_argument_problems, characteristics_sequence
 from etomkit.inventory.purchase_checks import (
     PurchaseMold,
     plain_term_part,
@@ -94,6 +94,7 @@ class Purchases(InventoryRules):
             not isinstance(order_item, OrderItemRef)
             or not isinstance(customer, _CUSTOMER_KINDS)
             or not isinstance(offering_id, str)
+            or not characteristics_sequence(characteristics)
         ):
             raise ValidationError("purchase", _purchase_argument_problems(locals()))
         existing = self._products.find_by_order_item(order_item.order_id, order_item.item_id)
