@@ -7,16 +7,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
+import attrs
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import etomkit as ek
 from etomkit.inputs import value_limit_problems
-from etomkit.inventory.purchase_checks import PurchaseMold, plainly_valid
+from etomkit.inventory.purchase_checks import PurchaseMold, plainly_valid, storable_move
 from etomkit.model.canonical import storable_problems, storable_test
 from etomkit.model.product import product_problems
 from etomkit.model.values import NO_EXTRAS
+from etomkit.testing.strategies import products
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 REF = ek.EntityRef(id="o-1", name="Fibre", referred_type="ProductOffering")
@@ -271,3 +273,58 @@ def test_plain_purchases_of_every_store_read_back_equal(store: Any) -> None:
     )
     assert again == bought[0]
     assert len(store.products) == 4
+
+
+_aware = st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=-3))]))
+_moments = st.one_of(
+    _aware,
+    _aware,
+    _aware,
+    st.datetimes(),  # naive: no moment, refused
+    st.datetimes(timezones=st.just(_NoOffset())),
+    st.sampled_from(["2025-01-01T00:00:00Z", 0, None]),
+)
+
+
+@given(
+    stored=products().filter(storable),
+    status=st.one_of(st.sampled_from(["active", "\ud800", "a\ud800", ""]), st.text(max_size=3)),
+    when=_moments,
+    start=st.none() | _moments,
+    end=st.none() | _moments,
+    revision=st.sampled_from([2, 3, 4, 2.0, True]),
+)
+@settings(max_examples=300)
+def test_a_move_vouched_storable_is_storable(
+    stored: ek.Product, status: Any, when: Any, start: Any, end: Any, revision: Any
+) -> None:
+    """``storable_move`` (the inventory's transitions skip the storable check on it)
+    never vouches for a product the store's own check would refuse."""
+    moved = attrs.evolve(
+        stored,
+        status=status,
+        last_update=when,
+        revision=revision,
+        start_date=stored.start_date if start is None else start,
+        termination_date=stored.termination_date if end is None else end,
+    )
+    if storable_move(moved, stored):
+        assert storable(moved)
+        assert not storable_problems(moved)
+
+
+def test_a_transition_with_a_naive_moment_is_refused_and_stores_nothing() -> None:
+    inv = ek.ProductOfferingInventory(ek.InMemoryStore())
+    offering = inv.create_offering(ek.ProductOffering(name="Fibre"))
+    for status in ("In design", "In test", "Active", "Launched"):
+        inv.transition_offering(offering.id or "", status)
+    product = inv.record_purchase(
+        customer=ek.PartyRef(id="c-1"),
+        offering_id=offering.id or "",
+        order_item=ek.OrderItemRef(order_id="po-1", item_id="1"),
+    )
+    with pytest.raises(ek.ValidationError, match="timezone-aware"):
+        inv.transition_product(product.id or "", "active", when=datetime(2025, 1, 2))
+    assert inv.get_product(product.id or "") == product
+    moved = inv.transition_product(product.id or "", "active", when=NOW)
+    assert moved.start_date == NOW and moved.revision == 2

@@ -287,6 +287,18 @@ class _DictRepository(Generic[T, F]):
     def replace(self, entity: T, *, expected_revision: int | None = None) -> T:
         if type(entity) is not self.entity_class or not self._storable(entity):
             self._refuse_unstorable(entity)
+        return self._replace(entity, expected_revision)
+
+    def checked_replacer(self) -> Callable[[T, int], T] | None:
+        """``replace(entity, expected_revision)`` for an entity of this repository's class
+        the caller vouches passes the storable check (the inventory's status moves,
+        whose new values it checked): :meth:`replace` without that check. None
+        when a subclass replaces its own way."""
+        if type(self).replace is not _DictRepository.replace:
+            return None
+        return self._replace
+
+    def _replace(self, entity: T, expected_revision: int | None) -> T:
         entity_id: str = entity.id  # type: ignore[assignment]
         expected = entity.revision if expected_revision is None else expected_revision
         unit = self._unit
@@ -302,9 +314,10 @@ class _DictRepository(Generic[T, F]):
                 )
             revision = expected + 1
             stored = entity if entity.revision == revision else replace(entity, revision=revision)
+            terms = self._terms_of_entity(stored)
             if self.unique_terms:
-                self._check_unique(entity_id, self._terms_of_entity(stored))
-            terms = self._put(entity_id, old, stored)
+                self._check_unique(entity_id, terms)
+            self._put(entity_id, old, stored, terms)
             if unit.depth or unit.journal is not None:
 
                 def undo() -> None:
@@ -336,10 +349,11 @@ class _DictRepository(Generic[T, F]):
         to which ``entity_id``'s are then added). Called under the lock, just
         before the write."""
         by_term = self._by_term
-        if claimed is None:  # only a unique term some entity holds needs a closer look
+        if claimed is None:  # only a unique term another entity holds needs a closer look
             prefixes = self._unique_prefixes
             for term in terms:
-                if term in by_term and term.startswith(prefixes):
+                held = by_term.get(term)
+                if held is not None and held != entity_id and term.startswith(prefixes):
                     break
             else:
                 return
@@ -520,8 +534,14 @@ class _DictRepository(Generic[T, F]):
             merged.update(dict.fromkeys(self._ids_with(term)))
         return merged
 
-    def _put(self, entity_id: str, old: Any, new: Any) -> tuple[str, ...]:
-        old_terms, new_terms = self._terms(old), self._terms(new)
+    def _put(
+        self, entity_id: str, old: Any, new: Any, new_terms: tuple[str, ...] | None = None
+    ) -> tuple[str, ...]:
+        """Store ``new`` in the place of ``old`` (re-indexed under ``new_terms``, its
+        terms, computed here if not given); its terms."""
+        old_terms = self._terms(old)
+        if new_terms is None:
+            new_terms = self._terms(new)
         if old_terms != new_terms:  # only the terms that changed: the others keep their place
             self._unindex(entity_id, tuple(t for t in old_terms if t not in new_terms))
             self._index(entity_id, tuple(t for t in new_terms if t not in old_terms))

@@ -24,7 +24,7 @@ from etomkit.model.product import CUSTOMER_ROLE, Product
 from etomkit.model.queries import TERM_SEP
 from etomkit.model.values import NO_EXTRAS, Characteristic, EntityRef, OrderItemRef, RelatedParty
 
-__all__ = ["PurchaseMold", "plain_term_part", "plainly_valid", "storable_item"]
+__all__ = ["PurchaseMold", "plain_term_part", "plainly_valid", "storable_item", "storable_move"]
 
 _SCALARS = frozenset({str, bool, type(None)})
 
@@ -104,6 +104,28 @@ def plainly_valid(product: Product) -> bool:
         and p.is_customer_visible is None
         and p.realizing_service == ()
         and p.realizing_resource == ()
+    )
+
+
+def _moment(value: object) -> bool:
+    """A timezone-aware ``datetime`` (what the storable test asks of a date-time)."""
+    return type(value) is datetime and (value.tzinfo is UTC or value.utcoffset() is not None)
+
+
+def storable_move(moved: Product, stored: Product) -> bool:
+    """True only if ``moved`` passes the storable test, for ``moved`` made from the
+    stored product ``stored`` by a status move (a new status, ``last_update``,
+    revision, and maybe a start or termination date): those values are of exactly
+    the types a store keeps (the rest is ``stored``'s, which passed)."""
+    status, start, end = moved.status, moved.start_date, moved.termination_date
+    return (
+        type(moved) is Product
+        and type(status) is str
+        and (status.isascii() or _text_ok(status))
+        and type(moved.revision) is int
+        and _moment(moved.last_update)
+        and (start is stored.start_date or _moment(start))
+        and (end is stored.termination_date or _moment(end))
     )
 
 

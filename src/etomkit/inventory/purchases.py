@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from etomkit.errors import ConflictError, DuplicateKeyError, TransitionError, ValidationError
 from etomkit.inputs import value_limit_problems
@@ -24,7 +23,7 @@ from etomkit.inventory.purchase_checks import (
     storable_item,
 )
 from etomkit.inventory.rules import InventoryRules
-from etomkit.model._copy import replace, replacer
+from etomkit.model._copy import replacer
 from etomkit.model.offering import ProductOffering
 from etomkit.model.product import Product, product_problems
 from etomkit.model.queries import ORDER_ITEM_PREFIX, TERM_SEP
@@ -42,6 +41,10 @@ __all__ = ["Purchases", "plainly_valid"]
 
 _CUSTOMER_KINDS = (PartyRef, RelatedParty)  # a tuple: ``A | B`` is built on every call
 _PARTY = RelatedParty(id="")
+_move = replacer(Product, "status", "last_update", "revision")
+_move_dated = replacer(
+    Product, "status", "last_update", "revision", "start_date", "termination_date"
+)
 _MOLDS = 1024  # offerings whose molds are kept (all of them are forgotten past it)
 _as_party = replacer(RelatedParty, "id", "role", "name", "href", "referred_type")
 
@@ -260,14 +263,18 @@ class Purchases(InventoryRules):
     @staticmethod
     def _moved(product: Product, status: str, now: datetime, moment: datetime) -> Product:
         """``product`` in ``status`` at its next revision, dated on activation/termination."""
-        dates: dict[str, Any] = {}
+        moved: Product
         if status == "active" and product.start_date is None:
-            dates["start_date"] = moment
-        if status == "terminated" and product.termination_date is None:
-            dates["termination_date"] = moment
-        return replace(
-            product, status=status, last_update=now, revision=product.revision + 1, **dates
-        )
+            moved = _move_dated(
+                product, status, now, product.revision + 1, moment, product.termination_date
+            )
+        elif status == "terminated" and product.termination_date is None:
+            moved = _move_dated(
+                product, status, now, product.revision + 1, product.start_date, moment
+            )
+        else:
+            moved = _move(product, status, now, product.revision + 1)
+        return moved
 
     def _check_purchasable(self, offering: ProductOffering, now: datetime) -> None:
         if offering.lifecycle_status not in self.purchasable:

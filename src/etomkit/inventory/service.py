@@ -27,6 +27,7 @@ from etomkit.inventory.helpers import (
     _within_limits,
 )
 from etomkit.inventory.hosting import AccessHost
+from etomkit.inventory.purchase_checks import storable_move
 from etomkit.inventory.purchases import Purchases
 from etomkit.inventory.requirements import InformationRequirements
 from etomkit.inventory.transfer import Format, located, read_documents
@@ -104,6 +105,10 @@ class ProductOfferingInventory(AccessHost, Purchases):
         )()
         # a store's shared customer parties for new products (memory), if it has them
         self._share_party = getattr(store.products, "party_sharer", lambda: None)()
+        # its replace without the storable check, for status moves (memory, file)
+        self._replace_checked: Callable[[Product, int], Product] | None = getattr(
+            store.products, "checked_replacer", lambda: None
+        )()
         self._molds = {}
         # its look-up and write of a purchase's product by index terms (memory)
         self._purchase_writer = getattr(store.products, "purchase_writer", lambda: None)()
@@ -347,7 +352,11 @@ class ProductOfferingInventory(AccessHost, Purchases):
                 ],
             )
         self._check_entering(moved, product_id, status, None)
-        stored = self._products.replace(moved, expected_revision=current.revision)
+        replace = self._replace_checked  # the store's replace without the storable check
+        if replace is not None and storable_move(moved, current):
+            stored = replace(moved, current.revision)
+        else:
+            stored = self._products.replace(moved, expected_revision=current.revision)
         self._events.publish("ProductStateChangeEvent", stored, "status", now=now)
         return stored
 
