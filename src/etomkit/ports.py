@@ -47,7 +47,6 @@ __all__ = [
     "OrderingStore",
     "ProductRepository",
     "ProvisioningTracker",
-    "PurchaseWriter",
     "Repository",
     "ResourceOrderRepository",
     "ResourceDevelopmentSink",
