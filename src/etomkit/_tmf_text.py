@@ -412,13 +412,18 @@ class StoredText:
         self._build = build
         self.functions: dict[type, Callable[[Any], str]] = {}
 
+    def build(self) -> dict[type, Callable[[Any], str]]:
+        """The functions (built now if they are not yet): ``{class: text function}``."""
+        if not self.functions:
+            self.functions = self._build()  # one dict, swapped in whole: threads see it built
+        return self.functions
+
     def __call__(self, obj: Any) -> bytes | None:
         text = self.functions.get(obj.__class__)
         if text is None:
             if self.functions:
                 return None
-            self.functions = self._build()  # one dict, swapped in whole: threads see it built
-            text = self.functions.get(obj.__class__)
+            text = self.build().get(obj.__class__)
             if text is None:
                 return None
         try:

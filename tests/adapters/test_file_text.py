@@ -16,7 +16,7 @@ import etomkit as ek
 from etomkit import tmf
 from etomkit._tmf_text import stored_text
 from etomkit.adapters.file import codec
-from etomkit.adapters.file.store import _encode
+from etomkit.adapters.file.store import _encode, _records
 from etomkit.model.issuance import InitiatingRequest, IssuedItem
 from etomkit.model.resource_order import ResourceOrder, ResourceOrderItem, ResourceRefOrValue
 from etomkit.model.values import NO_EXTRAS, GivenEmpty
@@ -197,3 +197,23 @@ def _issued_records() -> Iterator[Any]:
     for result in issuer.issue_many([request(fibre("1"), request_id="SO-items")]):
         assert not isinstance(result, Exception)
         yield result.record
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(entities=st.lists(ENTITIES, min_size=1, max_size=4))
+def test_the_journal_records_hold_the_documents_bytes(entities: list[Any]) -> None:
+    """``_records`` (the commit's loop, calling the text functions itself) writes what
+    ``_encode`` and the reference write, with either backend, for usual entities and
+    for those that go by the document (extras, given-empty arrays)."""
+    before = codec.backend()
+    try:
+        for backend in [b for b in codec.BACKENDS if b == "stdlib" or codec.orjson is not None]:
+            codec.use_backend(backend)
+            writes = [("ns", f"k{n}", e, ("t",)) for n, e in enumerate(entities)]
+            records = _records([*writes, ("ns", "gone", None, ())])
+            assert records[-1] == ("ns", "gone", 0, (), None)
+            for (_, key, rev, terms, value), entity in zip(records, entities, strict=False):
+                assert (rev, terms) == (entity.revision, ("t",))
+                assert value == _encode(entity) == reference(entity)
+    finally:
+        codec.use_backend(before)
