@@ -119,7 +119,12 @@ _JSON = frozenset((*PLAIN, float, list, dict))
 
 
 def _scalar(value: Any) -> str:
-    return _enc(value) if type(value) is str else json_text(value)
+    kind = type(value)
+    if kind is str:
+        return _enc(value)
+    if kind is int:  # an order item's quantity
+        return int.__repr__(value)  # what the encoder writes
+    return json_text(value)
 
 
 def _scalars(values: Any) -> str:

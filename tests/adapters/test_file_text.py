@@ -212,8 +212,9 @@ def test_the_journal_records_hold_the_documents_bytes(entities: list[Any]) -> No
             writes = [("ns", f"k{n}", e, ("t",)) for n, e in enumerate(entities)]
             records = _records([*writes, ("ns", "gone", None, ())])
             assert records[-1] == ("ns", "gone", 0, (), None)
-            for (_, key, rev, terms, value), entity in zip(records, entities, strict=False):
-                assert (rev, terms) == (entity.revision, ("t",))
+            for n, entity in enumerate(entities):
+                _, key, rev, terms, value = records[n]
+                assert (key, rev, terms) == (f"k{n}", entity.revision, ("t",))
                 assert value == _encode(entity) == reference(entity)
     finally:
         codec.use_backend(before)
