@@ -76,8 +76,10 @@ class FileStoreSide:
     def write(self, batch: list[Any]) -> None:
         if self.encoder == "before":  # the encoder before issue #13: no memo, stdlib json
             store_module._encode = _encode_before
+            store_module._records = _records_before
         else:
             store_module._encode = _ENCODE
+            store_module._records = _RECORDS
             use_encoder(self.encoder)
         repo = getattr(self.store, _REPOSITORY[type(batch[0])])
         with self.store.transaction():  # one frame and one fdatasync per batch
@@ -87,9 +89,11 @@ class FileStoreSide:
     def close(self) -> None:
         self.store.close()
         store_module._encode = _ENCODE
+        store_module._records = _RECORDS
 
 
 _ENCODE = store_module._encode
+_RECORDS = store_module._records
 tmf._built()
 _FLAT = tmf._FLAT  # the generated flat functions (etomkit._tmf_flat)
 
@@ -106,6 +110,15 @@ _REPOSITORY = {ek.Product: "products", ResourceOrder: "resource_orders"}
 
 def _encode_before(entity: Any) -> bytes:
     return codec.stdlib_dumps(tmf.to_json(entity))
+
+
+def _records_before(writes: Any) -> list[RecordWrite]:
+    return [
+        (ns, key, 0, (), None)
+        if entity is None
+        else (ns, key, entity.revision, terms, _encode_before(entity))
+        for ns, key, entity, terms in writes
+    ]
 
 
 class JournalSide:

@@ -21,7 +21,8 @@ set it, from the same attrs fields, the same omission rules and the same fixes
   scalar. The function raises :class:`Unusual` and the store builds the
   document instead (:class:`StoredText` returns None).
 
-The classes :data:`TEXT_KEPT` names are remembered by identity, as text: an
+The classes :data:`TEXT_KEPT` names are remembered by identity, as text (a plain
+characteristic's by value, :func:`valued_characteristic_text`): an
 issuer's shared order items, external references and rule references, a
 product's shared offering reference and characteristics are encoded once; a
 record rewritten with the same request reuses the request's text. The bytes are
@@ -118,7 +119,19 @@ _JSON = frozenset((*PLAIN, float, list, dict))
 
 
 def _scalar(value: Any) -> str:
-    return _enc(value) if type(value) is str else json_text(value)
+    kind = type(value)
+    if kind is str:
+        return _enc(value)
+    if kind is int:  # an order item's quantity
+        return int.__repr__(value)  # what the encoder writes
+    return json_text(value)
+
+
+def _scalars(values: Any) -> str:
+    """A tuple of scalars' text (an issued item's order ids: mostly one string)."""
+    if type(values) is tuple and len(values) == 1 and type(values[0]) is str:
+        return "[" + _enc(values[0]) + "]"
+    return json_text(values)
 
 
 class _Text:
@@ -128,6 +141,7 @@ class _Text:
         self.w = _Writer(conv, covered, rules)
         self.fn = {cls: f"_text_{n}_{cls.__name__}" for n, cls in enumerate(covered)}
         self.w.names.update({"_enc": _enc, "_json": json_text, "_any": _any, "_scalar": _scalar})
+        self.w.names["_scalars"] = _scalars
         self.w.names.update({"_Unusual": Unusual, "_GivenEmpty": GivenEmpty})
 
     def call(self, hook: Any, arg: str) -> tuple[list[str], str]:
@@ -153,7 +167,7 @@ class _Text:
         if hook is w.moment:
             return [], f"_enc(_moment({arg}))"
         if hook is list:  # a tuple of scalars: the encoder spells a tuple as an array
-            return [], f"_json({arg})"
+            return [], f"_scalars({arg})"
         return [], f"_json({w.name_of(hook, 'hook')}({arg}))"
 
     def value(self, hint: Any, arg: str) -> tuple[list[str], str]:
@@ -312,6 +326,51 @@ def remembered_text(base: Callable[[Any], str], size: int) -> Callable[[Any], st
     return text
 
 
+#: Plain characteristics (no type fields, no extras; a str, int or bool value) whose text
+#: is remembered by value: a request's characteristics are new objects each time, but
+#: their names and values repeat (a bandwidth, a VLAN id, a flag).
+VALUE_KEPT = 8192
+_PLAIN_CHARACTERISTIC = frozenset(
+    ("name", "value", "value_type", "type", "base_type", "schema_location", "extras")
+)
+
+
+def valued_characteristic_text(
+    base: Callable[[Any], str], other: Callable[[Any], str], size: int
+) -> Callable[[Any], str]:
+    """A Characteristic's text: a plain one's remembered by its name, value (and the
+    value's type: ``1``, ``True`` and ``1.0`` are equal keys otherwise) and value type,
+    up to ``size`` texts, made by ``base``; any other by ``other``. The text of a plain
+    characteristic depends on nothing else, so equal keys have equal texts."""
+    cache: dict[tuple[Any, ...], str] = {}
+    get = cache.get
+
+    def text(o: Any) -> str:
+        value, name, value_type = o.value, o.name, o.value_type
+        kind = type(value)
+        if (
+            (kind is str or kind is int or kind is bool)
+            and type(name) is str
+            and (value_type is None or type(value_type) is str)
+            and o.type is None
+            and o.base_type is None
+            and o.schema_location is None
+            and not o.extras
+        ):
+            key = (name, value, kind, value_type)
+            hit = get(key)
+            if hit is not None:
+                return hit
+            hit = base(o)
+            if len(cache) >= size:
+                cache.clear()
+            cache[key] = hit
+            return hit
+        return other(o)
+
+    return text
+
+
 def text_source(
     conv: cattrs.Converter, covered: tuple[type, ...], rules: _Rules
 ) -> tuple[str, dict[str, Any], dict[type, str]]:
@@ -338,10 +397,14 @@ def text_hooks(
     source, names, functions = text_source(conv, covered, rules)
     namespace = dict(names)
     exec(compile(source, "<etomkit._tmf_text>", "exec"), namespace)
+    plain = set(attrs.fields_dict(Characteristic)) == _PLAIN_CHARACTERISTIC
     for cls, fn in functions.items():
         size = TEXT_KEPT.get(cls)
         if size is not None:  # the other functions call it by this name
-            namespace[fn] = remembered_text(namespace[fn], size)
+            kept = remembered_text(namespace[fn], size)
+            if cls is Characteristic and plain:
+                kept = valued_characteristic_text(namespace[fn], kept, VALUE_KEPT)
+            namespace[fn] = kept
     return {cls: namespace[fn] for cls, fn in functions.items()}
 
 
@@ -354,13 +417,18 @@ class StoredText:
         self._build = build
         self.functions: dict[type, Callable[[Any], str]] = {}
 
+    def build(self) -> dict[type, Callable[[Any], str]]:
+        """The functions (built now if they are not yet): ``{class: text function}``."""
+        if not self.functions:
+            self.functions = self._build()  # one dict, swapped in whole: threads see it built
+        return self.functions
+
     def __call__(self, obj: Any) -> bytes | None:
         text = self.functions.get(obj.__class__)
         if text is None:
             if self.functions:
                 return None
-            self.functions = self._build()  # one dict, swapped in whole: threads see it built
-            text = self.functions.get(obj.__class__)
+            text = self.build().get(obj.__class__)
             if text is None:
                 return None
         try:

@@ -122,3 +122,27 @@ def test_compaction_copies_the_journals_values_as_written(
     with ek.FileStore(path, durability="none") as reopened:
         assert {p.id: p for p in reopened.products.iterate()} == before
         assert "p-3" not in reopened.products
+
+
+def test_the_journal_grows_by_zeros_past_frames_larger_than_its_reserve(tmp_path: Any) -> None:
+    """Space is reserved in zeros from one buffer; a frame larger than the reserve
+    (4 MB) grows the file past it, and every byte after the last frame stays zero."""
+    from etomkit.adapters.file import journal as journal_module
+
+    big = b"x" * (journal_module._PREALLOCATE + 12_345)
+    journal = journal_module.FileJournal(str(tmp_path), durability="always", read_only=False)
+    try:
+        journal.commit([("ns", "small", 1, ("t",), b"{}")])
+        journal.commit([("ns", "big", 1, (), big)])
+        end = journal.journal_bytes
+    finally:
+        journal.close()
+    (name,) = [n for n in os.listdir(tmp_path) if n.startswith("journal-")]
+    data = (tmp_path / name).read_bytes()
+    assert len(data) >= end > len(big) and not data[end:].strip(b"\x00")
+    reopened = journal_module.FileJournal(str(tmp_path), durability="none", read_only=True)
+    try:
+        values = {key: p.loader.value(p.offset, p.length) for _, key, p in reopened.ops if p}
+    finally:
+        reopened.close()
+    assert values == {"small": b"{}", "big": big}

@@ -16,8 +16,8 @@ import etomkit as ek
 from etomkit import tmf
 from etomkit._tmf_text import stored_text
 from etomkit.adapters.file import codec
-from etomkit.adapters.file.store import _encode
-from etomkit.model.issuance import InitiatingRequest
+from etomkit.adapters.file.store import _encode, _records
+from etomkit.model.issuance import InitiatingRequest, IssuedItem
 from etomkit.model.resource_order import ResourceOrder, ResourceOrderItem, ResourceRefOrValue
 from etomkit.model.values import NO_EXTRAS, GivenEmpty
 from etomkit.testing import strategies as es
@@ -136,3 +136,85 @@ def test_an_always_written_key_left_null_is_left_out(stdlib: None) -> None:
     ):
         assert stored_text(entity) == reference(entity)
         assert b'"@type"' not in reference(entity)
+
+
+def _in_a_product(chars: tuple[ek.Characteristic, ...]) -> ek.Product:
+    return ek.Product(
+        id="p-1",
+        product_offering=ek.EntityRef(id="po-1"),
+        related_party=(ek.RelatedParty(id="c-1", role="customer"),),
+        product_characteristic=chars,
+    )
+
+
+_EQUAL_KEYS = st.sampled_from((1, True, 1.0, "1", 0, False, 0.0, -0.0, "", 2**70, "ü"))
+
+
+@settings(max_examples=120, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(
+    chars=st.lists(
+        st.one_of(
+            es.characteristics(names=st.sampled_from(("a", "b"))),
+            st.builds(
+                ek.Characteristic,
+                name=st.sampled_from(("a", "b")),
+                value=_EQUAL_KEYS,
+                value_type=st.sampled_from((None, "number", "boolean")),
+            ),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_characteristics_remembered_by_value_are_each_spelled_as_their_own(
+    stdlib: None, chars: list[ek.Characteristic]
+) -> None:
+    """Plain characteristics' text is remembered by name, value and value type; values
+    equal in Python but spelled apart (1, True, 1.0, -0.0) never share a text."""
+    for round_ in (chars, chars[::-1], chars):  # every one met again after the others
+        for char in round_:
+            product = usual(_in_a_product((char,)))
+            assert stored_text(product) == reference(product)
+        together = usual(_in_a_product(tuple(round_)))
+        assert stored_text(together) == reference(together)
+
+
+@pytest.mark.parametrize("orders", [(), ("ro-1",), ("ro-1", "ro-2"), ("ü\n\x00",)])
+def test_an_issued_items_order_ids_are_spelled_as_the_document(
+    stdlib: None, orders: tuple[str, ...]
+) -> None:
+    item = IssuedItem(item_id="1", action="add", outcome="standard", resource_orders=orders)
+    record = attrs.evolve(
+        next(r for r in _issued_records()), items=(item,), id=f"rec-{len(orders)}"
+    )
+    assert stored_text(record) == reference(record)
+
+
+def _issued_records() -> Iterator[Any]:
+    store = ek.InMemoryOrderingStore()
+    store.resource_specifications.add_all(fibre_specs())
+    issuer = ek.ResourceOrderIssuer(store, ek.RuleSet(fibre_rules()))
+    for result in issuer.issue_many([request(fibre("1"), request_id="SO-items")]):
+        assert not isinstance(result, Exception)
+        yield result.record
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(entities=st.lists(ENTITIES, min_size=1, max_size=4))
+def test_the_journal_records_hold_the_documents_bytes(entities: list[Any]) -> None:
+    """``_records`` (the commit's loop, calling the text functions itself) writes what
+    ``_encode`` and the reference write, with either backend, for usual entities and
+    for those that go by the document (extras, given-empty arrays)."""
+    before = codec.backend()
+    try:
+        for backend in [b for b in codec.BACKENDS if b == "stdlib" or codec._ORJSON_DUMPS]:
+            codec.use_backend(backend)
+            writes = [("ns", f"k{n}", e, ("t",)) for n, e in enumerate(entities)]
+            records = _records([*writes, ("ns", "gone", None, ())])
+            assert records[-1] == ("ns", "gone", 0, (), None)
+            for n, entity in enumerate(entities):
+                _, key, rev, terms, value = records[n]
+                assert (key, rev, terms) == (f"k{n}", entity.revision, ("t",))
+                assert value == _encode(entity) == reference(entity)
+    finally:
+        codec.use_backend(before)

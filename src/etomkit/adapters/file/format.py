@@ -105,19 +105,21 @@ def encode_ops_frame(
     None: a delete) and where each operation ends in it: the bytes ``encode_frame``
     gives of their ``encode_op``s, joined once (no copy per operation or payload)."""
     pieces: list[bytes] = [bytes(FRAME.size)]  # the frame header, filled in at the end
-    add, sep = pieces.extend, TERM_SEP
+    add, sep, pack, size = pieces.extend, TERM_SEP, _OP_PACK, _OP_SIZE
     ends: list[int] = []
+    note = ends.append
     end = FRAME.size
     for ns, key, rev, terms, value in writes:
         if value is None:
             meta = sep.join((ns, key)).encode()
-            add((_OP_PACK(DELETE, len(meta), 0, 0), meta))
-            end += _OP_SIZE + len(meta)
+            add((pack(DELETE, len(meta), 0, 0), meta))
+            end += size + len(meta)
         else:
             meta = sep.join((ns, key, *terms)).encode()
-            add((_OP_PACK(PUT, len(meta), rev, len(value)), meta, value))
-            end += _OP_SIZE + len(meta) + len(value)
-        ends.append(end)
+            m, v = len(meta), len(value)
+            add((pack(PUT, m, rev, v), meta, value))
+            end += size + m + v
+        note(end)
     frame = bytearray().join(pieces)
     with memoryview(frame)[FRAME.size :] as payload:
         length, crc = len(payload), zlib.crc32(payload)

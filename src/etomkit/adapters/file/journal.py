@@ -49,6 +49,7 @@ RecordWrite = tuple[str, str, int, tuple[str, ...], bytes | None]
 _FILE = re.compile(r"^(snapshot|journal)-(\d+)\.(dat|log)$")
 _SNAPSHOT_BLOCK_BYTES = 256 << 20  # values per snapshot block (one frame each)
 _PREALLOCATE = 4 << 20  # journal space reserved at a time, so commits need only fdatasync
+_ZEROS = memoryview(bytes(_PREALLOCATE))
 
 # Indirections so tests can inject disk faults (ENOSPC, EIO) without mocking os.
 _write = os.pwrite
@@ -459,10 +460,9 @@ class FileJournal:
 
     def _preallocate(self, fd: int, needed: int) -> None:
         size = max(needed, self._allocated + _PREALLOCATE)
-        zeros = bytes(size - self._allocated)
-        written = 0
-        while written < len(zeros):
-            written += _write(fd, memoryview(zeros)[written:], self._allocated + written)
+        at = self._allocated
+        while at < size:  # from one buffer of zeros, not a new one each time (faulted in)
+            at += _write(fd, _ZEROS[: min(size - at, _PREALLOCATE)], at)
         self._allocated = size
 
     def _undo_append(self, good: int, end: int) -> None:

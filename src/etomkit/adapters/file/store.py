@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from etomkit import tmf
-from etomkit._tmf_text import stored_text
+from etomkit._tmf_text import Unusual, stored_text
 from etomkit.adapters.file import codec
 from etomkit.adapters.file.journal import (
     DURABILITIES,
@@ -130,12 +130,26 @@ def _encode_record(record: IssuanceRecord) -> bytes:
 
 
 def _records(writes: Sequence[Write]) -> list[RecordWrite]:
-    return [
-        (ns, key, 0, (), None)
-        if entity is None
-        else (ns, key, entity.revision, terms, _encode(entity))
-        for ns, key, entity, terms in writes
-    ]
+    """The journal's records of ``writes``: what :func:`_encode` gives, with the text
+    functions called here directly (no frames per value between them and the loop)."""
+    functions = stored_text.functions or stored_text.build()
+    records = codec.dumps is codec.stdlib_dumps  # else orjson's path for a record
+    out: list[RecordWrite] = []
+    add = out.append
+    for ns, key, entity, terms in writes:
+        if entity is None:
+            add((ns, key, 0, (), None))
+            continue
+        cls = entity.__class__
+        text = functions.get(cls)
+        if text is not None and (records or cls is not IssuanceRecord):
+            try:
+                add((ns, key, entity.revision, terms, text(entity).encode()))
+                continue
+            except Unusual:
+                pass
+        add((ns, key, entity.revision, terms, _encode(entity)))
+    return out
 
 
 class _JournalUnit(_UnitOfWork):
@@ -151,8 +165,10 @@ class _JournalUnit(_UnitOfWork):
         self.file_journal.commit(_records(writes), explicit=True)
 
     def written(self, write: Write, undo: Callable[[], None]) -> None:
-        if self.depth:
-            super().written(write, undo)
+        if self.depth:  # what the base class does in a transaction, without its frame
+            self.undo.append(undo)
+            self.pending.append(write)
+            self.fresh += 1
             return
         try:
             self.file_journal.commit(_records((write,)), explicit=False)
