@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from functools import partial
 from typing import Any
 
 from etomkit.adapters.dict_repository import F as F  # re-exported: file/ and tests use them
@@ -19,7 +18,6 @@ from etomkit.adapters.dict_repository import _Entities as _Entities
 from etomkit.adapters.dict_repository import _Entity as _Entity
 from etomkit.adapters.dict_repository import _Filter as _Filter
 from etomkit.adapters.memory_sharing import ProductParts
-from etomkit.adapters.unit import FREEZE_EVERY
 from etomkit.adapters.unit import Journal as Journal  # re-exported: durable stores use them
 from etomkit.adapters.unit import Write as Write
 from etomkit.adapters.unit import _UnitOfWork as _UnitOfWork
@@ -138,40 +136,7 @@ class InMemoryProductRepository(_DictRepository[Product, ProductFilter], Product
         writes its own way."""
         if type(self).add is not _DictRepository.add:
             return None
-        return self._by_term.__contains__, self._parts.customer_parties, self._add_purchase
-
-    def _add_purchase(self, product: Product, terms: tuple[str, ...], item_term: str) -> Product:
-        """``_insert(product, terms, item_term)`` of a purchase's product (the order
-        item's term last, new to the index), in fewer steps."""
-        entity_id = product.id
-        if type(entity_id) is not str or not entity_id or "\x1e" in entity_id:
-            entity_id = self._check_id(entity_id)  # refused, or a str subclass
-        unit, data, by_term = self._unit, self._data, self._by_term
-        with unit.lock:  # the checks and the write are one step
-            if entity_id in data or item_term in by_term:  # refused: as _insert words it
-                return self._insert(product, terms, None)
-            data[entity_id] = product
-            self._seq[entity_id] = self._next_seq
-            self._next_seq += 1
-            for term in terms[:-1]:  # _index for the newest entity (see _insert)
-                ids = by_term.get(term)
-                if ids is None:
-                    by_term[term] = entity_id
-                elif type(ids) is str:
-                    if ids != entity_id:
-                        by_term[term] = {ids: None, entity_id: None}
-                else:
-                    ids[entity_id] = None  # type: ignore[index]
-            by_term[item_term] = entity_id
-            if unit.depth or unit.journal is not None:
-                unit.written(
-                    (self.namespace, entity_id, product, terms), partial(self._drop, entity_id)
-                )
-            elif unit.fresh < FREEZE_EVERY - 1:  # unit.committed(1), without the call
-                unit.fresh += 1
-            else:
-                unit.committed(1)
-        return product
+        return self._by_term.__contains__, self._parts.customer_parties, self._insert
 
     def customer_reader(self) -> Callable[[str], list[Product]]:
         """``read(customer_id)``: the customer's products in insertion order, as
