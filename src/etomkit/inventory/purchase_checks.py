@@ -24,7 +24,14 @@ from etomkit.model.product import CUSTOMER_ROLE, Product
 from etomkit.model.queries import TERM_SEP
 from etomkit.model.values import NO_EXTRAS, Characteristic, EntityRef, OrderItemRef, RelatedParty
 
-__all__ = ["PurchaseMold", "plain_term_part", "plainly_valid", "storable_item", "storable_move"]
+__all__ = [
+    "PurchaseMold",
+    "plain_term_part",
+    "plainly_valid",
+    "storable_item",
+    "storable_moment",
+    "storable_move",
+]
 
 _SCALARS = frozenset({str, bool, type(None)})
 
@@ -107,7 +114,7 @@ def plainly_valid(product: Product) -> bool:
     )
 
 
-def _moment(value: object) -> bool:
+def storable_moment(value: object) -> bool:
     """A timezone-aware ``datetime`` (what the storable test asks of a date-time)."""
     return type(value) is datetime and (value.tzinfo is UTC or value.utcoffset() is not None)
 
@@ -123,9 +130,9 @@ def storable_move(moved: Product, stored: Product) -> bool:
         and type(status) is str
         and (status.isascii() or _text_ok(status))
         and type(moved.revision) is int
-        and _moment(moved.last_update)
-        and (start is stored.start_date or _moment(start))
-        and (end is stored.termination_date or _moment(end))
+        and storable_moment(moved.last_update)
+        and (start is stored.start_date or storable_moment(start))
+        and (end is stored.termination_date or storable_moment(end))
     )
 
 
@@ -202,11 +209,7 @@ class PurchaseMold:
         if v is not None and (type(v) is not str or not (v.isascii() or _text_ok(v))):
             return False
         v = p.order_date
-        if (
-            type(v) is not datetime
-            or p.last_update is not v
-            or not (v.tzinfo is UTC or (v.tzinfo is not None and v.utcoffset() is not None))
-        ):
+        if p.last_update is not v or not storable_moment(v):
             return False
         parties, items = p.related_party, p.product_order_item
         if type(parties) is not tuple or type(items) is not tuple:

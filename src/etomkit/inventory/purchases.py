@@ -11,7 +11,7 @@ the problems.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from etomkit.errors import ConflictError, DuplicateKeyError, TransitionError, ValidationError
 from etomkit.inputs import value_limit_problems
@@ -21,6 +21,7 @@ from etomkit.inventory.purchase_checks import (
     plain_term_part,
     plainly_valid,
     storable_item,
+    storable_moment,
 )
 from etomkit.inventory.rules import InventoryRules
 from etomkit.model._copy import replacer
@@ -207,8 +208,9 @@ class Purchases(InventoryRules):
     def _plain_purchase(
         self, customer: PartyRef, offering_id: str, item: OrderItemRef
     ) -> Product | None:
-        """``record_purchase`` of a plain customer and order item on the offering last
-        bought, with nothing else given, on a store that takes index terms: None
+        """``record_purchase`` of a plain customer and order item on an offering bought
+        before (its mold kept), with nothing else given, on a store that takes index
+        terms: None
         (before anything is read from the clock or the id factory) when the general
         path must decide, which alone words problems, replays and conflicts."""
         writer, bought = self._purchase_writer, self._molds.get(offering_id)
@@ -240,12 +242,8 @@ class Purchases(InventoryRules):
         )
         pid = product.id
         terms = (*head, f"customer={cid}", item_term)
-        if (
-            type(pid) is not str
-            or not pid.isascii()
-            or type(now) is not datetime
-            or (now.tzinfo is not UTC and (now.tzinfo is None or now.utcoffset() is None))
-        ):  # an id factory's or a clock's own values: the full checks
+        if type(pid) is not str or not pid.isascii() or not storable_moment(now):
+            # an id factory's or a clock's own values: the full checks
             return self._checked_purchase(
                 product, True, offering, customer, offering_id, item, product.status, now
             )
